@@ -1,0 +1,57 @@
+import { readFileSync } from 'node:fs';
+import yargs from 'yargs';
+import { COMMAND_NAMES, loadAllCommands, loadCommand } from '../../commands/index.js';
+import { CliError, ExitCode } from './exit-codes.js';
+import { exitQuietlyOnBrokenPipe } from './stdio.js';
+import { applySpec, yargsCommandString } from './yargs-wiring.js';
+
+const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+/**
+ * The logkit entry point. Only the command being run is imported (plus yargs), so that
+ * `logkit --version` and short pipeline stages start fast.
+ */
+async function main(argv: string[]): Promise<void> {
+  exitQuietlyOnBrokenPipe(process.stdout);
+  const requested = argv[0] && COMMAND_NAMES.includes(argv[0]) ? argv[0] : undefined;
+  const wantsList = !requested && !argv.includes('--version');
+  const modules = requested ? [await loadCommand(requested)] : wantsList ? await loadAllCommands() : [];
+
+  const cli = yargs(argv)
+    .scriptName('logkit')
+    .usage('logkit <command> [options]\n\nComposable log collection commands that speak the Fluentd Forward Protocol.')
+    .version(VERSION)
+    .help()
+    .alias('h', 'help')
+    .strict()
+    .demandCommand(1, 'Name a command; `logkit --help` lists them.')
+    .recommendCommands()
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .epilogue('Run `logkit <command> --help` for a command\'s options and examples; `man logkit` for more.')
+    .fail((message, error) => {
+      if (error) throw error;
+      process.stderr.write(`logkit: ${message}\nTry \`logkit ${requested ?? ''}${requested ? ' ' : ''}--help\`.\n`);
+      process.exit(ExitCode.USAGE);
+    });
+
+  for (const module of modules) {
+    const { spec } = module;
+    cli.command(
+      yargsCommandString(spec),
+      spec.summary,
+      (y) => applySpec(y, spec),
+      async (args) => module.run(args as never),
+    );
+  }
+  await cli.parseAsync();
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof CliError) {
+    process.stderr.write(`logkit: ${error.message}\n`);
+    process.exitCode = error.exitCode;
+    return;
+  }
+  process.stderr.write(`logkit: internal error: ${(error as Error)?.stack ?? String(error)}\n`);
+  process.exitCode = ExitCode.SOFTWARE;
+});

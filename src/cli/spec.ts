@@ -1,0 +1,107 @@
+/**
+ * The typed option schema of a command: the single source for its yargs definition (`--help`),
+ * its man page and the shell completions (see generate-docs.ts), and for the types of the
+ * arguments its `run` receives.
+ */
+
+export type OptionType = 'string' | 'number' | 'boolean';
+
+/** What a shell should complete for a value. */
+export type Completion = 'file' | 'directory' | 'none';
+
+export interface OptionSpec {
+  readonly type: OptionType;
+  readonly describe: string;
+  readonly alias?: string;
+  readonly default?: string | number | boolean;
+  /** Shown in --help and the man page instead of the literal default (e.g. "CPU count"). */
+  readonly defaultDescription?: string;
+  readonly choices?: readonly string[];
+  /** Repeatable: the value is an array. */
+  readonly array?: boolean;
+  readonly required?: boolean;
+  /** Placeholder for the value in the man page synopsis, e.g. FILE or HOST:PORT. */
+  readonly value?: string;
+  readonly completion?: Completion;
+  /** Section heading the option is grouped under in --help and the man page. */
+  readonly group?: string;
+}
+
+export interface PositionalSpec {
+  readonly name: string;
+  readonly describe: string;
+  readonly type: 'string' | 'number';
+  readonly variadic?: boolean;
+  readonly required?: boolean;
+  readonly choices?: readonly string[];
+  readonly completion?: Completion;
+}
+
+export interface CommandSpec {
+  readonly name: string;
+  /** One line, for the command list and the man page NAME section. */
+  readonly summary: string;
+  /** Paragraphs for the man page DESCRIPTION and the top of --help. */
+  readonly description: string;
+  readonly positionals: readonly PositionalSpec[];
+  readonly options: Readonly<Record<string, OptionSpec>>;
+  readonly examples: ReadonlyArray<readonly [command: string, explanation: string]>;
+  /** Extra man page sections, e.g. ["FILES", "…"]. */
+  readonly sections?: ReadonlyArray<readonly [heading: string, text: string]>;
+}
+
+// ----------------------------------------------------------------------------- argument types
+
+type Scalar<O extends OptionSpec> = O['choices'] extends readonly (infer C)[]
+  ? C
+  : O['type'] extends 'number'
+    ? number
+    : O['type'] extends 'boolean'
+      ? boolean
+      : string;
+
+type OptionValue<O extends OptionSpec> = O['array'] extends true
+  ? Scalar<O>[]
+  : O extends { default: unknown } | { required: true }
+    ? Scalar<O>
+    : O['type'] extends 'boolean'
+      ? boolean
+      : Scalar<O> | undefined;
+
+type PositionalValue<P extends PositionalSpec> = P['variadic'] extends true
+  ? (P['type'] extends 'number' ? number : string)[]
+  : P['required'] extends true
+    ? P['type'] extends 'number'
+      ? number
+      : string
+    : (P['type'] extends 'number' ? number : string) | undefined;
+
+type CamelCase<S extends string> = S extends `${infer H}-${infer T}` ? `${H}${Capitalize<CamelCase<T>>}` : S;
+
+type PositionalArgs<Ps extends readonly PositionalSpec[]> = {
+  [P in Ps[number] as CamelCase<P['name']>]: PositionalValue<P>;
+};
+
+/** The parsed arguments of a command, typed from its spec (option names camel-cased as yargs does). */
+export type ArgsOf<S extends CommandSpec> = {
+  [K in keyof S['options'] & string as CamelCase<K>]: OptionValue<S['options'][K]>;
+} & PositionalArgs<S['positionals']>;
+
+/** A command module: the schema, and the call into src/ that does the work. */
+export interface CommandModule<S extends CommandSpec = CommandSpec> {
+  spec: S;
+  run(args: ArgsOf<S>): Promise<void>;
+}
+
+export function defineCommand<const S extends CommandSpec>(spec: S, run: (args: ArgsOf<S>) => Promise<void>): CommandModule<S> {
+  return { spec, run };
+}
+
+/** The usage line, e.g. `logkit cat [FILE...]`. */
+export function usageLine(spec: CommandSpec): string {
+  const parts = spec.positionals.map((p) => {
+    const name = p.name.toUpperCase() + (p.variadic ? '...' : '');
+    return p.required ? name : `[${name}]`;
+  });
+  return ['logkit', spec.name, '[OPTIONS]', ...parts].join(' ');
+}

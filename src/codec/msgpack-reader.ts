@@ -1,0 +1,84 @@
+import { Unpackr, addExtension } from 'msgpackr';
+import { EventTime } from '../event/event-time.js';
+import type { LogEvent } from '../event/event.js';
+import { DecodeError } from './decode-error.js';
+import { entryToEvent } from './event-shape.js';
+
+// EventTime is ext type 0. msgpackr's registry is process-wide; registering the decoder here
+// means every Unpackr in logkit turns fixext8/type-0 into an EventTime.
+addExtension({
+  type: 0,
+  unpack(data: Buffer) {
+    if (data.length !== 8) throw new RangeError(`EventTime extension of ${data.length} bytes (expected 8)`);
+    return new EventTime(data.readUInt32BE(0), data.readUInt32BE(4));
+  },
+});
+
+/** msgpackr configured for plain MessagePack: maps become objects, int64 beyond 2^53 become bigint. */
+export function createUnpackr(): Unpackr {
+  return new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsType: 'auto' as 'bigint' }); // 'auto' exists; the typings lag
+}
+
+/** The default bound on one entry; a larger one (or a corrupt length prefix) is a data error. */
+export const DEFAULT_MAX_ENTRY_BYTES = 64 * 1024 * 1024;
+
+interface IncompleteError extends Error {
+  incomplete?: boolean;
+}
+
+/**
+ * Streaming decoder for a MessagePack stream of Message-mode entries. Feed it chunks as they
+ * arrive; each call returns every complete entry in the buffered bytes as one batch.
+ */
+export class MessageStreamDecoder {
+  private pending: Buffer | undefined;
+  /** Absolute stream offset of `pending[0]`. */
+  private base = 0;
+  private readonly unpackr = createUnpackr();
+
+  constructor(private readonly maxEntryBytes = DEFAULT_MAX_ENTRY_BYTES) {}
+
+  /** Stream offset up to which every byte has been decoded. */
+  get offset(): number {
+    return this.base;
+  }
+
+  push(chunk: Buffer): LogEvent[] {
+    const buf = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
+    const events: LogEvent[] = [];
+    let consumed = 0;
+    try {
+      this.unpackr.unpackMultiple(buf, (value: unknown, _start?: number, end?: number) => {
+        const event = entryToEvent(value);
+        if (typeof event === 'string') throw new DecodeError(event, this.base + consumed, events);
+        events.push(event);
+        consumed = end!;
+      });
+    } catch (error) {
+      if (error instanceof DecodeError) throw error;
+      if (!(error as IncompleteError).incomplete) {
+        throw new DecodeError(`invalid MessagePack: ${(error as Error).message}`, this.base + consumed, events);
+      }
+    }
+    this.base += consumed;
+    this.pending = consumed < buf.length ? buf.subarray(consumed) : undefined;
+    if (this.pending && this.pending.length > this.maxEntryBytes) {
+      throw new DecodeError(
+        `an entry larger than ${this.maxEntryBytes} bytes (or a corrupt length prefix)`,
+        this.base,
+        events,
+      );
+    }
+    return events;
+  }
+
+  /** Call at end of input: leftover bytes mean the stream was cut in the middle of an entry. */
+  end(): void {
+    if (this.pending && this.pending.length > 0) {
+      throw new DecodeError(
+        `truncated MessagePack: the input ends inside an entry (${this.pending.length} bytes left over)`,
+        this.base,
+      );
+    }
+  }
+}
