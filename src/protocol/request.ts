@@ -86,7 +86,7 @@ export function parseRequest(frame: Buffer, unpackr: Unpackr): ParsedRequest | u
     optionIndex = 2;
   } else if (second === 'array' && isForwardEntries(frame, secondStart)) {
     if (count > 3) throw new ProtocolError(`a Forward request has 2 or 3 elements, got ${count}`);
-    request.entries = unpackr.unpack(frame.subarray(secondStart, secondEnd)) as unknown[];
+    request.entries = inner(() => unpackr.unpack(frame.subarray(secondStart, secondEnd)) as unknown[]);
     mode = 'Forward';
     optionIndex = 2;
   } else {
@@ -94,7 +94,7 @@ export function parseRequest(frame: Buffer, unpackr: Unpackr): ParsedRequest | u
     // time and record decoded together (one call), the option map read as spans below
     const [timeStart] = spans[1]!;
     const [, recordEnd] = spans[2]!;
-    const decoded = unpackr.unpackMultiple(frame.subarray(timeStart, recordEnd)) as unknown[];
+    const decoded = inner(() => unpackr.unpackMultiple(frame.subarray(timeStart, recordEnd)) as unknown[]);
     request.entries = [decoded];
     mode = 'Message';
     optionIndex = 3;
@@ -121,6 +121,16 @@ export function parseRequest(frame: Buffer, unpackr: Unpackr): ParsedRequest | u
     }
   }
   return request;
+}
+
+/** Decoding inner values: any failure (an unknown extension type, a bad EventTime) is the peer's fault. */
+function inner<T>(decode: () => T): T {
+  try {
+    return decode();
+  } catch (error) {
+    if (error instanceof ProtocolError) throw error;
+    throw new ProtocolError(`invalid entries: ${(error as Error).message}`);
+  }
 }
 
 /** A Forward-mode entries array holds arrays; a v1.5 time `[EventTime, {meta}]` starts with a time. */
