@@ -263,3 +263,22 @@ test('a client that half-closes after its last request still gets every ack', as
   t.is(client.responses.length, 50);
   t.is((await receive.waitForEvents(50)).length, 50);
 });
+
+test('SIGTERM: exits 0, and every acknowledged chunk is on stdout; SIGUSR1 and --stats print counters', async (t) => {
+  const receive = await startReceive(t, ['--stats']);
+  const client = new RawClient(receive.port);
+  await client.ready;
+  client.write(encodePackedForward('s', encodeEntryStream([event(0)]), { chunk: 'first' }));
+  await client.waitForResponses(1);
+  receive.child.kill('SIGUSR1');
+  const deadline = Date.now() + 5000;
+  while (!/stats \(SIGUSR1\)/.test(receive.stderr()) && Date.now() < deadline) await sleep(20);
+  t.regex(receive.stderr(), /stats \(SIGUSR1\) connections=1 open_connections=1 .*requests=1 events=1 .*acks=1/);
+  for (let i = 1; i < 200; i++) client.write(encodePackedForward('s', encodeEntryStream([event(i)]), { chunk: `c${i}` }));
+  await sleep(5);
+  t.is(await receive.stop(), 0);
+  const acked = client.responses.length;
+  t.true(acked >= 1);
+  t.true(receive.events().length >= acked, `${acked} acked, ${receive.events().length} on stdout`);
+  t.regex(receive.stderr(), /stats \(exit\) .*protocol_errors=0/);
+});
