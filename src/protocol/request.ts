@@ -208,6 +208,8 @@ function pushEvent(tag: string, rawTime: unknown, record: unknown, out: LogEvent
   }
   const time = timeValue instanceof EventTime ? timeValue : toEventTime(timeValue);
   if (!time || Array.isArray(timeValue)) throw new ProtocolError(`entry ${index}: expected a time, got ${describe(rawTime)}`);
+  // EventTime seconds are 32-bit: a larger number (milliseconds sent as seconds?) would wrap silently
+  if (time.sec >= 2 ** 32) throw new ProtocolError(`entry ${index}: time ${time.sec} is beyond the 32-bit seconds of the protocol`);
   if (!isRecord(record)) throw new ProtocolError(`entry ${index}: expected a record (map), got ${describe(record)}`);
   const event: LogEvent = { tag, time, record: record as EventRecord };
   if (isRecord(metadata) && Object.keys(metadata).length > 0) event.options = { metadata };

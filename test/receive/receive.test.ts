@@ -282,3 +282,11 @@ test('SIGTERM: exits 0, and every acknowledged chunk is on stdout; SIGUSR1 and -
   t.true(receive.events().length >= acked, `${acked} acked, ${receive.events().length} on stdout`);
   t.regex(receive.stderr(), /stats \(exit\) .*protocol_errors=0/);
 });
+
+test('a client that never sends PING is closed after the handshake timeout, with one log line', async (t) => {
+  const receive = await startReceive(t, ['--shared-key', 'k', '--idle-timeout', '1']);
+  const client = new RawClient(receive.port);
+  await client.waitForResponses(1); // HELO
+  t.true(await client.waitForClose(8000));
+  t.regex(receive.stderr(), /no PING within 1000 ms; closing/);
+});
