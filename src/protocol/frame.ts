@@ -253,7 +253,17 @@ export class FrameScanner {
  * payload) and returns how many there are. Throws ProtocolError when it is not.
  */
 export function countValues(buf: Uint8Array, limits: ScanLimits): number {
+  return valueBoundaries(buf, limits, Infinity).count;
+}
+
+/**
+ * Validates a sequence of values like countValues and also returns the offsets that cut it into
+ * slices of at most `every` values (the last offset is buf.length), so a huge payload can be
+ * decoded and handed on a slice at a time.
+ */
+export function valueBoundaries(buf: Uint8Array, limits: ScanLimits, every: number): { count: number; cuts: number[] } {
   // one pass, no allocation per value: remaining children per open container on a small stack
+  const cuts: number[] = [];
   const stack: number[] = [];
   const end = buf.length;
   let pos = 0;
@@ -274,10 +284,11 @@ export function countValues(buf: Uint8Array, limits: ScanLimits): number {
       stack.pop();
       top--;
     }
-    if (top < 0) count++;
+    if (top < 0 && ++count % every === 0) cuts.push(pos);
   }
   if (stack.length > 0) throw new ProtocolError('truncated entries: the last value is incomplete');
-  return count;
+  if (cuts[cuts.length - 1] !== end) cuts.push(end);
+  return { count, cuts };
 }
 
 // ------------------------------------------------------ reading a complete, validated value

@@ -177,8 +177,8 @@ export async function decompressPayload(payload: Buffer, limits: RequestLimits):
 }
 
 /** Decodes a MessagePackEventStream (validated first: bounded depth, no truncation). */
-export function packedEvents(tag: string, payload: Buffer, unpackr: Unpackr, limits: ScanLimits, out: LogEvent[] = []): LogEvent[] {
-  countValues(payload, limits);
+export function packedEvents(tag: string, payload: Buffer, unpackr: Unpackr, limits: ScanLimits, out: LogEvent[] = [], validated = false): LogEvent[] {
+  if (!validated) countValues(payload, limits);
   let index = 0;
   try {
     unpackr.unpackMultiple(payload, (entry: unknown) => {

@@ -61,3 +61,28 @@ test('a stalled stdout stalls the senders (TCP back pressure), memory stays boun
   t.true(ordered);
   socket.destroy();
 });
+
+test('a large request (200,000 events, gzip and plain) is decoded a slice at a time and acked once, after its last event', async (t) => {
+  const receive = await startReceive(t);
+  const { gzipSync } = await import('node:zlib');
+  const { RawClient } = await import('./receive-helper.js');
+  const { parseResponse } = await import('../../src/protocol/response.js');
+  const N = 200_000;
+  const entries = encodeEntryStream(Array.from({ length: N }, (_, i) => ({ tag: 'big', time: new EventTime(1700000000, i), record: { i, pad: 'y'.repeat(30) } })));
+  const client = new RawClient(receive.port);
+  await client.ready;
+  let peak = 0;
+  const sampler = setInterval(() => (peak = Math.max(peak, rssMiB(receive.pid))), 50);
+  t.teardown(() => clearInterval(sampler));
+  client.write(encodePackedForward('big', entries, { chunk: 'plain' }));
+  client.write(encodePackedForward('big', gzipSync(entries), { chunk: 'gzip', compressed: 'gzip' }));
+  const responses = await client.waitForResponses(2, 50_000);
+  clearInterval(sampler);
+  t.deepEqual(responses.map((r) => parseResponse(r)), [{ ack: Buffer.from('plain') }, { ack: Buffer.from('gzip') }]);
+  const events = await receive.waitForEvents(2 * N);
+  t.is(events.length, 2 * N);
+  t.true(events.every((e, k) => e.record.i === k % N && e.time.nsec === k % N));
+  t.log(`request of ${(entries.length / 1048576).toFixed(1)} MiB; receive peak RSS ${peak.toFixed(0)} MiB`);
+  t.true(peak < 300, `peak RSS ${peak} MiB`);
+  client.destroy();
+});
