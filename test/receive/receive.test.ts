@@ -290,3 +290,23 @@ test('a client that never sends PING is closed after the handshake timeout, with
   t.true(await client.waitForClose(8000));
   t.regex(receive.stderr(), /no PING within 1000 ms; closing/);
 });
+
+test('-o json writes NDJSON events with nanosecond times', async (t) => {
+  const { execa: run } = await import('execa');
+  const { LOGKIT_BIN } = await import('../helpers/logkit.js');
+  const child = run(process.execPath, [LOGKIT_BIN, 'receive', '--bind', '127.0.0.1:0', '-o', 'json'], { reject: false, buffer: true, stdin: 'ignore' });
+  t.teardown(() => child.kill('SIGKILL'));
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d));
+  while (!/listening on/.test(stderr)) await sleep(20);
+  const port = Number(/:(\d+) /.exec(stderr)![1]);
+  const client = new RawClient(port);
+  await client.ready;
+  client.write(encodeMessage({ tag: 'j', time: new EventTime(1700000000, 123456789), record: { a: 1 } }, { chunk: 'j' }));
+  await client.waitForResponses(1);
+  client.destroy();
+  child.kill('SIGTERM');
+  const result = await child;
+  t.is(result.exitCode, 0);
+  t.is(String(result.stdout), '{"time":"2023-11-14T22:13:20.123456789Z","tag":"j","record":{"a":1}}\n');
+});
