@@ -294,7 +294,7 @@ test('a client that never sends PING is closed after the handshake timeout, with
 test('-o json writes NDJSON events with nanosecond times', async (t) => {
   const { execa: run } = await import('execa');
   const { LOGKIT_BIN } = await import('../helpers/logkit.js');
-  const child = run(process.execPath, [LOGKIT_BIN, 'receive', '--bind', '127.0.0.1:0', '-o', 'json'], { reject: false, buffer: true, stdin: 'ignore' });
+  const child = run(process.execPath, [LOGKIT_BIN, 'receive', '--bind', '127.0.0.1:0', '-o', 'json'], { reject: false, buffer: true, stdin: 'ignore', stripFinalNewline: false });
   t.teardown(() => child.kill('SIGKILL'));
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d));
