@@ -6,6 +6,8 @@ import { FrameScanner, OversizeError, ProtocolError, valueBoundaries } from '../
 import { encodeHelo, encodePong, newHeloState, parsePing, verifyPing, type HeloState, type ServerAuthConfig } from '../protocol/handshake.js';
 import { createInnerUnpackr, decompressPayload, packedEvents, parseRequest, requestEvents, type RequestLimits } from '../protocol/request.js';
 import { encodeAck, encodeRejection } from '../protocol/response.js';
+import { MsgpackWriter } from '../codec/msgpack-writer.js';
+import { transcodeEntries } from '../protocol/raw-entries.js';
 import { ByteQueue } from './byte-queue.js';
 import type { EventSink } from './event-sink.js';
 import type { RateLimitedLog } from './rate-limited-log.js';
@@ -75,6 +77,9 @@ export class ForwardConnection {
   private helo: HeloState | undefined;
   private busy = false;
   private peerEnded = false;
+  /** PackedForward entries are copied, not decoded, when nothing needs the decoded records. */
+  private readonly raw: boolean;
+  private readonly rawWriter = new MsgpackWriter(64 * 1024);
   private hostname: string | undefined;
   private hostnameLookup: Promise<string> | undefined;
   /** The last delivery this connection started: shutdown waits for it (and its acks). */
@@ -87,6 +92,7 @@ export class ForwardConnection {
   ) {
     const { config } = ctx;
     this.scanner = new FrameScanner(config.limits);
+    this.raw = ctx.sink.acceptsEncoded && !config.sourceAddressKey && !config.sourceHostnameKey;
     this.peer = socket.remoteAddress ? `${socket.remoteAddress}:${socket.remotePort}` : 'unix socket';
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -161,6 +167,12 @@ export class ForwardConnection {
             if (!(await this.deliverLarge(tag, request.payload!, request.mode === 'CompressedPackedForward', request.chunk))) return;
             continue;
           }
+          if (this.raw && request.mode === 'PackedForward') {
+            if (batch.length > 0 || acks.length > 0) this.deliver(batch.splice(0), acks.splice(0));
+            const { bytes, count } = this.transcode(tag, request.payload!);
+            this.deliver(bytes, request.chunk ? [encodeAck(request.chunk)] : [], count);
+            continue;
+          }
           request.tag = tag;
           requestEvents(request, this.unpackr, this.ctx.config.limits, batch);
           this.decorate(batch, first);
@@ -211,11 +223,17 @@ export class ForwardConnection {
       const { cuts } = valueBoundaries(entries, limits, SLICE_EVENTS);
       let start = 0;
       for (let i = 0; i < cuts.length; i++) {
-        const events = packedEvents(tag, entries.subarray(start, cuts[i]), this.unpackr, limits, [], true);
+        const slice = entries.subarray(start, cuts[i]);
         start = cuts[i]!;
-        this.decorate(events, 0);
-        const last = i === cuts.length - 1;
-        this.deliver(events, last && chunk ? [encodeAck(chunk)] : []);
+        const acks = i === cuts.length - 1 && chunk ? [encodeAck(chunk)] : [];
+        if (this.raw) {
+          const { bytes, count } = this.transcode(tag, slice);
+          this.deliver(bytes, acks, count);
+        } else {
+          const events = packedEvents(tag, slice, this.unpackr, limits, [], true);
+          this.decorate(events, 0);
+          this.deliver(events, acks);
+        }
         if (this.ctx.sink.congested) await this.ctx.sink.ready();
         if (this.socket.destroyed) return false;
       }
@@ -225,9 +243,25 @@ export class ForwardConnection {
     }
   }
 
-  private deliver(events: LogEvent[], acks: Buffer[]): void {
-    this.ctx.stats.events += events.length;
-    const delivered = this.ctx.sink.deliver(events);
+  /** Entries copied into Message-mode form, tag first; on a ProtocolError nothing is kept. */
+  private transcode(tag: string, entries: Buffer): { bytes: Buffer; count: number } {
+    const w = this.rawWriter;
+    w.writeString(tag);
+    const encodedTag = w.take();
+    try {
+      const count = transcodeEntries(entries, encodedTag, this.ctx.config.limits, w);
+      return { bytes: w.take(), count };
+    } catch (error) {
+      w.take();
+      throw error;
+    }
+  }
+
+  /** Hands events (or pre-encoded entries) to the sink; the acks go out once it has them. */
+  private deliver(events: LogEvent[] | Buffer, acks: Buffer[], encodedCount = 0): void {
+    const count = Array.isArray(events) ? events.length : encodedCount;
+    this.ctx.stats.events += count;
+    const delivered = Array.isArray(events) ? this.ctx.sink.deliver(events) : this.ctx.sink.deliverEncoded(events, count);
     this.lastDelivery = delivered.then(
       () => {
         if (acks.length === 0 || this.socket.destroyed) return;
