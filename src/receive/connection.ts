@@ -138,14 +138,16 @@ export class ForwardConnection {
 
   private async process(): Promise<void> {
     this.busy = true;
+    let batch: LogEvent[] = [];
+    let acks: Buffer[] = [];
     try {
       if (this.hostnameLookup && this.hostname === undefined) {
         this.socket.pause();
         this.hostname = await this.hostnameLookup;
       }
       for (;;) {
-        const batch: LogEvent[] = [];
-        const acks: Buffer[] = [];
+        batch = [];
+        acks = [];
         for (;;) {
           const frameLength = this.scanner.scan(this.queue.view());
           if (frameLength < 0) break;
@@ -182,6 +184,8 @@ export class ForwardConnection {
           }
         }
         if (batch.length > 0 || acks.length > 0) this.deliver(batch, acks);
+        batch = [];
+        acks = [];
         if (!this.ctx.sink.congested) break;
         // stdout is behind: stop reading this socket (TCP back pressure) until it catches up
         this.socket.pause();
@@ -189,6 +193,9 @@ export class ForwardConnection {
         if (this.socket.destroyed) return;
       }
     } catch (error) {
+      // the valid requests before the bad one are handed on (a client without acks would lose
+      // them otherwise); their acks are not sent, the connection is closed
+      if (batch.length > 0) this.deliver(batch, []);
       this.fail(error);
       return;
     } finally {

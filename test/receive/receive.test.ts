@@ -310,3 +310,12 @@ test('-o json writes NDJSON events with nanosecond times', async (t) => {
   t.is(result.exitCode, 0);
   t.is(String(result.stdout), '{"time":"2023-11-14T22:13:20.123456789Z","tag":"j","record":{"a":1}}\n');
 });
+
+test('valid requests that arrive together with garbage are still emitted', async (t) => {
+  const receive = await startReceive(t);
+  const client = new RawClient(receive.port);
+  await client.ready;
+  client.write(Buffer.concat([encodeMessage(event(1)), encodeMessage(event(2)), Buffer.from([0xc1])]));
+  t.true(await client.waitForClose());
+  t.deepEqual((await receive.waitForEvents(2)).map((e) => e.record.seq), [1, 2]);
+});
