@@ -26,7 +26,7 @@ export default defineCommand(
       'max-decompressed-bytes': { type: 'number', default: 128 * 1024 * 1024, defaultDescription: '134217728 (128 MiB)', value: 'BYTES', describe: 'Largest size a gzip-compressed request may expand to', group: 'Limits' },
       'max-depth': { type: 'number', default: 64, value: 'N', describe: 'Deepest nesting of arrays and maps accepted in a request', group: 'Limits' },
       'idle-timeout': { type: 'number', default: 3600, value: 'SECONDS', describe: 'Close a connection silent for this long (a handshake must finish within min(this, 30 s))', group: 'Limits' },
-      'shared-key': { type: 'string', value: 'KEY', describe: 'Require the shared-key handshake with this key (also read from LOGKIT_SHARED_KEY)', group: 'Security' },
+      'shared-key': { type: 'string', value: 'KEY', describe: 'Require the shared-key handshake with this key; prefer the LOGKIT_SHARED_KEY environment variable, which other users cannot see in the process list', group: 'Security' },
       user: { type: 'string', array: true, value: 'NAME:PASSWORD', describe: 'With --shared-key, also require one of these users (repeatable)', group: 'Security' },
       'self-hostname': { type: 'string', value: 'NAME', defaultDescription: 'the host name', describe: 'Server host name sent in the PONG handshake message', group: 'Security' },
       'tls-cert': { type: 'string', value: 'FILE', completion: 'file', describe: 'PEM certificate: serve TLS (with --tls-key)', group: 'Security' },
@@ -35,7 +35,7 @@ export default defineCommand(
       'source-address-key': { type: 'string', value: 'FIELD', describe: 'Add the sender\'s IP address to each record under this field', group: 'Records' },
       'source-hostname-key': { type: 'string', value: 'FIELD', describe: 'Add the sender\'s host name (reverse DNS, else its address) under this field', group: 'Records' },
       'tag-prefix': { type: 'string', value: 'PREFIX', describe: 'Prepend PREFIX. to every tag', group: 'Records' },
-      stats: { type: 'boolean', default: false, describe: 'Print the counters (connections, requests, events, bytes, acks, errors, rejections) on stderr at exit; SIGUSR1 prints them any time', group: 'Records' },
+      stats: { type: 'boolean', default: false, describe: 'Print the counters (connections, requests, events, bytes, acks, errors, rejections) on stderr at exit; SIGUSR1 prints them any time', group: 'Diagnostics' },
       ...OUTPUT_OPTIONS,
     },
     examples: [
