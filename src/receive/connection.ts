@@ -28,7 +28,14 @@ export interface ConnectionConfig {
   maxBatchEvents: number;
 }
 
+/** The memory all connections may hold in receive buffers together (requests still arriving). */
+export class BufferBudget {
+  used = 0;
+  constructor(readonly limit: number) {}
+}
+
 export interface ConnectionContext {
+  budget: BufferBudget;
   config: ConnectionConfig;
   sink: EventSink;
   log: RateLimitedLog;
@@ -37,6 +44,8 @@ export interface ConnectionContext {
 
 /** PackedForward payloads beyond this are decoded a slice at a time (deliverLarge). */
 const LARGE_PAYLOAD_BYTES = 1024 * 1024;
+/** A connection holding less than this is never refused for the shared budget. */
+const BUDGET_EXEMPT_BYTES = 1024 * 1024;
 const SLICE_EVENTS = 10_000;
 
 /** A tiny counting semaphore: how many connections may hold a decompressed payload at once. */
@@ -84,6 +93,8 @@ export class ForwardConnection {
   private hostnameLookup: Promise<string> | undefined;
   /** The last delivery this connection started: shutdown waits for it (and its acks). */
   private lastDelivery: Promise<void> = Promise.resolve();
+  /** This connection's share of ctx.budget.used. */
+  private accounted = 0;
   readonly peer: string;
 
   constructor(
@@ -97,6 +108,10 @@ export class ForwardConnection {
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => socket.destroy()); // resets from peers are routine; the close says it
+    socket.on('close', () => {
+      this.queue.clear();
+      this.account();
+    });
     // A client may half-close after its last request and wait for the acks (the server is
     // created with allowHalfOpen): finish, ack, then close our side.
     socket.on('end', () => {
@@ -133,7 +148,22 @@ export class ForwardConnection {
     if (this.phase === 'closing') return; // draining after a rejection
     this.ctx.stats.bytes += chunk.length;
     this.queue.append(chunk);
+    this.account();
+    const { budget } = this.ctx;
+    if (budget.used > budget.limit && this.queue.length > BUDGET_EXEMPT_BYTES) {
+      // all connections together hold too much of requests still arriving: refuse this one
+      // explicitly (the client retries later) rather than let memory grow
+      this.fail(new OversizeError(this.queue.length, 0, `server busy: requests in progress hold more than ${budget.limit} bytes (--max-buffered-bytes); retry later`));
+      return;
+    }
     if (!this.busy) void this.process();
+  }
+
+  /** Keeps the shared budget in step with this connection's receive buffer. */
+  private account(): void {
+    const held = this.queue.capacity;
+    this.ctx.budget.used += held - this.accounted;
+    this.accounted = held;
   }
 
   private async process(): Promise<void> {
@@ -159,6 +189,7 @@ export class ForwardConnection {
           }
           const request = parseRequest(frame, this.unpackr);
           this.queue.consume(frameLength);
+          this.account();
           if (!request) continue; // nil heartbeat, or any non-array value: ignored per the spec
           this.ctx.stats.requests++;
           const tag = this.finalTag(request.tag);
@@ -324,6 +355,7 @@ export class ForwardConnection {
     if (this.socket.destroyed) return;
     this.phase = 'closing';
     this.queue.clear();
+    this.account();
     if (error instanceof OversizeError) {
       this.ctx.stats.oversizeRejections++;
       this.ctx.log.line(`${this.peer}: ${error.message}; rejected, closing`);

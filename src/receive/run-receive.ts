@@ -4,7 +4,7 @@ import type { TlsOptions } from 'node:tls';
 import { CliError, ExitCode } from '../cli/exit-codes.js';
 import { EventWriter, colorWanted, resolveOutputFormat } from '../codec/event-writer.js';
 import { isLoopback, parseBindAddress } from './bind-address.js';
-import type { ConnectionConfig } from './connection.js';
+import { BufferBudget, type ConnectionConfig } from './connection.js';
 import { StreamSink } from './event-sink.js';
 import { RateLimitedLog } from './rate-limited-log.js';
 import { ReceiveServer } from './receive-server.js';
@@ -22,6 +22,7 @@ export interface ReceiveOptions {
   tlsCa?: string;
   maxChunkBytes: number;
   maxDecompressedBytes: number;
+  maxBufferedBytes: number;
   maxDepth: number;
   maxConnections: number;
   idleTimeout: number;
@@ -39,7 +40,7 @@ export async function runReceive(options: ReceiveOptions): Promise<void> {
   if (options.tagPrefix !== undefined && !isCleanTag(options.tagPrefix)) {
     throw new CliError(`--tag-prefix ${JSON.stringify(options.tagPrefix)} is not a valid tag (letters, digits, _ - : @ + = ~, dot-separated)`, ExitCode.USAGE);
   }
-  for (const [name, value] of [['--max-chunk-bytes', options.maxChunkBytes], ['--max-decompressed-bytes', options.maxDecompressedBytes], ['--max-depth', options.maxDepth], ['--max-connections', options.maxConnections]] as const) {
+  for (const [name, value] of [['--max-chunk-bytes', options.maxChunkBytes], ['--max-decompressed-bytes', options.maxDecompressedBytes], ['--max-buffered-bytes', options.maxBufferedBytes], ['--max-depth', options.maxDepth], ['--max-connections', options.maxConnections]] as const) {
     if (!Number.isInteger(value) || value < 1) throw new CliError(`${name} must be a positive integer`, ExitCode.USAGE);
   }
   if (!(options.idleTimeout > 0)) throw new CliError('--idle-timeout must be a positive number of seconds', ExitCode.USAGE);
@@ -91,7 +92,7 @@ export async function runReceive(options: ReceiveOptions): Promise<void> {
   const stats = new ReceiveStats();
   const server = new ReceiveServer(
     { bind, tls, maxConnections: options.maxConnections, heartbeat: bind.kind === 'tcp' },
-    { config, sink, log, stats },
+    { config, sink, log, stats, budget: new BufferBudget(options.maxBufferedBytes) },
   );
   let where: string;
   try {
