@@ -120,13 +120,39 @@ export async function runReceive(options: ReceiveOptions): Promise<void> {
       server.stopListening();
       void server
         .closeConnections(5000)
-        .then(() => sink.flush())
-        .then(resolve, resolve);
+        .then(() => withTimeout(sink.flush(), 10_000))
+        .then((flushed) => {
+          if (!flushed) {
+            // stdout is stuck: what was not written was not acknowledged either, so the senders
+            // still hold it and will resend; say so and end rather than hang
+            process.stderr.write('logkit receive: stdout did not drain within 10 s of SIGTERM; unwritten events were not acknowledged\n');
+            process.exit(ExitCode.TEMP_FAIL);
+          }
+          resolve();
+        }, resolve);
     };
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   });
   if (options.stats) report('exit');
+}
+
+/** true when the promise settled in time, false on timeout. */
+function withTimeout(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    timer.unref();
+    promise.then(
+      () => {
+        clearTimeout(timer);
+        resolve(true);
+      },
+      () => {
+        clearTimeout(timer);
+        resolve(true);
+      },
+    );
+  });
 }
 
 function formatStats(counters: Record<string, number>): string {
