@@ -5,6 +5,7 @@ import type { CommandModule, CommandSpec } from '../src/cli/spec.js';
  * which keeps start-up fast. Add a command here and in its own module.
  */
 export const COMMANDS: Readonly<Record<string, () => Promise<{ default: CommandModule<CommandSpec> }>>> = {
+  buffer: () => import('./buffer.js') as never,
   cat: () => import('./cat.js') as never,
 };
 
