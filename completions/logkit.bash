@@ -2,10 +2,24 @@
 _logkit() {
   local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD-1]}"
   if [[ $COMP_CWORD -eq 1 ]]; then
-    COMPREPLY=( $(compgen -W "cat --help --version" -- "$cur") )
+    COMPREPLY=( $(compgen -W "buffer cat --help --version" -- "$cur") )
     return
   fi
   case "${COMP_WORDS[1]}" in
+    buffer)
+      case "$prev" in
+        --input|-i) COMPREPLY=( $(compgen -W "auto msgpack json text" -- "$cur") ); return ;;
+        --output|-o) COMPREPLY=( $(compgen -W "msgpack json pretty" -- "$cur") ); return ;;
+        --chunk-bytes) COMPREPLY=(); return ;;
+        --chunk-events) COMPREPLY=(); return ;;
+        --chunk-age) COMPREPLY=(); return ;;
+        --total-limit) COMPREPLY=(); return ;;
+        --overflow) COMPREPLY=( $(compgen -W "block drop-oldest fail" -- "$cur") ); return ;;
+        --checkpoint) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;
+        --drain-timeout) COMPREPLY=(); return ;;
+      esac
+      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --input -i --output -o --chunk-bytes --chunk-events --chunk-age --total-limit --overflow --checkpoint --drain-timeout --stats --no-stats" -- "$cur") ); else COMPREPLY=(); fi
+      ;;
     cat)
       case "$prev" in
         --input|-i) COMPREPLY=( $(compgen -W "auto msgpack json text" -- "$cur") ); return ;;

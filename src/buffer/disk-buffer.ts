@@ -354,7 +354,7 @@ export class DiskBuffer {
     let handle: FileHandle | undefined;
     try {
       handle = await open(temp, 'wx');
-      await handle.writev(parts);
+      await writeAll(handle, parts);
       await handle.sync();
       await handle.close();
       handle = undefined;
@@ -480,6 +480,20 @@ export class DiskBuffer {
     this.changed.notify();
     await this.dirHandle.close().catch(() => {});
     await this.unlock();
+  }
+}
+
+/**
+ * Writes every byte or throws. A write that runs into a full disk can return short with no error
+ * (the next one fails with ENOSPC); a renamed short file would be a truncated chunk.
+ */
+async function writeAll(handle: FileHandle, parts: readonly Buffer[]): Promise<void> {
+  for (const part of parts) {
+    for (let at = 0; at < part.length; ) {
+      const { bytesWritten } = await handle.write(part, at, part.length - at);
+      if (bytesWritten <= 0) throw Object.assign(new Error('no space left on device (short write)'), { code: 'ENOSPC' });
+      at += bytesWritten;
+    }
   }
 }
 

@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
@@ -7,6 +7,7 @@ import { EventTime } from '../../src/event/event-time.js';
 import type { LogEvent } from '../../src/event/event.js';
 import { encodeEntries } from '../../src/codec/msgpack-writer.js';
 import { MessageStreamDecoder } from '../../src/codec/msgpack-reader.js';
+import { LOGKIT_BIN } from '../helpers/logkit.js';
 
 /** Numbered events from one source, as tail would emit them: `options.src.off` just past line n. */
 export function numbered(from: number, to: number, padding = 0): LogEvent[] {
@@ -25,15 +26,36 @@ export function encodeNumbered(from: number, to: number, padding = 0): Buffer {
 /** Decodes a child's stdout as it arrives (tolerating a cut at the end, as after kill -9). */
 export class Collector {
   readonly numbers: number[] = [];
+  error: Error | undefined;
   private readonly decoder = new MessageStreamDecoder();
 
   constructor(private readonly stream: Readable) {}
 
-  start(): this {
+  resume(): void {
+    this.stream.resume();
+  }
+
+  /** Resolves when the stream has ended (all output read). */
+  async ended(): Promise<void> {
+    if (this.stream.readableEnded) return;
+    await new Promise((resolve) => this.stream.once('end', resolve));
+  }
+
+  /**
+   * Starts decoding. `paused`: attach now but do not read yet — a stalled consumer. (Node resumes
+   * a child's unread stdout once it exits; with our listener attached, nothing is lost then.)
+   */
+  start(paused = false): this {
     this.stream.on('data', (chunk: Buffer) => {
-      const events = this.decoder.push(chunk);
-      for (let i = 0; i < events.length; i++) this.numbers.push(events[i]!.record.n as number);
+      if (this.error) return;
+      try {
+        const events = this.decoder.push(chunk);
+        for (let i = 0; i < events.length; i++) this.numbers.push(events[i]!.record.n as number);
+      } catch (error) {
+        this.error = error as Error; // the test asserts on it
+      }
     });
+    if (paused) this.stream.pause();
     return this;
   }
 }
@@ -103,4 +125,34 @@ export async function smallTmpfs(t: ExecutionContext, parent: string, size: stri
     }
   });
   return dir;
+}
+
+/**
+ * Starts `logkit ARGS` (the built CLI, as logkit() in test/helpers does) with plain pipes the test
+ * controls: until a Collector starts reading stdout, nothing does, so the child meets a stalled
+ * consumer exactly as it would in a shell pipeline. (execa reads a child's stdout itself.)
+ */
+export function spawnStage(t: ExecutionContext, args: readonly string[]): Stage {
+  const child = spawn(process.execPath, [LOGKIT_BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  const stage: Stage = {
+    child,
+    stderr: '',
+    // After the exit, and after stderr is read to its end (so assertions see every message).
+    exited: Promise.all([
+      new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal }))),
+      new Promise((resolve) => child.stderr!.on('end', resolve)),
+    ]).then(([status]) => status),
+  };
+  child.stderr!.on('data', (d: Buffer) => (stage.stderr += d.toString()));
+  child.stdin!.on('error', () => {}); // a stage that exits early closes its stdin
+  t.teardown(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  return stage;
+}
+
+export interface Stage {
+  child: ChildProcess;
+  stderr: string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
