@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { open } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
 
 /**
@@ -75,12 +76,41 @@ export function decodeChunk(file: Buffer): DecodedChunk | string {
   let crc = crc32(file.subarray(0, 20));
   crc = crc32(file.subarray(HEADER_BYTES), crc);
   if (crc !== file.readUInt32BE(20)) return 'checksum mismatch';
-  let meta: ChunkMeta;
-  try {
-    meta = JSON.parse(file.subarray(HEADER_BYTES, HEADER_BYTES + metaLength).toString('utf8')) as ChunkMeta;
-  } catch {
-    return 'unreadable metadata';
-  }
-  if (typeof meta?.uid !== 'string' || typeof meta.src !== 'object' || meta.src === null) return 'unreadable metadata';
+  const meta = parseMeta(file.subarray(HEADER_BYTES, HEADER_BYTES + metaLength));
+  if (!meta) return 'unreadable metadata';
   return { meta, events, payload: file.subarray(HEADER_BYTES + metaLength) };
+}
+
+/**
+ * Reads only the header and metadata of a chunk file and checks its length (a torn or cut file
+ * shows here); the checksum over the payload is left to `decodeChunk` at delivery.
+ */
+export async function readChunkHead(path: string): Promise<{ meta: ChunkMeta; events: number; size: number } | string> {
+  const handle = await open(path, 'r');
+  try {
+    const { size } = await handle.stat();
+    const header = Buffer.alloc(HEADER_BYTES);
+    const { bytesRead } = await handle.read(header, 0, HEADER_BYTES, 0);
+    if (bytesRead < HEADER_BYTES) return `truncated (${size} bytes, shorter than the header)`;
+    if (header.readUInt32BE(0) !== MAGIC) return 'not a logkit buffer chunk (bad magic number)';
+    if (header[4] !== VERSION) return `unknown chunk format version ${header[4]}`;
+    const metaLength = header.readUInt32BE(12);
+    const expected = HEADER_BYTES + metaLength + header.readUInt32BE(16);
+    if (size !== expected) return `truncated or padded (${size} bytes, header says ${expected})`;
+    const metaBytes = Buffer.alloc(metaLength);
+    await handle.read(metaBytes, 0, metaLength, HEADER_BYTES);
+    const meta = parseMeta(metaBytes);
+    return meta ? { meta, events: header.readUInt32BE(8), size } : 'unreadable metadata';
+  } finally {
+    await handle.close();
+  }
+}
+
+function parseMeta(bytes: Buffer): ChunkMeta | undefined {
+  try {
+    const meta = JSON.parse(bytes.toString('utf8')) as ChunkMeta;
+    return typeof meta?.uid === 'string' && typeof meta.src === 'object' && meta.src !== null ? meta : undefined;
+  } catch {
+    return undefined;
+  }
 }

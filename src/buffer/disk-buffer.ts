@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { LogEvent } from '../event/event.js';
 import { MsgpackWriter } from '../codec/msgpack-writer.js';
 import { BufferError } from './buffer-error.js';
-import { CHUNK_NAME, TEMP_SUFFIX, chunkFileName, decodeChunk, encodeChunkHead, newChunkUid, type ChunkMeta } from './chunk-file.js';
+import { CHUNK_NAME, TEMP_SUFFIX, chunkFileName, decodeChunk, encodeChunkHead, newChunkUid, readChunkHead, type ChunkMeta } from './chunk-file.js';
 import { lockDirectory } from './dir-lock.js';
 import { BUFFER_DEFAULTS, type OverflowPolicy } from './defaults.js';
 import { Wakeup } from './wakeup.js';
@@ -121,6 +121,7 @@ export class DiskBuffer {
   private nextSeq: number;
   private readonly changed = new Wakeup();
   private blockedSince = 0;
+  private shuttingDown = false;
   private readonly counters: BufferStats;
 
   private constructor(
@@ -167,14 +168,15 @@ export class DiskBuffer {
       if (!match) continue;
       const seq = Number(match[1]);
       maxSeq = Math.max(maxSeq, seq);
-      const bytes = await readFile(join(dir, name));
-      const decoded = decodeChunk(bytes);
-      if (typeof decoded === 'string') {
-        await moveAside(dir, name, decoded, log);
+      // Header, metadata and length only: start-up costs per chunk, not per byte. The checksum
+      // is verified when the chunk is read for delivery.
+      const head = await readChunkHead(join(dir, name));
+      if (typeof head === 'string') {
+        await moveAside(dir, name, head, log);
         counters.corruptChunks++;
         continue;
       }
-      found.push({ seq, size: bytes.length, events: decoded.events, meta: decoded.meta, state: 'queued' });
+      found.push({ seq, size: head.size, events: head.events, meta: head.meta, state: 'queued' });
     }
     const dirHandle = await open(dir, 'r');
     const buffer = new DiskBuffer(dir, options, dirHandle, unlock, maxSeq + 1, counters);
@@ -233,6 +235,15 @@ export class DiskBuffer {
     this.seal();
     while (this.pending.length > 0 && !this.failure) await this.changed.wait();
     if (this.failure) throw this.failure;
+  }
+
+  /**
+   * Shutting down: what is held (at most about three chunks) is written even past the total
+   * limit, so that a stop loses nothing while the disk has room. A full disk still waits.
+   */
+  shutdown(): void {
+    this.shuttingDown = true;
+    this.changed.notify();
   }
 
   /** No more appends: seal what is held and make it durable. Consumers' `next()` ends once everything is delivered. */
@@ -297,7 +308,7 @@ export class DiskBuffer {
     const size = header!.length + metaBytes!.length + chunk.payload.length;
     // The total limit, checked before writing. An empty buffer takes any one chunk, or a chunk
     // larger than the limit would wait forever.
-    while (this.counters.bytesOnDisk > 0 && this.counters.bytesOnDisk + size > this.options.totalLimitBytes) {
+    while (!this.shuttingDown && this.counters.bytesOnDisk > 0 && this.counters.bytesOnDisk + size > this.options.totalLimitBytes) {
       await this.overflow(`the total limit of ${this.options.totalLimitBytes} bytes is reached`);
     }
     for (;;) {

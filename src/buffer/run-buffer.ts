@@ -61,6 +61,7 @@ export async function runBuffer(options: BufferStageOptions): Promise<void> {
 class BufferStage {
   private stopping = false;
   private downstreamGone = false;
+  private deliveryError: Error | undefined;
   private readonly out: Writable = process.stdout;
 
   constructor(
@@ -82,12 +83,17 @@ class BufferStage {
     process.on('SIGINT', onTerm);
     // SIGHUP: seal the open chunk now (make it durable and deliverable), and show the counters.
     process.on('SIGHUP', () => {
-      buffer.flush().catch(() => {});
-      this.printStats();
+      buffer.flush().then(
+        () => this.printStats(),
+        () => {},
+      );
     });
 
+    // A delivery failure (other than a closed downstream) stops the input and is reported at the end.
     const delivery = this.deliver().catch((error: unknown) => {
-      if (!this.downstreamGone) throw error;
+      if (this.downstreamGone) return;
+      this.deliveryError = error as Error;
+      this.terminate(); // bounded: the input may be blocked on a full buffer nobody will empty now
     });
     let finalError: CliError | undefined;
     try {
@@ -115,6 +121,7 @@ class BufferStage {
     await this.flushCheckpoint();
     await delivery;
     await buffer.close();
+    if (this.deliveryError) throw new CliError(`buffer: ${this.deliveryError.message}`, ExitCode.IO_ERROR);
     this.report();
     if (this.downstreamGone) {
       const left = buffer.stats();
@@ -160,13 +167,24 @@ class BufferStage {
   private terminate(): void {
     if (this.stopping) return;
     this.stop();
+    this.buffer.shutdown();
     const timer = setTimeout(() => {
       const stats = this.buffer.stats();
-      void this.flushCheckpoint().finally(() => {
+      const exit = () => {
         this.report();
         say(`stopped after --drain-timeout ${this.options.drainTimeout} s; ${stats.eventsOnDisk} events in ${stats.chunksOnDisk} chunks kept in ${this.options.dir} for the next start`);
-        process.exit(this.buffer.holdsUndurable() ? ExitCode.TEMP_FAIL : ExitCode.OK);
-      });
+        if (this.deliveryError) {
+          process.stderr.write(`logkit: buffer: ${this.deliveryError.message}\n`);
+          process.exit(ExitCode.IO_ERROR);
+        }
+        if (this.buffer.holdsUndurable()) {
+          // The disk stayed full (or the limit reached) to the end: these were never committed.
+          say('events held in memory could not be made durable in time (not checkpointed: tail reads them again)');
+          process.exit(ExitCode.TEMP_FAIL);
+        }
+        process.exit(ExitCode.OK);
+      };
+      this.flushCheckpoint().then(exit, exit);
     }, this.options.drainTimeout * 1000);
     timer.unref();
   }
