@@ -122,6 +122,7 @@ export class DiskBuffer {
   private readonly changed = new Wakeup();
   private blockedSince = 0;
   private shuttingDown = false;
+  private lastDropReport = 0;
   private readonly counters: BufferStats;
 
   private constructor(
@@ -144,12 +145,19 @@ export class DiskBuffer {
    * queued for replay in order.
    */
   static async open(dir: string, options: DiskBufferOptions = {}): Promise<DiskBuffer> {
-    const log = options.log ?? (() => {});
     try {
-      await mkdir(dir, { recursive: true });
+      return await DiskBuffer.openUnchecked(dir, options);
     } catch (error) {
-      throw new BufferError(`cannot create buffer directory ${dir}: ${(error as Error).message}`, 'io');
+      if (error instanceof BufferError) throw error;
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST' || code === 'ENOTDIR') throw new BufferError(`${dir} exists and is not a directory`, 'io');
+      throw new BufferError(`cannot open buffer directory ${dir}: ${(error as Error).message}`, 'io');
     }
+  }
+
+  private static async openUnchecked(dir: string, options: DiskBufferOptions): Promise<DiskBuffer> {
+    const log = options.log ?? (() => {});
+    await mkdir(dir, { recursive: true });
     const unlock = await lockDirectory(dir);
     const counters: BufferStats = {
       chunksOnDisk: 0, bytesOnDisk: 0, eventsOnDisk: 0, chunksWritten: 0, eventsWritten: 0, fsyncs: 0, chunksAcked: 0,
@@ -350,10 +358,15 @@ export class DiskBuffer {
     if (!victim) return false; // every chunk on disk is out for delivery: wait like `block`
     this.counters.droppedChunks++;
     this.counters.droppedEvents += victim.events;
-    this.options.log(
-      `${why}: dropped the oldest chunk (${victim.events} events, ${victim.size} bytes); ` +
-        `${this.counters.droppedEvents} events dropped so far`,
-    );
+    // One line a second at most: a full disk can drop many chunks a second.
+    const now = Date.now();
+    if (now - this.lastDropReport >= 1000) {
+      this.lastDropReport = now;
+      this.options.log(
+        `${why}: dropped the oldest chunk (${victim.events} events, ${victim.size} bytes); ` +
+          `${this.counters.droppedEvents} events in ${this.counters.droppedChunks} chunks dropped so far`,
+      );
+    }
     await this.remove(victim);
     return true;
   }
