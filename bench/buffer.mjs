@@ -35,25 +35,27 @@ try {
   const runOnce = (args) => {
     if (args[0] === 'buffer') rmSync(args[1], { recursive: true, force: true });
     const started = process.hrtime.bigint();
-    const r = spawnSync('sh', ['-c', `${process.execPath} ${BIN} ${args.join(' ')} < ${input} > /dev/null`], { encoding: 'utf8' });
+    // /usr/bin/time adds the CPU time (user + system): on a shared machine it varies far less than wall time.
+    const r = spawnSync('sh', ['-c', `/usr/bin/time -f 'cpu %U %S' ${process.execPath} ${BIN} ${args.join(' ')} < ${input} > /dev/null`], { encoding: 'utf8' });
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     if (r.status !== 0) throw new Error(`${args.join(' ')}: exit ${r.status}: ${r.stderr}`);
-    return { seconds, stderr: r.stderr };
+    const cpu = /cpu ([\d.]+) ([\d.]+)/.exec(r.stderr);
+    return { seconds, cpu: cpu ? Number(cpu[1]) + Number(cpu[2]) : NaN, stderr: r.stderr };
   };
 
   const floor = run(['cat', '-o', 'msgpack']);
-  console.log(`floor  logkit cat -o msgpack (decode + encode, no disk): ${floor.seconds.toFixed(2)} s, ${Math.round(total / floor.seconds).toLocaleString('en')} events/s`);
+  console.log(`floor  logkit cat -o msgpack (decode + encode, no disk): ${floor.seconds.toFixed(2)} s, ${Math.round(total / floor.seconds).toLocaleString('en')} events/s; CPU ${floor.cpu.toFixed(2)} s`);
   console.log('\nlogkit buffer DIR (chunks bounded by bytes; --chunk-events 1000000):');
-  console.log('chunk-bytes   seconds   events/s    chunks  fsyncs');
+  console.log('chunk-bytes   seconds   events/s    chunks  fsyncs  CPU s');
   for (const size of ['64k', '256k', '1m', '4m', '8m']) {
     const dir = join(base, `spool-${size}`);
-    const { seconds, stderr } = run(['buffer', dir, '--chunk-bytes', size, '--chunk-events', '1000000', '--total-limit', '2g', '--stats']);
+    const { seconds, cpu, stderr } = run(['buffer', dir, '--chunk-bytes', size, '--chunk-events', '1000000', '--total-limit', '2g', '--stats']);
     const chunks = /chunks_written=(\d+)/.exec(stderr)?.[1];
     const fsyncs = /fsyncs=(\d+)/.exec(stderr)?.[1];
-    console.log(`${size.padEnd(12)}  ${seconds.toFixed(2).padStart(7)}  ${Math.round(total / seconds).toLocaleString('en').padStart(9)}  ${String(chunks).padStart(8)}  ${String(fsyncs).padStart(6)}`);
+    console.log(`${size.padEnd(12)}  ${seconds.toFixed(2).padStart(7)}  ${Math.round(total / seconds).toLocaleString('en').padStart(9)}  ${String(chunks).padStart(8)}  ${String(fsyncs).padStart(6)}  ${cpu.toFixed(2).padStart(5)}`);
   }
   const dflt = run(['buffer', join(base, 'spool-default'), '--stats']);
-  console.log(`defaults (1m / 10000 events / 1 s): ${dflt.seconds.toFixed(2)} s, ${Math.round(total / dflt.seconds).toLocaleString('en')} events/s; ${/chunks_written=\d+ .* fsyncs=\d+/.exec(dflt.stderr)?.[0] ?? ''}`);
+  console.log(`defaults (1m / 10000 events / 1 s): ${dflt.seconds.toFixed(2)} s, ${Math.round(total / dflt.seconds).toLocaleString('en')} events/s; CPU ${dflt.cpu.toFixed(2)} s; ${/chunks_written=\d+ .* fsyncs=\d+/.exec(dflt.stderr)?.[0] ?? ''}`);
 
   // The cost of durability alone: write + fsync + rename + directory fsync, per chunk size.
   console.log('\ncost of one durable chunk (write, fsync file, rename, fsync directory), median of 30:');
