@@ -23,7 +23,10 @@ export class CheckpointFile {
 
   private constructor(readonly path: string) {}
 
-  /** Loads the existing checkpoint (sources not in this stream keep their positions). */
+  /**
+   * Loads the existing checkpoint (sources not in this stream keep their positions), or creates
+   * an empty one at once, so that a path that cannot be written fails at start, not later.
+   */
   static async open(path: string): Promise<CheckpointFile> {
     const file = new CheckpointFile(path);
     let text: string | undefined;
@@ -31,6 +34,7 @@ export class CheckpointFile {
       text = await readFile(path, 'utf8');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      await writeAtomically(path, JSON.stringify({ version: 1, sources: {} }) + '\n');
     }
     if (text !== undefined) {
       const parsed = JSON.parse(text) as { version?: number; sources?: Record<string, { off?: unknown }> };
