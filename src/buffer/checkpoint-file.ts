@@ -8,15 +8,17 @@ import type { SourcePositions } from './disk-buffer.js';
  * rename, directory fsync), so a crash leaves the old or the new file, never a torn one.
  *
  * This is the minimal writer the buffer stage needs. The format is the contract with tail's
- * src/checkpoint/ module (owned by the tail branch); when both are merged, this file should
- * become a thin use of that module.
+ * src/checkpoint/ module (owned by the tail branch, not merged when this was written); once both
+ * are merged, this file should become a thin use of that module (its CheckpointTracker, given
+ * a way to commit a positions record rather than events).
  *
  * Writes are coalesced: `advance()` only records positions; one write is in flight at a time
  * and the next one carries everything recorded meanwhile, so a fast stream costs at most one
  * checkpoint write per sealed chunk and usually far fewer.
  */
 export class CheckpointFile {
-  private readonly sources: Record<string, { off: number }> = {};
+  /** Entries keep any other fields (tail's own position file adds `path`): only `off` is ours. */
+  private readonly sources: Record<string, { off: number; [field: string]: unknown }> = {};
   private dirty = false;
   private writing: Promise<void> | undefined;
   private lastError: Error | undefined;
@@ -42,7 +44,7 @@ export class CheckpointFile {
         throw new Error(`${path}: not a version 1 logkit checkpoint`);
       }
       for (const [id, value] of Object.entries(parsed.sources)) {
-        if (typeof value?.off === 'number') file.sources[id] = { off: value.off };
+        if (typeof value?.off === 'number') file.sources[id] = { ...value, off: value.off };
       }
     }
     return file;
@@ -51,7 +53,7 @@ export class CheckpointFile {
   /** Positions come in stream order, so the latest offset per source is the committed one. */
   advance(positions: SourcePositions): void {
     for (const id in positions) {
-      this.sources[id] = { off: positions[id]! };
+      this.sources[id] = { ...this.sources[id], off: positions[id]! };
       this.dirty = true;
     }
     if (this.dirty) this.writing ??= this.writeLoop();

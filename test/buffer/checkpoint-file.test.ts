@@ -4,15 +4,18 @@ import test from 'ava';
 import { CheckpointFile } from '../../src/buffer/checkpoint-file.js';
 import { logkit, tempDir } from '../helpers/logkit.js';
 
-test('the checkpoint keeps sources it does not see, takes the latest position per source, and leaves no temp file', async (t) => {
+test('the checkpoint keeps sources it does not see, takes the latest position per source, keeps other fields, and leaves no temp file', async (t) => {
   const dir = await tempDir(t);
   const path = join(dir, 'positions.json');
-  await writeFile(path, JSON.stringify({ version: 1, sources: { other: { off: 7 }, 'file-1': { off: 10 } } }));
+  await writeFile(path, JSON.stringify({ version: 1, sources: { other: { off: 7 }, 'file-1': { off: 10, path: '/var/log/a.log' } } }));
   const checkpoint = await CheckpointFile.open(path);
   checkpoint.advance({ 'file-1': 500 });
   checkpoint.advance({ 'file-1': 900, 'file-2': 30 });
   await checkpoint.flush();
-  t.deepEqual(JSON.parse(await readFile(path, 'utf8')), { version: 1, sources: { other: { off: 7 }, 'file-1': { off: 900 }, 'file-2': { off: 30 } } });
+  t.deepEqual(JSON.parse(await readFile(path, 'utf8')), {
+    version: 1,
+    sources: { other: { off: 7 }, 'file-1': { off: 900, path: '/var/log/a.log' }, 'file-2': { off: 30 } },
+  });
   t.deepEqual(await readdir(dir), ['positions.json']);
 });
 
