@@ -277,3 +277,32 @@ test('SIGHUP seals the open chunk at once and, with --stats, prints the counters
   t.is((await stage.exited).code, 0);
   inOrder(t, out, 0, 100);
 });
+
+test('corrupt input: every event before the fault is made durable and written out, then exit 65', async (t) => {
+  const dir = join(await tempDir(t), 'spool');
+  const input = Buffer.concat([encodeNumbered(0, 500), Buffer.from([0xc1, 0xc1, 0xc1])]);
+  const r = await logkit(['buffer', dir, '-o', 'json'], { input });
+  t.is(r.exitCode, 65);
+  t.regex(String(r.stderr), /logkit: stdin: byte \d+: expected a Message-mode entry/);
+  const numbers = String(r.stdout).trimEnd().split('\n').map((l) => (JSON.parse(l) as { record: { n: number } }).record.n);
+  t.deepEqual(numbers, range(0, 500));
+  t.deepEqual((await chunksIn(dir)).names, []);
+});
+
+test('a downstream that closes early: what was read is sealed and kept for the next start, exit 0', async (t) => {
+  const dir = join(await tempDir(t), 'spool');
+  const stage = spawnStage(t, ['buffer', dir, '--chunk-events', '1000']);
+  const feeding = new Feeder(stage.child.stdin!, encodeNumbered(0, 20_000)).run(false).catch(() => {});
+  await waitFor(async () => (await chunksIn(dir)).names.length >= 5, 'chunks on disk');
+  stage.child.stdout!.destroy(); // like `| head`: the reading end goes away
+  const { code } = await stage.exited;
+  await feeding;
+  t.is(code, 0, stage.stderr);
+  const kept = /downstream closed; (\d+) events in (\d+) chunks kept/.exec(stage.stderr);
+  t.truthy(kept, stage.stderr);
+  const replay = await logkit(['buffer', dir, '-o', 'json'], { input: '' });
+  t.is(replay.exitCode, 0);
+  const numbers = String(replay.stdout).trimEnd().split('\n').map((l) => (JSON.parse(l) as { record: { n: number } }).record.n);
+  t.is(numbers.length, Number(kept![1]));
+  t.true(numbers.every((n, i) => i === 0 || n === numbers[i - 1]! + 1), 'in order');
+});
