@@ -104,8 +104,8 @@ class OpenChunk {
  * `onAcked` reports positions only up to the first chunk not yet acknowledged, so a stage that
  * commits on the downstream's acknowledgement (forward, store) never checkpoints past a gap.
  *
- * Memory holds at most the open chunk and one chunk waiting to be written (plus what consumers
- * hold), so a slow disk pushes back on append instead of growing the heap.
+ * Memory holds the open chunk and at most two sealed chunks waiting to be written (plus what
+ * consumers hold), so a slow or full disk pushes back on append instead of growing the heap.
  */
 export class DiskBuffer {
   private readonly options: Required<Omit<DiskBufferOptions, 'onDurable' | 'onAcked'>> & Pick<DiskBufferOptions, 'onDurable' | 'onAcked'>;
@@ -140,9 +140,9 @@ export class DiskBuffer {
 
   /**
    * Opens (creating it if needed) and locks a buffer directory, and scans it: half-written
-   * temporary files are removed (they were never durable, so never committed); every chunk is
-   * verified, and a corrupt or truncated one is moved to DIR/corrupt/ with a message, the rest
-   * queued for replay in order.
+   * temporary files are removed (they were never durable, so never committed); every chunk's
+   * header and length are checked (its checksum when it is read for delivery), and a corrupt or
+   * truncated one is moved to DIR/corrupt/ with a message, the rest queued for replay in order.
    */
   static async open(dir: string, options: DiskBufferOptions = {}): Promise<DiskBuffer> {
     try {
@@ -159,6 +159,15 @@ export class DiskBuffer {
     const log = options.log ?? (() => {});
     await mkdir(dir, { recursive: true });
     const unlock = await lockDirectory(dir);
+    try {
+      return await DiskBuffer.scan(dir, options, log, unlock);
+    } catch (error) {
+      await unlock();
+      throw error;
+    }
+  }
+
+  private static async scan(dir: string, options: DiskBufferOptions, log: (message: string) => void, unlock: () => Promise<void>): Promise<DiskBuffer> {
     const counters: BufferStats = {
       chunksOnDisk: 0, bytesOnDisk: 0, eventsOnDisk: 0, chunksWritten: 0, eventsWritten: 0, fsyncs: 0, chunksAcked: 0,
       eventsAcked: 0, droppedChunks: 0, droppedEvents: 0, corruptChunks: 0, replayedChunks: 0, replayedEvents: 0,
