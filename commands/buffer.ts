@@ -20,7 +20,8 @@ export default defineCommand(
       'position per file (the options.src that tail puts in each event) to FILE, for tail to resume from. A chunk ' +
       'written to a pipe is gone from DIR: if the next process dies with it unread, it is lost unless a later stage ' +
       'commits instead (see "Delivery guarantee" in the README). SIGTERM or SIGINT stops reading, makes what is held ' +
-      'durable, keeps writing out for up to --drain-timeout seconds and exits 0; what is left stays in DIR. SIGHUP ' +
+      'durable, keeps writing out for up to --drain-timeout seconds and exits 0; what is left stays in DIR (a second ' +
+      'signal exits at once). SIGHUP ' +
       'seals the open chunk at once (and prints the counters with --stats).',
     positionals: [{ name: 'dir', type: 'string', required: true, describe: 'Buffer directory (created if missing; one process at a time)', completion: 'directory' }],
     options: {

@@ -78,7 +78,15 @@ class BufferStage {
       this.downstreamGone = true;
       this.stop();
     });
-    const onTerm = () => this.terminate();
+    let signals = 0;
+    const onTerm = () => {
+      // A second signal (Ctrl-C twice) means now: durable chunks stay in DIR for the next start.
+      if (++signals > 1) {
+        say('second signal: exiting now; durable chunks stay for the next start');
+        process.exit(this.buffer.holdsUndurable() ? ExitCode.TEMP_FAIL : ExitCode.OK);
+      }
+      this.terminate();
+    };
     process.on('SIGTERM', onTerm);
     process.on('SIGINT', onTerm);
     // SIGHUP: seal the open chunk now (make it durable and deliverable), and show the counters.
