@@ -29,7 +29,7 @@ export default defineCommand(
       ...OUTPUT_OPTIONS,
       'chunk-bytes': {
         type: 'string', value: 'BYTES', default: '1m', group: 'Chunks',
-        describe: 'Seal a chunk at this payload size (k, m, g suffixes; at least 1k)',
+        describe: 'Seal a chunk at this payload size (k, m, g suffixes; from 1k to 256m)',
       },
       'chunk-events': {
         type: 'number', value: 'N', default: BUFFER_DEFAULTS.chunkEvents, group: 'Chunks',

@@ -22,6 +22,8 @@ export class CheckpointFile {
   private dirty = false;
   private writing: Promise<void> | undefined;
   private lastError: Error | undefined;
+  /** Diagnostics: a failed write is reported once, and again when writing works again. */
+  log: (message: string) => void = () => {};
 
   private constructor(readonly path: string) {}
 
@@ -76,10 +78,14 @@ export class CheckpointFile {
         const text = JSON.stringify({ version: 1, sources: this.sources }) + '\n';
         try {
           await writeAtomically(this.path, text);
+          if (this.lastError) this.log(`checkpoint ${this.path} written again`);
           this.lastError = undefined;
         } catch (error) {
-          // Keep the data flowing; the next advance retries, flush() reports it.
+          // Keep the data flowing (the positions stay behind, so tail would re-read, not lose);
+          // the next advance retries, flush() reports it.
+          if (!this.lastError) this.log(`cannot write the checkpoint ${this.path}: ${(error as Error).message}; retrying with the next chunk`);
           this.lastError = error as Error;
+          this.dirty = true;
           return;
         }
       }

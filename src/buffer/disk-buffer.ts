@@ -10,6 +10,9 @@ import { Wakeup } from './wakeup.js';
 
 export { BUFFER_DEFAULTS, OVERFLOW_POLICIES, type OverflowPolicy } from './defaults.js';
 
+/** A chunk's payload length is a 32-bit field; this bound keeps far below it, one entry over included. */
+export const MAX_CHUNK_BYTES = 256 * 1024 * 1024;
+
 /** Source id → byte offset just past the last committed event of that source (see `options.src`). */
 export type SourcePositions = Readonly<Record<string, number>>;
 
@@ -134,6 +137,9 @@ export class DiskBuffer {
     counters: BufferStats,
   ) {
     this.options = { ...BUFFER_DEFAULTS, log: () => {}, ...options };
+    if (!(this.options.chunkBytes > 0 && this.options.chunkBytes <= MAX_CHUNK_BYTES)) {
+      throw new RangeError(`chunkBytes must be from 1 to ${MAX_CHUNK_BYTES}`);
+    }
     this.nextSeq = nextSeq;
     this.counters = counters;
   }

@@ -7,7 +7,7 @@ import { CliError, ExitCode } from '../cli/exit-codes.js';
 import { BufferError } from './buffer-error.js';
 import { parseByteSize } from './byte-size.js';
 import { CheckpointFile } from './checkpoint-file.js';
-import { DiskBuffer, type OverflowPolicy } from './disk-buffer.js';
+import { DiskBuffer, MAX_CHUNK_BYTES, type OverflowPolicy } from './disk-buffer.js';
 
 export interface BufferStageOptions {
   dir: string;
@@ -36,6 +36,7 @@ const say = (message: string) => process.stderr.write(`logkit buffer: ${message}
 export async function runBuffer(options: BufferStageOptions): Promise<void> {
   const { chunkBytes, totalLimit } = checkSizes(options);
   const checkpoint = options.checkpoint ? await openCheckpoint(options.checkpoint) : undefined;
+  if (checkpoint) checkpoint.log = say;
   let buffer: DiskBuffer;
   try {
     buffer = await DiskBuffer.open(options.dir, {
@@ -244,7 +245,9 @@ function writeFully(out: Writable, bytes: Buffer): Promise<void> {
 function checkSizes(options: BufferStageOptions): { chunkBytes: number; totalLimit: number } {
   const chunkBytes = parseByteSize(options.chunkBytes);
   const totalLimit = parseByteSize(options.totalLimit);
-  if (chunkBytes === undefined || chunkBytes < 1024) throw new CliError(`--chunk-bytes: expected a size of at least 1k, like 1m (got ${options.chunkBytes})`, ExitCode.USAGE);
+  if (chunkBytes === undefined || chunkBytes < 1024 || chunkBytes > MAX_CHUNK_BYTES) {
+    throw new CliError(`--chunk-bytes: expected a size from 1k to 256m, like 1m (got ${options.chunkBytes})`, ExitCode.USAGE);
+  }
   if (totalLimit === undefined || totalLimit < 2 * chunkBytes) {
     throw new CliError(`--total-limit: expected a size of at least twice --chunk-bytes, like 1g (got ${options.totalLimit})`, ExitCode.USAGE);
   }
