@@ -26,3 +26,18 @@ complete -c logkit -n '__fish_seen_subcommand_from parse' -l error-key -x -d 'Th
 complete -c logkit -n '__fish_seen_subcommand_from parse' -l input -s i -x -a 'auto msgpack json text' -d 'Input encoding: auto detects MessagePack, NDJSON events or raw text lines from the first bytes'
 complete -c logkit -n '__fish_seen_subcommand_from parse' -l output -s o -x -a 'msgpack json pretty' -d 'Output encoding'
 complete -c logkit -n '__fish_seen_subcommand_from parse' -F
+complete -c logkit -n __fish_use_subcommand -a tag -d 'name and reshape events: set or rewrite tags, add, rename, remove or keep fields, include or exclude events'
+complete -c logkit -n '__fish_seen_subcommand_from tag' -l set-tag -s t -x -d 'Set every event\'s tag'
+complete -c logkit -n '__fish_seen_subcommand_from tag' -l tag-from-field -x -d 'Set the tag to this field\'s value'
+complete -c logkit -n '__fish_seen_subcommand_from tag' -l rewrite -x -d 'Set the tag when FIELD matches'
+complete -c logkit -n '__fish_seen_subcommand_from tag' -l remove-prefix -x -d 'Remove a leading PREFIX'
+complete -c logkit -n '__fish_seen_subcommand_from tag' -l prefix -x -d 'Prepend PREFIX'
+complete -c logkit -n '__fish_seen_subcommand_from tag' -l add -x -d 'Add'
+complete -c logkit -n '__fish_seen_subcommand_from tag' -l rename -x -d 'Rename a field, keeping its place'
+complete -c logkit -n '__fish_seen_subcommand_from tag' -l remove -x -d 'Remove these fields'
+complete -c logkit -n '__fish_seen_subcommand_from tag' -l keep -x -d 'Keep only these fields'
+complete -c logkit -n '__fish_seen_subcommand_from tag' -l include -x -d 'Pass only events whose FIELD matches'
+complete -c logkit -n '__fish_seen_subcommand_from tag' -l exclude -x -d 'Drop events whose FIELD matches'
+complete -c logkit -n '__fish_seen_subcommand_from tag' -l input -s i -x -a 'auto msgpack json text' -d 'Input encoding: auto detects MessagePack, NDJSON events or raw text lines from the first bytes'
+complete -c logkit -n '__fish_seen_subcommand_from tag' -l output -s o -x -a 'msgpack json pretty' -d 'Output encoding'
+complete -c logkit -n '__fish_seen_subcommand_from tag' -F
