@@ -2,7 +2,7 @@ import type { EventTime } from '../event/event-time.js';
 import type { EventRecord, LogEvent } from '../event/event.js';
 import { applyFieldTypes, type FieldConversion } from './field-types.js';
 import type { LineParser } from './line-parser.js';
-import type { TimeParser } from './time/time-parser.js';
+import { MAX_TIME_TEXT, type TimeParser } from './time/time-parser.js';
 
 export interface ParseStageOptions {
   /** The format's name, for messages. */
@@ -90,6 +90,7 @@ export class ParseStage {
       const stamp = parser.time;
       if (stamp !== undefined) {
         if (stamp === this.lastStamp) time = this.lastTime;
+        else if (stamp.length > MAX_TIME_TEXT) time = undefined;
         else {
           time = o.timeParser ? o.timeParser(stamp) : parser.readTime!(stamp);
           this.lastStamp = stamp;

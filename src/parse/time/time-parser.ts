@@ -64,7 +64,7 @@ function isEpochText(text: string): boolean {
 /** Epoch in units of 1/perSecond seconds, from a number, bigint or digit string, exactly where possible. */
 function fromEpoch(value: unknown, perSecond: number): EventTime | undefined {
   if (typeof value === 'number') {
-    if (!Number.isFinite(value)) return undefined;
+    if (!Number.isFinite(value) || value < 0 || value / perSecond >= 2 ** 32) return undefined;
     if (perSecond === 1) return EventTime.fromSeconds(value);
     if (perSecond === 1e3) return EventTime.fromMillis(value);
     return fromEpochDigits(BigInt(Math.round(value)).toString(), '', 1e9);
