@@ -1,6 +1,14 @@
 import { defineCommand } from '../src/cli/spec.js';
 import { INPUT_OPTIONS, OUTPUT_OPTIONS } from '../src/cli/common-options.js';
 
+/**
+ * The repeatable options are plain string options: yargs collects a repeated one into an array,
+ * and unlike an `array` option it does not swallow the FILE arguments that follow.
+ */
+function repeated(value: string | readonly string[] | undefined): string[] {
+  return value === undefined ? [] : typeof value === 'string' ? [value] : [...value];
+}
+
 export default defineCommand(
   {
     name: 'tag',
@@ -27,25 +35,23 @@ export default defineCommand(
       'tag-from-field': { type: 'string', value: 'FIELD', describe: 'Set the tag to this field\'s value (events without it keep their tag)', group: 'Tag' },
       rewrite: {
         type: 'string',
-        array: true,
         value: "'FIELD /REGEX/ TAG'",
         describe: 'Set the tag when FIELD matches; TAG may use $1…$9 and placeholders; repeatable, the first matching rule wins',
         group: 'Tag',
       },
       'remove-prefix': { type: 'string', value: 'PREFIX', describe: 'Remove a leading PREFIX. from the tag', group: 'Tag' },
       prefix: { type: 'string', value: 'PREFIX', describe: 'Prepend PREFIX. to the tag', group: 'Tag' },
-      add: { type: 'string', array: true, value: 'KEY=VALUE', describe: 'Add (or overwrite) a field; VALUE may use placeholders; repeatable', group: 'Record' },
-      rename: { type: 'string', array: true, value: 'OLD=NEW', describe: 'Rename a field, keeping its place; repeatable', group: 'Record' },
-      remove: { type: 'string', array: true, value: 'FIELD,...', describe: 'Remove these fields; repeatable', group: 'Record' },
-      keep: { type: 'string', array: true, value: 'FIELD,...', describe: 'Keep only these fields (and the --add ones); repeatable', group: 'Record' },
+      add: { type: 'string', value: 'KEY=VALUE', describe: 'Add (or overwrite) a field; VALUE may use placeholders; repeatable', group: 'Record' },
+      rename: { type: 'string', value: 'OLD=NEW', describe: 'Rename a field, keeping its place; repeatable', group: 'Record' },
+      remove: { type: 'string', value: 'FIELD,...', describe: 'Remove these fields; repeatable', group: 'Record' },
+      keep: { type: 'string', value: 'FIELD,...', describe: 'Keep only these fields (and the --add ones); repeatable', group: 'Record' },
       include: {
         type: 'string',
-        array: true,
         value: "'FIELD /REGEX/'",
         describe: 'Pass only events whose FIELD matches; repeatable, all must match',
         group: 'Select',
       },
-      exclude: { type: 'string', array: true, value: "'FIELD /REGEX/'", describe: 'Drop events whose FIELD matches; repeatable, any drops', group: 'Select' },
+      exclude: { type: 'string', value: "'FIELD /REGEX/'", describe: 'Drop events whose FIELD matches; repeatable, any drops', group: 'Select' },
       ...INPUT_OPTIONS,
       ...OUTPUT_OPTIONS,
     },
@@ -66,15 +72,15 @@ export default defineCommand(
       output: args.output,
       setTag: args.setTag,
       tagFromField: args.tagFromField,
-      rewrite: args.rewrite ?? [],
+      rewrite: repeated(args.rewrite),
       removePrefix: args.removePrefix,
       prefix: args.prefix,
-      add: args.add ?? [],
-      rename: args.rename ?? [],
-      remove: args.remove ?? [],
-      keep: args.keep ?? [],
-      include: args.include ?? [],
-      exclude: args.exclude ?? [],
+      add: repeated(args.add),
+      rename: repeated(args.rename),
+      remove: repeated(args.remove),
+      keep: repeated(args.keep),
+      include: repeated(args.include),
+      exclude: repeated(args.exclude),
     });
   },
 );

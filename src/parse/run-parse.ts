@@ -36,6 +36,10 @@ const usage = (message: string): CliError => new CliError(`parse: ${message}`, E
 
 /** Turns the command line into a ParseStage, refusing contradictory or malformed options (exit 64). */
 export function buildParseStage(o: ParseCommandOptions): ParseStage {
+  // yargs turns a repeated string option into an array; each of these takes one value.
+  for (const [name, value] of Object.entries(o)) {
+    if (name !== 'files' && Array.isArray(value)) throw usage(`--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} given more than once`);
+  }
   const zone = TimeZone.parse(o.timezone);
   if (!zone) throw usage(`--timezone "${o.timezone}" is not local, UTC, an offset like +09:00 or an IANA zone like Europe/Berlin`);
   if (o.format === 'regexp' && o.pattern === undefined) throw usage('regexp needs --pattern with named groups, e.g. --pattern \'^(?<level>\\w+) (?<message>.*)$\'');

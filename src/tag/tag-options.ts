@@ -22,6 +22,9 @@ const usage = (message: string): CliError => new CliError(`tag: ${message}`, Exi
 
 /** Compiles the command line once into a TagPlan; any malformed value is a usage error (exit 64). */
 export function compileTagPlan(o: TagCommandOptions, env: NodeJS.ProcessEnv = process.env): TagPlan {
+  for (const [name, value] of [['set-tag', o.setTag], ['prefix', o.prefix], ['remove-prefix', o.removePrefix], ['tag-from-field', o.tagFromField]] as const) {
+    if (Array.isArray(value)) throw usage(`--${name} given more than once`);
+  }
   return {
     include: o.include.map((text) => fieldMatch(text, '--include')),
     exclude: o.exclude.map((text) => fieldMatch(text, '--exclude')),

@@ -1,6 +1,8 @@
+import { writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import test from 'ava';
-import { logkit } from '../helpers/logkit.js';
+import { logkit, tempDir } from '../helpers/logkit.js';
 import { ndjson, type OutEvent } from '../parse/helpers.js';
 
 /** NDJSON events in, for tag to read. */
@@ -118,6 +120,18 @@ test('raw text lines work too, and options maps pass through', async (t) => {
   t.deepEqual(out.map((e) => [e.tag, e.record.message]), [['errors', 'ERROR bad']]);
   const withOptions = JSON.stringify({ time: '2026-11-21T00:00:00Z', tag: 'a', record: { x: 1 }, options: { src: { id: 'f', off: 9 } } }) + '\n';
   t.deepEqual((await tag(['--add', 'y=2'], withOptions))[0]!.options, { src: { id: 'f', off: 9 } });
+});
+
+test('repeatable options do not swallow the FILE arguments after them; single ones refuse repetition', async (t) => {
+  const dir = await tempDir(t);
+  const file = join(dir, 'in.ndjson');
+  await writeFile(file, events({ record: { a: 1 } }));
+  const r = await logkit(['tag', '--add', 'x=1', '--add', 'y=2', '--remove', 'a', file, '-o', 'json']);
+  t.is(r.exitCode, 0, String(r.stderr));
+  t.deepEqual(ndjson(r.stdout)[0]!.record, { x: '1', y: '2' });
+  const twice = await logkit(['tag', '--prefix', 'a', '--prefix', 'b', file]);
+  t.is(twice.exitCode, 64);
+  t.regex(String(twice.stderr), /--prefix given more than once/);
 });
 
 test('malformed option values exit 64 with a clear message', async (t) => {
