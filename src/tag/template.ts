@@ -90,8 +90,14 @@ export function compileTemplate(text: string, options: { captures?: boolean; env
 }
 
 function tagPartGetter(kind: 'parts' | 'prefix' | 'suffix', index: number): Part {
+  // A batch mostly shares one tag: split it once, not per event.
+  let lastTag: string | undefined;
+  let parts: string[] = [];
   return (event) => {
-    const parts = event.tag.split('.');
+    if (event.tag !== lastTag) {
+      lastTag = event.tag;
+      parts = lastTag.split('.');
+    }
     const i = index < 0 ? parts.length + index : index;
     if (i < 0 || i >= parts.length) return '';
     if (kind === 'parts') return parts[i]!;
