@@ -5,8 +5,6 @@ import type { LineParser } from './line-parser.js';
 import { MAX_TIME_TEXT, type TimeParser } from './time/time-parser.js';
 
 export interface ParseStageOptions {
-  /** The format's name, for messages. */
-  formatName: string;
   parser: LineParser;
   /** The record field holding the text (default message). */
   key: string;

@@ -77,7 +77,6 @@ export function buildParseStage(o: ParseCommandOptions): ParseStage {
   }
   if (o.nest === '') throw usage('--nest needs a field name');
   return new ParseStage({
-    formatName: o.format,
     parser,
     key: o.key,
     keepOriginal: o.keepOriginal,

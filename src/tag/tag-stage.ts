@@ -38,7 +38,6 @@ export interface TagPlan {
  * Everything was compiled once; an event costs only lookups and the matches it needs.
  */
 export class TagStage {
-  dropped = 0;
   private readonly addValues: unknown[];
   /** --rename as old → new, and new → old (to drop a field a rename overwrites). */
   private readonly renames: Map<string, string>;
@@ -57,7 +56,6 @@ export class TagStage {
     if (filtering) {
       out = [];
       for (let i = 0; i < events.length; i++) if (this.selected(events[i]!)) out.push(events[i]!);
-      this.dropped += events.length - out.length;
     }
     for (let i = 0; i < out.length; i++) {
       const event = out[i]!;
@@ -91,11 +89,14 @@ export class TagStage {
       if (tag !== '') event.tag = tag;
       break;
     }
+    let tag = event.tag;
     if (p.removePrefix !== undefined) {
-      if (event.tag === p.removePrefix) event.tag = '';
-      else if (event.tag.startsWith(p.removePrefix + '.')) event.tag = event.tag.slice(p.removePrefix.length + 1);
+      // A tag that is only the prefix keeps it, unless --prefix gives it a new one: no empty tags.
+      if (tag === p.removePrefix) tag = p.prefix !== undefined ? '' : tag;
+      else if (tag.startsWith(p.removePrefix + '.')) tag = tag.slice(p.removePrefix.length + 1);
     }
-    if (p.prefix !== undefined) event.tag = event.tag === '' ? p.prefix : `${p.prefix}.${event.tag}`;
+    if (p.prefix !== undefined) tag = tag === '' ? p.prefix : `${p.prefix}.${tag}`;
+    event.tag = tag;
   }
 
   /** Renames act all at once (like a parallel assignment) and keep each field where it was. */
@@ -108,7 +109,7 @@ export class TagStage {
         continue;
       }
       const from = this.renameTargets.get(key);
-      if (from !== undefined && from in record) continue; // overwritten by that rename
+      if (from !== undefined && Object.hasOwn(record, from)) continue; // overwritten by that rename
       out[key] = record[key];
     }
     return out;
@@ -127,7 +128,7 @@ export class TagStage {
     }
     if (p.keep !== undefined) {
       const kept: EventRecord = {};
-      for (const key of p.keep) if (key in record) kept[key] = record[key];
+      for (const key of p.keep) if (Object.hasOwn(record, key)) kept[key] = record[key];
       record = kept;
     } else if (p.remove.length > 0) {
       const rest: EventRecord = {};

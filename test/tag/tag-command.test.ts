@@ -23,6 +23,8 @@ test('--set-tag and --prefix; --remove-prefix', async (t) => {
   t.is((await tag(['--remove-prefix', 'app'], one))[0]!.tag, 'web.access');
   t.is((await tag(['--remove-prefix', 'ap'], one))[0]!.tag, 'app.web.access', 'only whole dot-separated parts');
   t.is((await tag(['--remove-prefix', 'app', '--prefix', 'k8s'], one))[0]!.tag, 'k8s.web.access');
+  t.is((await tag(['--remove-prefix', 'app.web.access'], one))[0]!.tag, 'app.web.access', 'never an empty tag');
+  t.is((await tag(['--remove-prefix', 'app.web.access', '--prefix', 'k8s'], one))[0]!.tag, 'k8s');
   t.is((await tag(['--set-tag', 'svc.${record.service}.${tag_parts[-1]}'], one))[0]!.tag, 'svc.checkout.access');
 });
 
