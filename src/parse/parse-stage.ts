@@ -52,7 +52,13 @@ export class ParseStage {
     this.seen += events.length;
     for (let i = 0; i < events.length; i++) {
       const event = events[i]!;
-      const error = this.parseEvent(event, parser, o);
+      let error: string | undefined;
+      try {
+        error = this.parseEvent(event, parser, o);
+      } catch (thrown) {
+        // A parser bug must cost one line, not the stream: the line is kept and marked.
+        error = `internal parser error: ${(thrown as Error)?.message ?? String(thrown)}`;
+      }
       if (error === undefined) {
         if (kept !== events) kept.push(event);
         keptCount++;
