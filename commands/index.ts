@@ -7,6 +7,8 @@ import type { CommandModule, CommandSpec } from '../src/cli/spec.js';
 export const COMMANDS: Readonly<Record<string, () => Promise<{ default: CommandModule<CommandSpec> }>>> = {
   buffer: () => import('./buffer.js') as never,
   cat: () => import('./cat.js') as never,
+  parse: () => import('./parse.js') as never,
+  tag: () => import('./tag.js') as never,
 };
 
 export const COMMAND_NAMES = Object.keys(COMMANDS);

@@ -2,7 +2,7 @@
 _logkit() {
   local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD-1]}"
   if [[ $COMP_CWORD -eq 1 ]]; then
-    COMPREPLY=( $(compgen -W "buffer cat --help --version" -- "$cur") )
+    COMPREPLY=( $(compgen -W "buffer cat parse tag --help --version" -- "$cur") )
     return
   fi
   case "${COMP_WORDS[1]}" in
@@ -26,6 +26,41 @@ _logkit() {
         --output|-o) COMPREPLY=( $(compgen -W "msgpack json pretty" -- "$cur") ); return ;;
       esac
       if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --input -i --output -o" -- "$cur") ); else COMPREPLY=( $(compgen -f -- "$cur") ); fi
+      ;;
+    parse)
+      case "$prev" in
+        --key|-k) COMPREPLY=(); return ;;
+        --pattern|-e) COMPREPLY=(); return ;;
+        --fields) COMPREPLY=(); return ;;
+        --types) COMPREPLY=(); return ;;
+        --nest) COMPREPLY=(); return ;;
+        --time-key) COMPREPLY=(); return ;;
+        --time-format) COMPREPLY=(); return ;;
+        --timezone) COMPREPLY=(); return ;;
+        --errors) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;
+        --error-key) COMPREPLY=(); return ;;
+        --input|-i) COMPREPLY=( $(compgen -W "auto msgpack json text" -- "$cur") ); return ;;
+        --output|-o) COMPREPLY=( $(compgen -W "msgpack json pretty" -- "$cur") ); return ;;
+      esac
+      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --key -k --pattern -e --fields --types --keep-original --no-keep-original --remove-key --no-remove-key --nest --time-key --time-format --timezone --keep-time-key --no-keep-time-key --errors --error-key --input -i --output -o" -- "$cur") ); else COMPREPLY=( $(compgen -f -- "$cur") ); fi
+      ;;
+    tag)
+      case "$prev" in
+        --set-tag|-t) COMPREPLY=(); return ;;
+        --tag-from-field) COMPREPLY=(); return ;;
+        --rewrite) COMPREPLY=(); return ;;
+        --remove-prefix) COMPREPLY=(); return ;;
+        --prefix) COMPREPLY=(); return ;;
+        --add) COMPREPLY=(); return ;;
+        --rename) COMPREPLY=(); return ;;
+        --remove) COMPREPLY=(); return ;;
+        --keep) COMPREPLY=(); return ;;
+        --include) COMPREPLY=(); return ;;
+        --exclude) COMPREPLY=(); return ;;
+        --input|-i) COMPREPLY=( $(compgen -W "auto msgpack json text" -- "$cur") ); return ;;
+        --output|-o) COMPREPLY=( $(compgen -W "msgpack json pretty" -- "$cur") ); return ;;
+      esac
+      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --set-tag -t --tag-from-field --rewrite --remove-prefix --prefix --add --rename --remove --keep --include --exclude --input -i --output -o" -- "$cur") ); else COMPREPLY=( $(compgen -f -- "$cur") ); fi
       ;;
   esac
 }
