@@ -4,7 +4,7 @@ import test from 'ava';
 import { DiskBuffer, type Chunk, type SourcePositions } from '../../src/buffer/disk-buffer.js';
 import { MessageStreamDecoder } from '../../src/codec/msgpack-reader.js';
 import { tempDir } from '../helpers/logkit.js';
-import { chunksIn, numbered } from './helpers.js';
+import { chunksIn, numbered, smallTmpfs } from './helpers.js';
 
 const numbersOf = (chunk: Chunk) => new MessageStreamDecoder().push(chunk.payload).map((e) => e.record.n as number);
 
@@ -151,4 +151,26 @@ test('a second process cannot open a directory in use', async (t) => {
   await writeFile(join(dir, 'lock'), '999999999\n'); // a pid that cannot run: stale, taken over
   const again = await DiskBuffer.open(dir);
   await again.close();
+});
+
+test('a full disk under drop-oldest drops the oldest chunks to make room, with no partial chunk left', async (t) => {
+  const mount = await smallTmpfs(t, await tempDir(t), '1m');
+  const messages: string[] = [];
+  const buffer = await DiskBuffer.open(join(mount, 'spool'), { chunkBytes: 64 * 1024, totalLimitBytes: 1024 ** 3, overflow: 'drop-oldest', log: (m) => messages.push(m) });
+  await buffer.append(numbered(0, 40_000, 40)); // ~3.3 MB into 1 MiB
+  await buffer.flush();
+  const stats = buffer.stats();
+  t.true(stats.droppedChunks > 0);
+  t.is(stats.eventsOnDisk + stats.droppedEvents, 40_000);
+  t.true(messages.some((m) => /the disk holding .* is full: dropped the oldest chunk/.test(m)), messages.join('\n'));
+  await buffer.finish();
+  const numbers: number[] = [];
+  for await (const chunk of buffer.chunks()) {
+    numbers.push(...numbersOf(chunk));
+    await buffer.ack(chunk);
+  }
+  t.is(numbers.at(-1), 39_999, 'the newest are kept');
+  t.true(numbers.every((n, i) => i === 0 || n === numbers[i - 1]! + 1), 'what is kept is contiguous and in order');
+  await buffer.close();
+  t.deepEqual(await readdir(join(mount, 'spool')), []);
 });
