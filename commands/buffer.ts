@@ -69,7 +69,7 @@ export default defineCommand(
       ['FILES', 'DIR/chunk-SEQUENCE.lkc: sealed chunks, oldest first (header with CRC-32, metadata, MessagePack entries). ' +
         'DIR/*.tmp: a chunk being written; removed at start-up (never durable, never committed). ' +
         'DIR/corrupt/: chunks that failed their check, kept for inspection and not counted in --total-limit. ' +
-        'DIR/lock: the pid of the process using DIR.'],
+        'DIR/lock: the pid and start time of the process using DIR (a stale lock is taken over).'],
     ],
   },
   async (args) => {

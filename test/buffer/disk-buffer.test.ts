@@ -151,6 +151,12 @@ test('a second process cannot open a directory in use', async (t) => {
   await writeFile(join(dir, 'lock'), '999999999\n'); // a pid that cannot run: stale, taken over
   const again = await DiskBuffer.open(dir);
   await again.close();
+  // The pid runs, but it is another process than the one that locked (it started at another
+  // time), as after a container restart where pids repeat: stale, taken over.
+  await writeFile(join(dir, 'lock'), `${process.ppid} 1\n`);
+  const reused = await DiskBuffer.open(dir);
+  t.regex(await readFile(join(dir, 'lock'), 'utf8'), new RegExp(`^${process.pid} \\d+\n$`));
+  await reused.close();
 });
 
 test('a full disk under drop-oldest drops the oldest chunks to make room, with no partial chunk left', async (t) => {
