@@ -37,7 +37,7 @@ export default defineCommand(
       },
       'chunk-age': {
         type: 'number', value: 'SECONDS', default: BUFFER_DEFAULTS.chunkAgeMs / 1000, group: 'Chunks',
-        describe: 'Seal a chunk when its first event is this old: the longest a quiet stream waits',
+        describe: 'Seal a chunk when its first event is this old: the longest a quiet stream waits (at most 86400)',
       },
       'total-limit': {
         type: 'string', value: 'BYTES', default: '1g', group: 'Limits',

@@ -252,8 +252,9 @@ function checkSizes(options: BufferStageOptions): { chunkBytes: number; totalLim
     throw new CliError(`--total-limit: expected a size of at least twice --chunk-bytes, like 1g (got ${options.totalLimit})`, ExitCode.USAGE);
   }
   if (!Number.isInteger(options.chunkEvents) || options.chunkEvents < 1) throw new CliError('--chunk-events: expected a positive integer', ExitCode.USAGE);
-  if (!(options.chunkAge > 0)) throw new CliError('--chunk-age: expected a positive number of seconds', ExitCode.USAGE);
-  if (!(options.drainTimeout >= 0)) throw new CliError('--drain-timeout: expected a number of seconds', ExitCode.USAGE);
+  // A day at most: Node timers cannot wait much beyond 24 days, and fire at once if asked to.
+  if (!(options.chunkAge > 0 && options.chunkAge <= 86_400)) throw new CliError('--chunk-age: expected seconds, more than 0 and at most 86400', ExitCode.USAGE);
+  if (!(options.drainTimeout >= 0 && options.drainTimeout <= 86_400)) throw new CliError('--drain-timeout: expected seconds, from 0 to 86400', ExitCode.USAGE);
   return { chunkBytes, totalLimit };
 }
 
