@@ -140,6 +140,9 @@ export class DiskBuffer {
     if (!(this.options.chunkBytes > 0 && this.options.chunkBytes <= MAX_CHUNK_BYTES)) {
       throw new RangeError(`chunkBytes must be from 1 to ${MAX_CHUNK_BYTES}`);
     }
+    if (!(this.options.chunkAgeMs > 0 && this.options.chunkAgeMs <= 2 ** 31 - 1)) {
+      throw new RangeError('chunkAgeMs must be from 1 to 2^31-1 (a Node timer)');
+    }
     this.nextSeq = nextSeq;
     this.counters = counters;
   }
