@@ -69,9 +69,9 @@ export class KnownPositions {
   }
 
   /** A file whose content starts like a known one is a copy of it (copytruncate): used up when found. */
-  takeByFingerprint(head: Buffer, isOpen: (dev: number, ino: number) => boolean): KnownPosition | undefined {
+  takeByFingerprint(head: Buffer, isOpen: (identity: FileIdentity) => boolean): KnownPosition | undefined {
     for (const [id, entry] of this.entries) {
-      if (isOpen(entry.identity.dev, entry.identity.ino)) continue;
+      if (isOpen(entry.identity)) continue;
       if (fingerprintMatches(entry.identity, head)) {
         this.entries.delete(id);
         return entry;

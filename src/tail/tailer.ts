@@ -176,7 +176,8 @@ export class Tailer {
     // A copy still being written may so far hold only part of the original's first bytes.
     if (prefixOfLive && this.options.follow && now - source.discoveredAt < this.options.rotateWaitMs) return;
 
-    const earlier = this.known.takeByFingerprint(head, (dev, ino) => this.sources.has(`${dev}:${ino}`));
+    // (a remembered position of content that is still in an open file is not a copy's)
+    const earlier = this.known.takeByFingerprint(head, (identity) => this.sources.get(`${identity.dev}:${identity.ino}`)?.identity?.id === identity.id);
     if (earlier) return this.activate(source, head, earlier.off);
     const fromHead = this.options.fromHead || !this.options.follow || source.initialSize === undefined;
     this.activate(source, head, fromHead ? 0 : source.initialSize!);
@@ -276,6 +277,10 @@ export class Tailer {
     // The rotated copy exists before the truncation (logrotate copies, then truncates): look
     // for it now, so the unread rest of the old content is read from the copy.
     await this.rescan(false);
+    for (const other of [...this.sources.values()]) {
+      // a copy found earlier while it was still being written: it can be told apart now
+      if (other.state === 'undecided') await this.classify(other, await readHead(other.handle), Date.now());
+    }
     const copies = [...this.sources.values()].filter((s) => s.state === 'copy' && s.copyOf === source);
     if (copies.length > 0) {
       const [copy, ...others] = copies;
