@@ -257,6 +257,8 @@ export class Tailer {
       budget -= bytesRead;
       source.size = Math.max(source.size, off);
       await this.emit(events);
+      // a long catch-up must not leave the saved positions behind for its whole duration
+      if (Date.now() - this.lastPosSave >= this.options.posIntervalMs) await this.savePositions();
       if (bytesRead < want) break;
     }
     return true;
