@@ -63,8 +63,10 @@ export default defineCommand(
   },
   async (args) => {
     const { runTail } = await import('../src/tail/run-tail.js');
+    // yargs drops a lone `-` from positionals: it means standard input here
+    const paths = process.argv.slice(3).includes('-') && !args.paths.includes('-') ? ['-', ...args.paths] : args.paths;
     await runTail({
-      paths: args.paths,
+      paths,
       tag: args.tag,
       pathKey: args.pathKey,
       format: args.format,

@@ -1,3 +1,4 @@
+import { appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ExecutionContext } from 'ava';
 import { execa, type ResultPromise } from 'execa';
@@ -84,4 +85,18 @@ export function countNumbers(messages: readonly string[], first: number, total: 
   const lost: number[] = [];
   for (let i = 0; i < total; i++) if (seen[i] === 0) lost.push(first + i);
   return { lost, duplicated, foreign };
+}
+
+/**
+ * Waits until tail really follows: appends "ping" to `file` (one of its paths) until a ping
+ * comes out. A file that tail found at start is read from its end, so a line written before
+ * tail was up would otherwise be missed by the test, not by tail.
+ */
+export async function untilFollowing(tail: TailProcess, file: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!tail.messages().includes('ping')) {
+    if (Date.now() > deadline) throw new Error(`tail never followed ${file}; stderr: ${tail.stderr}`);
+    await appendFile(file, 'ping\n');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }
