@@ -20,8 +20,11 @@ export class FileSource {
   copyOf: FileSource | undefined;
   /** When the globs stopped naming this file (renamed away, deleted). */
   unmatchedSince: number | undefined;
-  /** Size at the last fstat. */
+  /** Size and modification time at the last fstat. */
   size = 0;
+  mtimeMs = 0;
+  /** When the fingerprint was last checked while the size stood still. */
+  verifiedAt = 0;
   readonly discoveredAt = Date.now();
 
   constructor(

@@ -1,4 +1,6 @@
-import { open } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
+import { isDynamicPattern } from 'tinyglobby';
+import { CliError, ExitCode } from '../cli/exit-codes.js';
 import type { Writable } from 'node:stream';
 import { readCheckpointFile, writeCheckpointFile, formatCheckpoint, type SourcePositions } from '../checkpoint/checkpoint-file.js';
 import type { EventWriter } from '../codec/event-writer.js';
@@ -22,6 +24,9 @@ import { MAX_BYTES_PER_TURN, READ_BYTES, type TailOptions } from './tail-options
  * already written past — is seen, and data read from a rewritten file is never emitted as if
  * it were the old content.
  */
+/** Shortest time between two rescans asked for by directory events. */
+const RESCAN_GAP_MS = 50;
+
 export class Tailer {
   private readonly sources = new Map<string, FileSource>();
   private readonly known = new KnownPositions();
@@ -59,6 +64,8 @@ export class Tailer {
     });
     try {
       await this.rescan(true);
+      await this.reportMissing();
+      await this.savePositions(); // fails early when the position file cannot be written
       if (!options.follow) {
         while (!this.stopping && (await this.turn())) {}
         for (const source of this.sources.values()) if (source.state === 'active') await this.emit(source.pipeline.flushAll());
@@ -76,7 +83,8 @@ export class Tailer {
     const o = this.options;
     while (!this.stopping) {
       let now = Date.now();
-      if (this.rescanRequested || now - this.lastScan >= o.refreshIntervalMs) await this.rescan(false);
+      // directory events ask for a rescan; a burst of them costs one scan per RESCAN_GAP_MS
+      if ((this.rescanRequested && now - this.lastScan >= RESCAN_GAP_MS) || now - this.lastScan >= o.refreshIntervalMs) await this.rescan(false);
       const worked = await this.turn();
       now = Date.now();
       for (const source of this.sources.values()) {
@@ -117,6 +125,17 @@ export class Tailer {
     const met = (f: FoundFile) => (knownInodes.has(`${f.dev}:${f.ino}`) ? 0 : 1);
     fresh.sort((a, b) => met(a) - met(b));
     for (const file of fresh) await this.adopt(file, now);
+  }
+
+  /** A path without glob characters that names nothing: an error with --no-follow, a note otherwise. */
+  private async reportMissing(): Promise<void> {
+    for (const path of this.options.paths) {
+      if (isDynamicPattern(path)) continue;
+      const exists = await stat(path).then(() => true, () => false);
+      if (exists) continue;
+      if (!this.options.follow) throw new CliError(`${path}: no such file`, ExitCode.NO_INPUT);
+      process.stderr.write(`logkit tail: ${path}: no such file yet; waiting for it\n`);
+    }
   }
 
   private async adopt(file: FoundFile, now: number): Promise<void> {
@@ -230,11 +249,19 @@ export class Tailer {
       await this.truncated(source, st.size);
       return true;
     }
-    if (st.size === off) return false;
+    // (a modification time is coarse: an idle file's fingerprint is also checked once a second)
+    const now = Date.now();
+    const modified = st.mtimeMs !== source.mtimeMs || now - source.verifiedAt >= 1000;
+    source.mtimeMs = st.mtimeMs;
+    if (modified) source.verifiedAt = now;
+    // Same size but written to: truncated and rewritten to exactly the old length (it happens
+    // with fixed-length lines); only the fingerprint tells.
+    if (st.size === off && !(modified && source.head && off > 0)) return false;
     if (source.head && off > 0 && !startsWith(await readHead(handle), source.head)) {
       await this.truncated(source, st.size);
       return true;
     }
+    if (st.size === off) return false;
     let budget = MAX_BYTES_PER_TURN;
     while (budget > 0) {
       const want = Math.min(READ_BYTES, budget);
@@ -352,7 +379,11 @@ export class Tailer {
     const text = formatCheckpoint(positions);
     if (text === this.lastPosText) return;
     await new Promise<void>((resolve) => this.out.write(Buffer.alloc(0), () => resolve()));
-    await writeCheckpointFile(path, positions);
+    try {
+      await writeCheckpointFile(path, positions);
+    } catch (error) {
+      throw new CliError(`--pos ${path}: cannot write: ${(error as Error).message}`, ExitCode.CANT_CREATE);
+    }
     this.lastPosText = text;
   }
 
