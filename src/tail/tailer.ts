@@ -30,7 +30,7 @@ const RESCAN_GAP_MS = 50;
 export class Tailer {
   private readonly sources = new Map<string, FileSource>();
   private readonly known = new KnownPositions();
-  private readonly readBuffer = Buffer.allocUnsafe(READ_BYTES);
+  private readonly readBuffers = [Buffer.allocUnsafe(READ_BYTES), Buffer.allocUnsafe(READ_BYTES)];
   private readonly startupSizes = new Map<string, number>();
   private discovery!: FileDiscovery;
   private stopping = false;
@@ -262,31 +262,41 @@ export class Tailer {
       return true;
     }
     if (st.size === off) return false;
-    let budget = MAX_BYTES_PER_TURN;
-    while (budget > 0) {
-      const want = Math.min(READ_BYTES, budget);
-      const { bytesRead } = await handle.read(this.readBuffer, 0, want, off);
-      if (bytesRead === 0) break;
-      const chunk = this.readBuffer.subarray(0, bytesRead);
+    // Two buffers: the next chunk is read while this one is split and encoded.
+    const buffers = this.readBuffers;
+    let which = 0;
+    let requested = 0;
+    const request = (at: number) => {
+      const want = Math.min(READ_BYTES, MAX_BYTES_PER_TURN - requested);
+      if (want <= 0) return undefined;
+      requested += want;
+      const buffer = buffers[which]!;
+      which ^= 1;
+      const reading = handle.read(buffer, 0, want, at).then(({ bytesRead }) => ({ chunk: buffer.subarray(0, bytesRead), want }));
+      reading.catch(() => undefined); // a failure is met when awaited, not as an unhandled rejection meanwhile
+      return reading;
+    };
+    let next = request(off);
+    while (next) {
+      const { chunk, want } = await next;
+      if (chunk.length === 0) break;
+      next = chunk.length === want ? request(off + chunk.length) : undefined;
+      // Read first, check after: if the file was truncated and rewritten meanwhile, these
+      // bytes may be the new content; they are dropped and read again from the right place.
+      const head = off === 0 ? chunk : await readHead(handle);
       if (!source.head) {
-        this.setIdentity(source, off === 0 ? chunk : await readHead(handle));
-      } else {
-        // Read first, check after: if the file was truncated and rewritten meanwhile, these
-        // bytes may be the new content; they are dropped and read again from the right place.
-        const head = off === 0 ? chunk : await readHead(handle);
-        if (!startsWith(head, source.head)) {
-          await this.truncated(source, st.size);
-          return true;
-        }
+        this.setIdentity(source, head);
+      } else if (!startsWith(head, source.head)) {
+        await next?.catch(() => undefined);
+        await this.truncated(source, st.size);
+        return true;
       }
       const events = pipeline.push(chunk);
-      off += bytesRead;
-      budget -= bytesRead;
+      off += chunk.length;
       source.size = Math.max(source.size, off);
       await this.emit(events);
       // a long catch-up must not leave the saved positions behind for its whole duration
       if (Date.now() - this.lastPosSave >= this.options.posIntervalMs) await this.savePositions();
-      if (bytesRead < want) break;
     }
     return true;
   }

@@ -28,7 +28,7 @@ test('SIGKILL mid-file, restart with the same --pos: no number lost (duplicates 
   // killed once it has saved a position, mid-file
   const saved = () => {
     try {
-      return Object.keys(JSON.parse(readFileSync(pos, 'utf8')).sources).length > 0;
+      return Object.values(JSON.parse(readFileSync(pos, 'utf8')).sources as Record<string, { off: number }>).some((s) => s.off > 0);
     } catch {
       return false;
     }
