@@ -212,3 +212,19 @@ test('bad arguments are usage errors', async (t) => {
   t.is(bad.exitCode, 64);
   t.regex(String(bad.stderr), /--max-line-bytes must be a positive integer/);
 });
+
+test('--max-open-files bounds the open files; the rest wait, with a note', async (t) => {
+  const dir = await tempDir(t);
+  for (const name of ['a.log', 'b.log', 'c.log']) await writeFile(join(dir, name), `${name}\n`);
+  const r = await logkit(['tail', '--no-follow', '--max-open-files', '2', '-o', 'json', join(dir, '*.log')]);
+  t.is(r.exitCode, 0);
+  t.deepEqual(eventsOf(r.stdout).map((e) => e.record.message), ['a.log', 'b.log']);
+  t.regex(String(r.stderr), /more than 2 files match/);
+});
+
+test('--no-follow with a path that does not exist exits 66', async (t) => {
+  const dir = await tempDir(t);
+  const r = await logkit(['tail', '--no-follow', join(dir, 'missing.log')]);
+  t.is(r.exitCode, 66);
+  t.regex(String(r.stderr), /missing\.log: no such file/);
+});
