@@ -9,6 +9,7 @@ export const COMMANDS: Readonly<Record<string, () => Promise<{ default: CommandM
   cat: () => import('./cat.js') as never,
   parse: () => import('./parse.js') as never,
   tag: () => import('./tag.js') as never,
+  tail: () => import('./tail.js') as never,
 };
 
 export const COMMAND_NAMES = Object.keys(COMMANDS);

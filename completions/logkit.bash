@@ -2,7 +2,7 @@
 _logkit() {
   local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD-1]}"
   if [[ $COMP_CWORD -eq 1 ]]; then
-    COMPREPLY=( $(compgen -W "buffer cat parse tag --help --version" -- "$cur") )
+    COMPREPLY=( $(compgen -W "buffer cat parse tag tail --help --version" -- "$cur") )
     return
   fi
   case "${COMP_WORDS[1]}" in
@@ -61,6 +61,27 @@ _logkit() {
         --output|-o) COMPREPLY=( $(compgen -W "msgpack json pretty" -- "$cur") ); return ;;
       esac
       if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --set-tag -t --tag-from-field --rewrite --remove-prefix --prefix --add --rename --remove --keep --include --exclude --input -i --output -o" -- "$cur") ); else COMPREPLY=( $(compgen -f -- "$cur") ); fi
+      ;;
+    tail)
+      case "$prev" in
+        --tag|-t) COMPREPLY=(); return ;;
+        --path-key) COMPREPLY=(); return ;;
+        --format) COMPREPLY=( $(compgen -W "text docker cri" -- "$cur") ); return ;;
+        --multiline) COMPREPLY=( $(compgen -W "java python" -- "$cur") ); return ;;
+        --multiline-start) COMPREPLY=(); return ;;
+        --multiline-flush) COMPREPLY=(); return ;;
+        --pos) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;
+        --checkpoint) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;
+        --pos-interval) COMPREPLY=(); return ;;
+        --refresh-interval) COMPREPLY=(); return ;;
+        --poll-interval) COMPREPLY=(); return ;;
+        --rotate-wait) COMPREPLY=(); return ;;
+        --partial-flush) COMPREPLY=(); return ;;
+        --max-line-bytes) COMPREPLY=(); return ;;
+        --max-open-files) COMPREPLY=(); return ;;
+        --output|-o) COMPREPLY=( $(compgen -W "msgpack json pretty" -- "$cur") ); return ;;
+      esac
+      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --tag -t --path-key --format --multiline --multiline-start --multiline-flush --from-head --no-from-head --follow --no-follow --pos --checkpoint --pos-interval --refresh-interval --poll-interval --rotate-wait --partial-flush --max-line-bytes --max-open-files --output -o" -- "$cur") ); else COMPREPLY=( $(compgen -f -- "$cur") ); fi
       ;;
   esac
 }
