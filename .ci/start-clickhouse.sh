@@ -3,6 +3,7 @@
 # Idempotent: when the server recorded in $CH_DIR answers, it just prints its URL again.
 # Listens on 127.0.0.1 only, on free ports chosen at start; data lives in $CH_DIR.
 #   usage: eval "$(.ci/start-clickhouse.sh)"   # exports LOGKIT_CLICKHOUSE_URL
+#          .ci/start-clickhouse.sh restart         # stops the server and starts it again on the same ports
 set -euo pipefail
 CH_DIR=${CH_DIR:-/tmp/logkit-clickhouse}
 server=$(command -v clickhouse-server || echo /usr/bin/clickhouse-server)
@@ -10,6 +11,29 @@ server=$(command -v clickhouse-server || echo /usr/bin/clickhouse-server)
 mkdir -p "$CH_DIR"/{data,tmp,user_files,log}
 
 answers() { curl -fsS --max-time 2 "http://127.0.0.1:$1/ping" 2>/dev/null | grep -q Ok; }
+
+start_server() {
+  nohup "$server" --config-file="$CH_DIR/config.xml" >"$CH_DIR/log/stdout.log" 2>&1 </dev/null &
+  echo $! >"$CH_DIR/pid"
+  for _ in $(seq 1 120); do
+    if answers "$(cat "$CH_DIR/http_port")"; then echo "export LOGKIT_CLICKHOUSE_URL=http://127.0.0.1:$(cat "$CH_DIR/http_port")/"; exit 0; fi
+    kill -0 "$(cat "$CH_DIR/pid")" 2>/dev/null || break
+    sleep 0.5
+  done
+  echo "start-clickhouse: the server did not come up; its log:" >&2
+  tail -20 "$CH_DIR/log/stdout.log" "$CH_DIR/log/error.log" >&2 2>/dev/null || true
+  exit 1
+}
+
+if [ "${1:-}" = restart ] && [ -f "$CH_DIR/config.xml" ]; then
+  pid=$(cat "$CH_DIR/pid" 2>/dev/null || echo)
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+    kill "$pid"
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+  start_server
+fi
 
 if [ -f "$CH_DIR/http_port" ] && answers "$(cat "$CH_DIR/http_port")"; then
   echo "export LOGKIT_CLICKHOUSE_URL=http://127.0.0.1:$(cat "$CH_DIR/http_port")/"
@@ -52,14 +76,4 @@ cat >"$CH_DIR/users.xml" <<XML
 </yandex>
 XML
 echo "$http_port" >"$CH_DIR/http_port"
-# the server refuses to run as root with data owned by another user; run it as whoever we are
-nohup "$server" --config-file="$CH_DIR/config.xml" >"$CH_DIR/log/stdout.log" 2>&1 </dev/null &
-echo $! >"$CH_DIR/pid"
-for _ in $(seq 1 120); do
-  if answers "$http_port"; then echo "export LOGKIT_CLICKHOUSE_URL=http://127.0.0.1:$http_port/"; exit 0; fi
-  kill -0 "$(cat "$CH_DIR/pid")" 2>/dev/null || break
-  sleep 0.5
-done
-echo "start-clickhouse: the server did not come up; its log:" >&2
-tail -20 "$CH_DIR/log/stdout.log" "$CH_DIR/log/error.log" >&2 2>/dev/null || true
-exit 1
+start_server

@@ -46,7 +46,7 @@ export default defineCommand(
       ['logkit receive | logkit store clickhouse http://127.0.0.1:8123/default --create', 'store into ClickHouse over HTTP (MergeTree partitioned by day)'],
     ],
     sections: [
-      ['TABLES', 'postgres: (time timestamptz, time_nsec integer, tag text, record jsonb), indexes BRIN(time), (tag, time), GIN(record). ' +
+      ['TABLES', 'postgres: (time timestamptz, time_nsec integer, tag text, record jsonb), indexes BRIN(time) and (tag, time). ' +
         'mysql: (id bigint auto_increment, time DATETIME(6), time_nsec INT UNSIGNED, tag TEXT, record JSON), indexes (time), (tag(191), time). ' +
         "clickhouse: (time DateTime('UTC'), time_nsec UInt32, tag String, record String) ENGINE MergeTree PARTITION BY toYYYYMMDD(time) ORDER BY (tag, time). " +
         'time has the column precision (microseconds; seconds in ClickHouse); time_nsec holds the exact nanoseconds within the second.'],

@@ -32,6 +32,7 @@ export async function runStore(sink: StoreSink, options: StoreRunOptions): Promi
     await batcher.retry(() => sink.open());
   } catch (error) {
     batcher.stopTimer();
+    await sink.close().catch(() => {});
     throw asCliError(sink, error, 0);
   }
 

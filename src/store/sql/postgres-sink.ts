@@ -92,7 +92,8 @@ export class PostgresSink implements StoreSink {
   private async createTable(client: pg.Client): Promise<void> {
     const t = this.options.table.table;
     // BRIN on time: tiny, and ideal for append-mostly rows in time order; (tag, time) serves
-    // "this tag over that period"; GIN on record for containment queries (record @> '{…}').
+    // "this tag over that period". No GIN on record: it costs ingestion (~15 %) and only
+    // containment queries need it (CREATE INDEX … USING gin (record jsonb_path_ops) adds it).
     await client.query(`CREATE TABLE IF NOT EXISTS ${this.quoted} (
       time timestamptz NOT NULL,
       time_nsec integer NOT NULL,
@@ -100,7 +101,6 @@ export class PostgresSink implements StoreSink {
       record jsonb NOT NULL)`);
     await client.query(`CREATE INDEX IF NOT EXISTS "${t}_time_brin" ON ${this.quoted} USING brin (time)`);
     await client.query(`CREATE INDEX IF NOT EXISTS "${t}_tag_time" ON ${this.quoted} (tag, time)`);
-    await client.query(`CREATE INDEX IF NOT EXISTS "${t}_record_gin" ON ${this.quoted} USING gin (record jsonb_path_ops)`);
   }
 
   private async checkTable(client: pg.Client): Promise<void> {
