@@ -2,7 +2,7 @@
 _logkit() {
   local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD-1]}"
   if [[ $COMP_CWORD -eq 1 ]]; then
-    COMPREPLY=( $(compgen -W "cat --help --version" -- "$cur") )
+    COMPREPLY=( $(compgen -W "cat store --help --version" -- "$cur") )
     return
   fi
   case "${COMP_WORDS[1]}" in
@@ -12,6 +12,26 @@ _logkit() {
         --output|-o) COMPREPLY=( $(compgen -W "msgpack json pretty" -- "$cur") ); return ;;
       esac
       if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --input -i --output -o" -- "$cur") ); else COMPREPLY=( $(compgen -f -- "$cur") ); fi
+      ;;
+    store)
+      case "$prev" in
+        --input|-i) COMPREPLY=( $(compgen -W "auto msgpack json text" -- "$cur") ); return ;;
+        --batch-size) COMPREPLY=(); return ;;
+        --flush-interval) COMPREPLY=(); return ;;
+        --retry-max-delay) COMPREPLY=(); return ;;
+        --retry-timeout) COMPREPLY=(); return ;;
+        --shutdown-timeout) COMPREPLY=(); return ;;
+        --table) COMPREPLY=(); return ;;
+        --timeout) COMPREPLY=(); return ;;
+        --format) COMPREPLY=( $(compgen -W "ndjson msgpack text" -- "$cur") ); return ;;
+        --compress) COMPREPLY=( $(compgen -W "gzip none" -- "$cur") ); return ;;
+        --gzip-level) COMPREPLY=(); return ;;
+        --fsync) COMPREPLY=( $(compgen -W "always interval never" -- "$cur") ); return ;;
+        --fsync-interval) COMPREPLY=(); return ;;
+        --max-open-files) COMPREPLY=(); return ;;
+        --message-key) COMPREPLY=(); return ;;
+      esac
+      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --input -i --batch-size --flush-interval --retry-max-delay --retry-timeout --shutdown-timeout --table --create --no-create --timeout --format --compress --gzip-level --fsync --fsync-interval --max-open-files --message-key" -- "$cur") ); else COMPREPLY=( $(compgen -f -- "$cur") ); fi
       ;;
   esac
 }

@@ -27,6 +27,9 @@ export class PathTemplate {
   readonly sliceSeconds: number;
   private readonly literalCache = new Map<number, string[]>();
   private readonly componentCache = new Map<string, string>();
+  /** Rendered and checked paths of the current time slice, by tag (a batch renders each once). */
+  private pathCache = new Map<string, string>();
+  private pathCacheBucket = -1;
 
   constructor(readonly template: string) {
     if (template === '' || template.includes('\0')) throw new CliError('the path template is empty or holds a NUL', ExitCode.USAGE);
@@ -53,6 +56,19 @@ export class PathTemplate {
   /** The absolute path for an event of this tag at this time (seconds since the epoch). */
   render(tag: string, sec: number): string {
     const bucket = this.sliceSeconds === Infinity ? 0 : Math.floor(sec / this.sliceSeconds);
+    if (bucket !== this.pathCacheBucket || this.pathCache.size > 10_000) {
+      this.pathCache = new Map();
+      this.pathCacheBucket = bucket;
+    }
+    let path = this.pathCache.get(tag);
+    if (path === undefined) {
+      path = this.renderUncached(tag, sec, bucket);
+      this.pathCache.set(tag, path);
+    }
+    return path;
+  }
+
+  private renderUncached(tag: string, sec: number, bucket: number): string {
     let literals = this.literalCache.get(bucket);
     if (!literals) {
       const date = new Date(sec * 1000);
