@@ -69,6 +69,7 @@ export async function runStore(sink: StoreSink, options: StoreRunOptions): Promi
     await batcher.close();
     await sink.close();
   } catch (error) {
+    await sink.close().catch(() => {});
     throw asCliError(sink, error, batcher.uncommitted);
   } finally {
     batcher.stopTimer();

@@ -72,7 +72,7 @@ export function requiredEnv(t: ExecutionContext, name: string): string {
 
 /**
  * Runs `logkit store ARGS` with a pipe for stdin, feeds `total` events in chunks of `chunk`
- * (pausing `pauseMs` between chunks), calling `midway` once half has been fed; then closes stdin.
+ * (pausing `pauseMs` between chunks), starting `midway` once half has been fed (feeding goes on meanwhile); then closes stdin.
  */
 export async function feedStore(
   args: readonly string[],
@@ -80,16 +80,20 @@ export async function feedStore(
   options: { chunk: number; pauseMs: number; midway: () => Promise<void> },
 ): Promise<Awaited<ReturnType<typeof logkit>>> {
   const child = logkit(['store', ...args], { stdin: 'pipe' });
-  let midwayDone = false;
-  for (let from = 0; from < total; from += options.chunk) {
+  let midway: Promise<void> | undefined;
+  let exited = false;
+  void child.finally(() => (exited = true));
+  child.stdin!.on('error', () => {}); // EPIPE once a store that stopped has exited
+  for (let from = 0; from < total && !exited; from += options.chunk) {
     const bytes = encode(makeEvents(from, Math.min(options.chunk, total - from)));
-    if (!child.stdin!.write(bytes)) await new Promise((resolve) => child.stdin!.once('drain', resolve));
-    if (!midwayDone && from + options.chunk >= total / 2) {
-      midwayDone = true;
-      await options.midway();
+    if (!child.stdin!.write(bytes)) {
+      await Promise.race([new Promise((resolve) => child.stdin!.once('drain', resolve)), child.catch(() => {})]);
     }
+    // the disruption runs while events keep flowing
+    if (!midway && from + options.chunk >= total / 2) midway = options.midway();
     await sleep(options.pauseMs);
   }
+  await midway;
   child.stdin!.end();
   return child;
 }
