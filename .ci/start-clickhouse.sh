@@ -10,7 +10,8 @@ server=$(command -v clickhouse-server || echo /usr/bin/clickhouse-server)
 [ -x "$server" ] || { echo "start-clickhouse: clickhouse-server is not installed" >&2; exit 1; }
 mkdir -p "$CH_DIR"/{data,tmp,user_files,log}
 
-answers() { curl -fsS --max-time 2 "http://127.0.0.1:$1/ping" 2>/dev/null | grep -q Ok; }
+# a busy machine can be slow to answer: three tries before a server counts as gone
+answers() { for _ in 1 2 3; do curl -fsS --max-time 5 "http://127.0.0.1:$1/ping" 2>/dev/null | grep -q Ok && return 0; sleep 0.3; done; return 1; }
 
 start_server() {
   nohup "$server" --config-file="$CH_DIR/config.xml" >"$CH_DIR/log/stdout.log" 2>&1 </dev/null &

@@ -28,13 +28,6 @@ export async function runStore(sink: StoreSink, options: StoreRunOptions): Promi
     process.stderr.write(`logkit store: ${message}\n`);
   };
   const batcher = new StoreBatcher(sink, { ...options, log });
-  try {
-    await batcher.retry(() => sink.open());
-  } catch (error) {
-    batcher.stopTimer();
-    await sink.close().catch(() => {});
-    throw asCliError(sink, error, 0);
-  }
 
   let terminate: (value: typeof TERMINATED) => void = () => {};
   const terminated = new Promise<typeof TERMINATED>((resolve) => (terminate = resolve));
@@ -44,6 +37,17 @@ export async function runStore(sink: StoreSink, options: StoreRunOptions): Promi
   };
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
+
+  try {
+    // connecting is retried like a write: a store started before its database waits for it
+    await batcher.retry(() => sink.open());
+  } catch (error) {
+    batcher.stopTimer();
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+    await sink.close().catch(() => {});
+    throw asCliError(sink, error, 0);
+  }
 
   let inputError: CliError | undefined;
   const source = options.source ?? openInput('-');

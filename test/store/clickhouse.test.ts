@@ -1,3 +1,4 @@
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import test from 'ava';
 import { execa } from 'execa';
@@ -19,6 +20,16 @@ async function query(sql: string): Promise<string> {
   const text = await response.text();
   if (!response.ok) throw new Error(text);
   return text;
+}
+
+/** A port nothing listens on (bound, then closed). */
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
 }
 
 function tableName(label: string): string {
@@ -98,8 +109,24 @@ test.serial('an unknown table is a permanent error (exit 69); an unreachable ser
   const missing = await logkit(['store', 'clickhouse', URL, '--table', 'no_such_table_logkit'], { inputFile: input });
   t.is(missing.exitCode, 69);
   t.regex(String(missing.stderr), /does not exist \(--create makes it\)/);
-  const down = await logkit(['store', 'clickhouse', 'http://127.0.0.1:1/', '--retry-timeout', '1', '--retry-max-delay', '200'], { inputFile: input });
+  const down = await logkit(['store', 'clickhouse', `http://127.0.0.1:${await freePort()}/`, '--retry-timeout', '1', '--retry-max-delay', '200'], { inputFile: input });
   t.is(down.exitCode, 75);
   t.regex(String(down.stderr), /ECONNREFUSED|fetch failed/);
   t.regex(String(down.stderr), /gave up retrying/);
+});
+
+test.serial('SIGTERM while the server is unreachable: retries for --shutdown-timeout, then exits 75 (the unread events stay in the pipe)', async (t) => {
+  const closedPort = await freePort();
+  const child = logkit(['store', 'clickhouse', `http://127.0.0.1:${closedPort}/`, '--shutdown-timeout', '1', '--retry-max-delay', '200', '--flush-interval', '10'], { stdin: 'pipe' });
+  const { encode, makeEvents } = await import('./store-helpers.js');
+  child.stdin!.write(encode(makeEvents(0, 50)));
+  // it says it is retrying once its handlers are installed and the first attempt failed
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  for (let i = 0; i < 200 && !/retrying/.test(stderr); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+  child.kill('SIGTERM');
+  const r = await child;
+  t.is(r.exitCode, 75, String(r.stderr));
+  t.regex(String(r.stderr), /gave up retrying/);
+  t.notRegex(String(r.stderr), /were not stored/, 'it never connected, so it read nothing it could lose');
 });

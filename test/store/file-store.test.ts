@@ -184,3 +184,20 @@ test('kill -9 in the middle of writing, several times: after the store restarts 
   t.is(stored, seqs.size, 'no event appears twice within the files (a torn batch is removed whole)');
   t.true(stored >= 30, `stored ${stored} of ${fed + 30} fed (the rest was in flight when killed)`);
 });
+
+test('--fsync interval and never store everything; corrupt input stores the events before the fault and exits 65', async (t) => {
+  const dir = await tempDir(t);
+  const input = join(dir, 'in.msgpack');
+  await writeFile(input, encode(timed(3000, START, 0.01, ['x', 'y'])));
+  for (const policy of ['interval', 'never']) {
+    const r = await logkit(['store', 'file', `${dir}/${policy}/\${tag}.ndjson`, '--fsync', policy, '--fsync-interval', '50', '--batch-size', '100'], { inputFile: input });
+    t.is(r.exitCode, 0, String(r.stderr));
+    const total = (await catEvents(join(dir, policy, 'x.ndjson'))).length + (await catEvents(join(dir, policy, 'y.ndjson'))).length;
+    t.is(total, 3000, policy);
+  }
+  const bad = Buffer.concat([encode(timed(10, START, 1, ['z'])), Buffer.from([0xc1, 0xc1, 0xc1])]);
+  const r = await logkit(['store', 'file', `${dir}/bad/\${tag}.ndjson`], { input: bad });
+  t.is(r.exitCode, 65);
+  t.regex(String(r.stderr), /stdin: byte \d+: /);
+  t.is((await catEvents(join(dir, 'bad', 'z.ndjson'))).length, 10, 'the events before the fault are stored');
+});

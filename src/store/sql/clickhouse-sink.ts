@@ -100,6 +100,7 @@ export class ClickhouseSink implements StoreSink {
       text = await response.text();
     } catch (error) {
       const e = error as Error;
+      if ((e.cause as Error | undefined)?.message === 'bad port') throw new PermanentStoreError(`${errorMessage(error)}: fetch refuses this port`);
       if (errnoCode(error) || e.name === 'TimeoutError' || e.name === 'AbortError' || /fetch failed|terminated|other side closed/i.test(e.message)) {
         throw new TransientStoreError(errorMessage(error), error);
       }
