@@ -13,10 +13,18 @@ export function utcMicros(event: LogEvent): string {
   return `${base.slice(0, 10)} ${base.slice(11, 19)}.${String(Math.floor(event.time.nsec / 1000)).padStart(6, '0')}`;
 }
 
-/** The record as JSON text (bytes as {"$base64"}, big integers exact). */
+/**
+ * The record as JSON text (bytes as {"$base64"}, big integers exact). A string holding a lone
+ * UTF-16 surrogate (possible from NDJSON input) is written by JSON.stringify as an escape that
+ * PostgreSQL's jsonb and MySQL's JSON refuse; it becomes U+FFFD, so one odd event cannot stop
+ * the store.
+ */
 export function recordJSON(event: LogEvent): string {
-  return valueToJSON(event.record);
+  const json = valueToJSON(event.record);
+  return json.includes('\\ud') ? json.replace(LONE_SURROGATE_ESCAPE, '\\ufffd') : json;
 }
+
+const LONE_SURROGATE_ESCAPE = /\\ud[89ab][0-9a-f]{2}(?!\\ud[c-f][0-9a-f]{2})|(?<!\\ud[89ab][0-9a-f]{2})\\ud[c-f][0-9a-f]{2}/g;
 
 /** Rough size of a row (UTF-16 units: at most 3 UTF-8 bytes each), to keep statements under the packet limit. */
 export function approximateRowBytes(tag: string, json: string): number {
