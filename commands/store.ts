@@ -47,7 +47,7 @@ export default defineCommand(
     ],
     sections: [
       ['TABLES', 'postgres: (time timestamptz, time_nsec integer, tag text, record jsonb), indexes BRIN(time) and (tag, time). ' +
-        'mysql: (id bigint auto_increment, time DATETIME(6), time_nsec INT UNSIGNED, tag TEXT, record JSON), indexes (time), (tag(191), time). ' +
+        'mysql: (id bigint auto_increment, time DATETIME(6), time_nsec INT UNSIGNED, tag MEDIUMTEXT, record JSON), indexes (time), (tag(191), time). ' +
         "clickhouse: (time DateTime('UTC'), time_nsec UInt32, tag String, record String) ENGINE MergeTree PARTITION BY toYYYYMMDD(time) ORDER BY (tag, time). " +
         'time has the column precision (microseconds; seconds in ClickHouse); time_nsec holds the exact nanoseconds within the second.'],
       ['GUARANTEES', 'At least once: an event is acknowledged (committed) only after its transaction committed or its file was fsynced. ' +

@@ -119,7 +119,7 @@ export class MysqlSink implements StoreSink {
       id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
       \`time\` DATETIME(6) NOT NULL,
       time_nsec INT UNSIGNED NOT NULL,
-      tag TEXT NOT NULL,
+      tag MEDIUMTEXT NOT NULL,
       record JSON NOT NULL,
       KEY time_idx (\`time\`),
       KEY tag_time_idx (tag(191), \`time\`)
@@ -135,7 +135,7 @@ export class MysqlSink implements StoreSink {
     if (have.size === 0) throw new PermanentStoreError(`table ${plainName(this.options.table)} does not exist (--create makes it)`);
     const missing = COLUMNS.filter((c) => !have.has(c));
     if (missing.length > 0) {
-      throw new PermanentStoreError(`table ${plainName(this.options.table)} lacks the column(s) ${missing.join(', ')}: expected (time DATETIME(6), time_nsec INT UNSIGNED, tag TEXT, record JSON)`);
+      throw new PermanentStoreError(`table ${plainName(this.options.table)} lacks the column(s) ${missing.join(', ')}: expected (time DATETIME(6), time_nsec INT UNSIGNED, tag MEDIUMTEXT, record JSON)`);
     }
   }
 

@@ -67,7 +67,9 @@ export class PostgresSink implements StoreSink {
 
   private async connection(): Promise<pg.Client> {
     if (this.client) return this.client;
-    const client = new pg.Client({ connectionString: this.options.url, application_name: 'logkit store' });
+    // the table in application_name lets a DBA (and a test) tell the stores in pg_stat_activity apart
+    const application_name = `logkit store ${plainName(this.options.table)}`.slice(0, 63);
+    const client = new pg.Client({ connectionString: this.options.url, application_name });
     // an idle connection killed by the server emits 'error'; the next write reconnects
     client.on('error', () => {
       if (this.client === client) this.client = undefined;
