@@ -65,6 +65,12 @@ export async function runStore(sink: StoreSink, options: StoreRunOptions): Promi
       const where = error.line !== undefined ? `line ${error.line}` : `byte ${error.offset}`;
       inputError = new CliError(`stdin: ${where}: ${error.message}`, ExitCode.DATA_ERROR);
     } else if (!batcher.failure) {
+      // not the store's failure (e.g. stdin unreadable): still release the connection, then report
+      batcher.stopTimer();
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      await batcher.close().catch(() => {});
+      await sink.close().catch(() => {});
       throw error;
     }
   }
