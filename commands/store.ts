@@ -53,7 +53,7 @@ export default defineCommand(
       ['GUARANTEES', 'At least once: an event is acknowledged (committed) only after its transaction committed or its file was fsynced. ' +
         'A batch is retried whole after a transient failure, so a connection lost between COMMIT and its reply may store that batch twice. ' +
         'Files: each batch appends complete units (lines, entries, or one gzip member); a torn last unit left by a crash is cut off ' +
-        'when the store next opens the file. One store process per file.'],
+        'at the next start (files open at the crash are listed in BASE/.logkit-store/open/). One store process per file.'],
     ],
   },
   async (args) => {

@@ -7,6 +7,7 @@ import { PermanentStoreError, TransientStoreError, errorMessage } from '../store
 import type { CommitHook, StoreSink } from '../store-sink.js';
 import { FileEncoder, type FileFormat } from './file-format.js';
 import { PathTemplate } from './path-template.js';
+import { OpenFileJournal } from './open-journal.js';
 import { findValidLength, type TailKind } from './torn-tail.js';
 
 const gzip = promisify(gzipCallback);
@@ -64,15 +65,29 @@ export class FileSink implements StoreSink {
   /** Writes, periodic fsyncs and closing take turns. */
   private turn: Promise<unknown> = Promise.resolve();
   private timerFailure: Error | undefined;
+  private readonly journal: OpenFileJournal;
 
   constructor(private readonly options: FileStoreOptions) {
     this.template = new PathTemplate(options.template);
+    this.journal = new OpenFileJournal(this.template.baseDir, options.fsync !== 'never');
     this.encoder = new FileEncoder(options.format, options.messageKey);
     this.tailKind = options.gzip ? 'gzip' : options.format === 'msgpack' ? 'msgpack' : 'lines';
     this.description = `file ${options.template}`;
   }
 
   async open(): Promise<void> {
+    // files a crashed run left open may hold a torn tail: repair them now, whatever we write next
+    await this.journal.recover(async (path, kind) => {
+      const handle = await open(path, 'r+').catch(() => undefined);
+      if (!handle) return; // removed since
+      try {
+        await this.repair(handle, path, kind);
+      } catch (error) {
+        this.options.log(`${path}: left as it is: ${errorMessage(error)}`);
+      } finally {
+        await handle.close();
+      }
+    });
     if (this.options.fsync === 'interval') {
       this.timer = setInterval(() => {
         this.exclusive(() => this.syncAndCommit()).catch((error: Error) => (this.timerFailure = error));
@@ -88,7 +103,10 @@ export class FileSink implements StoreSink {
     clearInterval(this.timer);
     await this.exclusive(async () => {
       await this.syncAndCommit();
-      for (const file of this.files.values()) await file.handle.close().catch(() => {});
+      for (const file of this.files.values()) {
+        await file.handle.close().catch(() => {});
+        await this.journal.closed(file.path);
+      }
       this.files.clear();
     });
   }
@@ -148,7 +166,7 @@ export class FileSink implements StoreSink {
       } catch (error) {
         this.options.log(`${file.path}: cannot undo a failed append (${errorMessage(error)}); it is repaired when next opened`);
         this.files.delete(file.path);
-        await file.handle.close().catch(() => {});
+        await file.handle.close().catch(() => {}); // its marker stays: the next start repairs it
       }
     }
   }
@@ -166,6 +184,17 @@ export class FileSink implements StoreSink {
     for (const batch of batches) await this.options.onCommit(batch);
   }
 
+  /** Cuts a torn last unit off (see torn-tail.ts). */
+  private async repair(handle: FileHandle, path: string, kind: TailKind): Promise<{ size: number; validBytes: number }> {
+    const { size, validBytes } = await findValidLength(handle, kind);
+    if (validBytes < size) {
+      await handle.truncate(validBytes);
+      await handle.datasync();
+      this.options.log(`${path}: removed a torn tail of ${size - validBytes} bytes left by an interrupted write`);
+    }
+    return { size, validBytes };
+  }
+
   /** The open file for a path: opened (and its torn tail repaired) on first use, LRU-bounded. */
   private async file(path: string): Promise<OpenFile> {
     const cached = this.files.get(path);
@@ -180,6 +209,7 @@ export class FileSink implements StoreSink {
       if (this.options.fsync !== 'never') await this.sync(oldest);
       await oldest.handle.close();
       this.files.delete(oldestPath);
+      await this.journal.closed(oldestPath); // its writes are complete: no torn tail to fear
     }
     const dir = dirname(path);
     if (!this.knownDirs.has(dir)) {
@@ -190,12 +220,8 @@ export class FileSink implements StoreSink {
     const handle = await open(path, 'a+');
     let file: OpenFile;
     try {
-      const { size, validBytes } = await findValidLength(handle, this.tailKind);
-      if (validBytes < size) {
-        await handle.truncate(validBytes);
-        await handle.datasync();
-        this.options.log(`${path}: removed a torn tail of ${size - validBytes} bytes left by an interrupted write`);
-      }
+      await this.journal.opened(path, this.tailKind);
+      const { size, validBytes } = await this.repair(handle, path, this.tailKind);
       if (size === 0 && this.options.fsync !== 'never') await syncDirectory(dir);
       file = { path, handle, size: validBytes, dirty: false };
     } catch (error) {
