@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { appendFile, readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { gunzipSync } from 'node:zlib';
@@ -204,4 +204,25 @@ test('--fsync interval and never store everything; corrupt input stores the even
   t.is(r.exitCode, 65);
   t.regex(String(r.stderr), /stdin: byte \d+: /);
   t.is((await catEvents(join(dir, 'bad', 'z.ndjson'))).length, 10, 'the events before the fault are stored');
+});
+
+test('a file a crashed writer left torn is repaired at start-up even if nothing is written to it again', async (t) => {
+  const dir = await tempDir(t);
+  const template = `${dir}/out/\${tag}/%H.ndjson.gz`;
+  t.is((await logkit(['store', 'file', template], { input: encode(timed(20, START, 1, ['old'])) })).exitCode, 0);
+  const oldFile = join(dir, 'out', 'old', '22.ndjson.gz');
+  // the crash: half a gzip member appended, and the writer's open-file marker left behind
+  const half = (await readFile(oldFile)).subarray(0, 30);
+  await appendFile(oldFile, half);
+  const gone = await execa(process.execPath, ['-e', 'console.log(process.pid)']);
+  await mkdir(join(dir, 'out', '.logkit-store', 'open'), { recursive: true });
+  await writeFile(join(dir, 'out', '.logkit-store', 'open', 'crashed.json'), JSON.stringify({ path: oldFile, pid: Number(gone.stdout), kind: 'gzip' }));
+  t.not((await execa('gzip', ['-t', oldFile], { reject: false })).exitCode, 0, 'torn before');
+  // the next run writes another tag only
+  const r = await logkit(['store', 'file', template], { input: encode(timed(5, START, 1, ['new'])) });
+  t.is(r.exitCode, 0, String(r.stderr));
+  t.regex(String(r.stderr), /old\/22\.ndjson\.gz: removed a torn tail of 30 bytes/);
+  t.is((await execa('gzip', ['-t', oldFile], { reject: false })).exitCode, 0, 'valid after');
+  t.is((await catEvents(oldFile)).length, 20);
+  t.deepEqual(await readdir(join(dir, 'out', '.logkit-store', 'open')), []);
 });
