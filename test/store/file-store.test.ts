@@ -10,6 +10,13 @@ import type { LogEvent } from '../../src/event/event.js';
 import { logkit, tempDir } from '../helpers/logkit.js';
 import { encode } from './store-helpers.js';
 
+/** Bytes in DIR/TAG.ndjson.gz for each tag (0 for a file not made yet). */
+async function sizeOfTagFiles(dir: string, tags: readonly string[]): Promise<number> {
+  let total = 0;
+  for (const tag of tags) total += await stat(join(dir, `${tag}.ndjson.gz`)).then((s) => s.size, () => 0);
+  return total;
+}
+
 async function listFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
   return entries.filter((e) => e.isFile()).map((e) => relative(dir, join(e.parentPath, e.name))).sort();
@@ -156,12 +163,21 @@ test('kill -9 in the middle of writing, several times: after the store restarts 
   let fed = 0;
   for (let round = 0; round < 4; round++) {
     const child = logkit(['store', 'file', template, '--batch-size', '200', '--flush-interval', '10', '--fsync', 'never'], { stdin: 'pipe' });
-    const deadline = Date.now() + 400 + round * 150;
+    child.stdin!.on('error', () => {});
+    // feed until this process is seen writing (a loaded machine starts it slowly), then a while more
+    const sizeAtStart = await sizeOfTagFiles(join(dir, 'out'), tags);
+    let deadline = Date.now() + 30_000;
+    let writing = false;
     while (Date.now() < deadline) {
       child.stdin!.write(encode(timed(200, START, 0.001, tags, fed)));
       fed += 200;
       await sleep(2);
+      if (!writing && (await sizeOfTagFiles(join(dir, 'out'), tags)) > sizeAtStart) {
+        writing = true;
+        deadline = Date.now() + 100 + round * 100;
+      }
     }
+    t.true(writing, `round ${round}: the store wrote`);
     child.kill('SIGKILL');
     await child;
   }
