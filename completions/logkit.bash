@@ -17,6 +17,7 @@ _logkit() {
       case "$prev" in
         --input|-i) COMPREPLY=( $(compgen -W "auto msgpack json text" -- "$cur") ); return ;;
         --batch-size) COMPREPLY=(); return ;;
+        --batch-bytes) COMPREPLY=(); return ;;
         --flush-interval) COMPREPLY=(); return ;;
         --retry-max-delay) COMPREPLY=(); return ;;
         --retry-timeout) COMPREPLY=(); return ;;
@@ -31,7 +32,7 @@ _logkit() {
         --max-open-files) COMPREPLY=(); return ;;
         --message-key) COMPREPLY=(); return ;;
       esac
-      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --input -i --batch-size --flush-interval --retry-max-delay --retry-timeout --shutdown-timeout --table --create --no-create --timeout --format --compress --gzip-level --fsync --fsync-interval --max-open-files --message-key" -- "$cur") ); else COMPREPLY=( $(compgen -f -- "$cur") ); fi
+      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --input -i --batch-size --batch-bytes --flush-interval --retry-max-delay --retry-timeout --shutdown-timeout --table --create --no-create --timeout --format --compress --gzip-level --fsync --fsync-interval --max-open-files --message-key" -- "$cur") ); else COMPREPLY=( $(compgen -f -- "$cur") ); fi
       ;;
   esac
 }

@@ -50,14 +50,17 @@ export async function runStore(sink: StoreSink, options: StoreRunOptions): Promi
   }
 
   let inputError: CliError | undefined;
-  const source = options.source ?? openInput('-');
-  const batches = readEvents(source, { format: options.input })[Symbol.asyncIterator]();
+  const counted = new ByteCounter(options.source ?? openInput('-'));
+  const batches = readEvents(counted.source, { format: options.input })[Symbol.asyncIterator]();
+  let bytesAdded = 0;
   try {
     for (;;) {
       const next = await Promise.race([batches.next(), terminated, batcher.failed]);
       if (next === TERMINATED) break;
       if (next.done) break;
-      await batcher.add(next.value);
+      const bytes = counted.bytes - bytesAdded;
+      bytesAdded = counted.bytes;
+      await batcher.add(next.value, bytes);
     }
   } catch (error) {
     if (error instanceof DecodeError) {
@@ -89,6 +92,22 @@ export async function runStore(sink: StoreSink, options: StoreRunOptions): Promi
     if (options.source === undefined) process.stdin.destroy();
   }
   if (inputError) throw inputError;
+}
+
+/** Wraps a byte source to count what has been read (the batch byte bound measures input bytes). */
+class ByteCounter {
+  bytes = 0;
+  readonly source: AsyncIterable<Buffer>;
+
+  constructor(input: AsyncIterable<Buffer>) {
+    const counter = this;
+    this.source = (async function* () {
+      for await (const chunk of input) {
+        counter.bytes += chunk.length;
+        yield chunk;
+      }
+    })();
+  }
 }
 
 function asCliError(sink: StoreSink, error: unknown, uncommitted: number): CliError {

@@ -7,6 +7,8 @@ import type { StoreSink } from './store-sink.js';
 export interface BatcherOptions {
   /** A batch is written once this many events are pending… */
   batchSize: number;
+  /** …or once the input that carried the pending events reaches this many bytes… */
+  batchBytes: number;
   /** …or when the oldest pending event has waited this long. */
   flushIntervalMs: number;
   /** Cap of the backoff between retries of a transient failure. */
@@ -28,6 +30,8 @@ export class RetriesExhaustedError extends Error {}
  */
 export class StoreBatcher {
   private pending: LogEvent[] = [];
+  /** Input bytes behind the pending events (approximate: what was read since the last write began). */
+  private pendingBytes = 0;
   private chain: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private oldestPendingAt = 0;
@@ -50,13 +54,14 @@ export class StoreBatcher {
   }
 
   /** Adds a batch of input events; resolves when the batcher can take more. */
-  async add(events: readonly LogEvent[]): Promise<void> {
+  async add(events: readonly LogEvent[], inputBytes = 0): Promise<void> {
     if (this.failure) throw this.failure;
     if (events.length === 0) return;
     if (this.pending.length === 0) this.oldestPendingAt = Date.now();
     for (let i = 0; i < events.length; i++) this.pending.push(events[i]!);
+    this.pendingBytes += inputBytes;
     this.received += events.length;
-    if (this.pending.length >= this.options.batchSize) await this.flush();
+    if (this.pending.length >= this.options.batchSize || this.pendingBytes >= this.options.batchBytes) await this.flush();
   }
 
   /** Writes everything pending; resolves when it is committed, rejects on a permanent failure. */
@@ -95,7 +100,16 @@ export class StoreBatcher {
   private async drain(): Promise<void> {
     if (this.failure) throw this.failure;
     while (this.pending.length > 0) {
-      const batch = this.pending.length <= this.options.batchSize ? this.pending : this.pending.slice(0, this.options.batchSize);
+      // bounded by count, and by input bytes: split what is pending in proportion (events of one
+      // stream are roughly alike in size)
+      const total = this.pending.length;
+      let size = this.options.batchSize;
+      if (this.pendingBytes > this.options.batchBytes) {
+        size = Math.min(size, Math.max(1, Math.floor((total * this.options.batchBytes) / this.pendingBytes)));
+      }
+      const batch = total <= size ? this.pending : this.pending.slice(0, size);
+      const batchBytes = Math.round((this.pendingBytes * batch.length) / total);
+      this.pendingBytes -= batchBytes;
       this.pending = batch === this.pending ? [] : this.pending.slice(batch.length);
       if (this.pending.length > 0) this.oldestPendingAt = Date.now();
       try {
@@ -103,6 +117,7 @@ export class StoreBatcher {
       } catch (error) {
         // keep what was not stored in order, so the count reported is exact
         this.pending = batch.concat(this.pending);
+        this.pendingBytes += batchBytes;
         this.failure = error as Error;
         this.signalFailure(this.failure);
         throw error;

@@ -10,6 +10,7 @@ export interface StoreCommandArgs extends Omit<SinkArgs, 'target' | 'format' | '
   fsync: string;
   input: InputFormat;
   batchSize: number;
+  batchBytes: number;
   flushInterval: number;
   retryMaxDelay: number;
   retryTimeout: number;
@@ -28,6 +29,7 @@ export async function runStoreCommand(args: StoreCommandArgs, onCommit: CommitHo
   await runStore(sink, {
     input: args.input,
     batchSize: Math.max(1, Math.floor(args.batchSize)),
+    batchBytes: Math.max(1024, args.batchBytes),
     flushIntervalMs: Math.max(1, args.flushInterval),
     retryMaxDelayMs: Math.max(1, args.retryMaxDelay),
     retryTimeoutMs: Math.max(0, args.retryTimeout * 1000),

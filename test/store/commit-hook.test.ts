@@ -16,7 +16,7 @@ async function* chunks(events: LogEvent[], per: number): AsyncGenerator<Buffer> 
   for (let i = 0; i < events.length; i += per) yield encode(events.slice(i, i + per));
 }
 
-const RUN = { input: 'auto', batchSize: 300, flushIntervalMs: 20, retryMaxDelayMs: 200, retryTimeoutMs: 0, shutdownTimeoutMs: 1000 } as const;
+const RUN = { input: 'auto', batchSize: 300, batchBytes: 8 << 20, flushIntervalMs: 20, retryMaxDelayMs: 200, retryTimeoutMs: 0, shutdownTimeoutMs: 1000 } as const;
 
 test('the commit hook sees every event once, in order, and only after it is in the file (fsync interval: after the fsync)', async (t) => {
   const dir = await tempDir(t);
@@ -56,4 +56,22 @@ test('the commit hook runs after the PostgreSQL COMMIT: the rows are visible to 
   });
   await runStore(sink, { ...RUN, source: chunks(events, 130) });
   t.deepEqual(committed, events.map((e) => e.record.seq as number));
+});
+
+test('--batch-bytes bounds a batch by the input bytes behind it', async (t) => {
+  const dir = await tempDir(t);
+  const events = makeEvents(0, 3000);
+  const perEvent = encode(events).length / events.length;
+  const sizes: number[] = [];
+  const sink = new FileSink({
+    template: join(dir, 'x.ndjson'), format: 'ndjson', gzip: false, gzipLevel: 6, fsync: 'never', fsyncIntervalMs: 1000, maxOpenFiles: 4, messageKey: 'message', log: () => {},
+    onCommit: (batch) => {
+      sizes.push(batch.length);
+    },
+  });
+  await runStore(sink, { ...RUN, batchSize: 1_000_000, batchBytes: 16 * 1024, flushIntervalMs: 60_000, source: chunks(events, 50) });
+  t.is(sizes.reduce((a, b) => a + b, 0), 3000);
+  const limit = Math.ceil((16 * 1024) / perEvent) + 50; // one input chunk may overshoot
+  t.true(sizes.length >= 3000 / limit, `${sizes.length} batches`);
+  t.true(sizes.every((n) => n <= limit), `batch sizes ${sizes.join(',')} ≤ ${limit}`);
 });
