@@ -10,6 +10,7 @@ export const COMMANDS: Readonly<Record<string, () => Promise<{ default: CommandM
   parse: () => import('./parse.js') as never,
   tag: () => import('./tag.js') as never,
   tail: () => import('./tail.js') as never,
+  store: () => import('./store.js') as never,
 };
 
 export const COMMAND_NAMES = Object.keys(COMMANDS);

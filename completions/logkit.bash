@@ -2,7 +2,7 @@
 _logkit() {
   local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD-1]}"
   if [[ $COMP_CWORD -eq 1 ]]; then
-    COMPREPLY=( $(compgen -W "buffer cat parse tag tail --help --version" -- "$cur") )
+    COMPREPLY=( $(compgen -W "buffer cat parse tag tail store --help --version" -- "$cur") )
     return
   fi
   case "${COMP_WORDS[1]}" in
@@ -82,6 +82,27 @@ _logkit() {
         --output|-o) COMPREPLY=( $(compgen -W "msgpack json pretty" -- "$cur") ); return ;;
       esac
       if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --tag -t --path-key --format --multiline --multiline-start --multiline-flush --from-head --no-from-head --follow --no-follow --pos --checkpoint --pos-interval --refresh-interval --poll-interval --rotate-wait --partial-flush --max-line-bytes --max-open-files --output -o" -- "$cur") ); else COMPREPLY=( $(compgen -f -- "$cur") ); fi
+      ;;
+    store)
+      case "$prev" in
+        --input|-i) COMPREPLY=( $(compgen -W "auto msgpack json text" -- "$cur") ); return ;;
+        --batch-size) COMPREPLY=(); return ;;
+        --batch-bytes) COMPREPLY=(); return ;;
+        --flush-interval) COMPREPLY=(); return ;;
+        --retry-max-delay) COMPREPLY=(); return ;;
+        --retry-timeout) COMPREPLY=(); return ;;
+        --shutdown-timeout) COMPREPLY=(); return ;;
+        --table) COMPREPLY=(); return ;;
+        --timeout) COMPREPLY=(); return ;;
+        --format) COMPREPLY=( $(compgen -W "ndjson msgpack text" -- "$cur") ); return ;;
+        --compress) COMPREPLY=( $(compgen -W "gzip none" -- "$cur") ); return ;;
+        --gzip-level) COMPREPLY=(); return ;;
+        --fsync) COMPREPLY=( $(compgen -W "always interval never" -- "$cur") ); return ;;
+        --fsync-interval) COMPREPLY=(); return ;;
+        --max-open-files) COMPREPLY=(); return ;;
+        --message-key) COMPREPLY=(); return ;;
+      esac
+      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --input -i --batch-size --batch-bytes --flush-interval --retry-max-delay --retry-timeout --shutdown-timeout --table --create --no-create --timeout --format --compress --gzip-level --fsync --fsync-interval --max-open-files --message-key" -- "$cur") ); else COMPREPLY=( $(compgen -f -- "$cur") ); fi
       ;;
   esac
 }
