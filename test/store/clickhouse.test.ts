@@ -6,13 +6,19 @@ import { ROOT, logkit, tempDir } from '../helpers/logkit.js';
 import { eventFile, feedStore, makeEvent } from './store-helpers.js';
 
 /**
- * ClickHouse started by .ci/run (.ci/start-clickhouse.sh, which exports LOGKIT_CLICKHOUSE_URL).
+ * The ClickHouse server of .ci/start-clickhouse.sh (which .ci/run calls and which exports
+ * LOGKIT_CLICKHOUSE_URL). Run directly by `npm test`, the tests start it themselves through the same
+ * idempotent script; without clickhouse-server installed they fail, saying so.
  * Serial: one test restarts the server.
  */
-const URL = process.env.LOGKIT_CLICKHOUSE_URL ?? '';
+let URL = process.env.LOGKIT_CLICKHOUSE_URL ?? '';
 
-test.before(() => {
-  if (!URL) throw new Error('LOGKIT_CLICKHOUSE_URL is not set: run the tests through .ci/run, or eval "$(.ci/start-clickhouse.sh)" first');
+test.before(async () => {
+  if (URL) return;
+  const started = await execa('bash', [join(ROOT, '.ci/start-clickhouse.sh')], { reject: false });
+  const url = /LOGKIT_CLICKHOUSE_URL=(\S+)/.exec(started.stdout)?.[1];
+  if (!url) throw new Error(`no ClickHouse server: install clickhouse-server (apt-get install clickhouse-server) or run .ci/run\n${started.stderr}`);
+  URL = url;
 });
 
 async function query(sql: string): Promise<string> {
