@@ -41,8 +41,9 @@ export function startDaemon(command) {
     child,
     exited,
     async stop(timeoutMs = 20_000) {
-      // signal the node processes, not GNU time (which would die without writing its report)
-      await new Promise((resolve) => spawn('pkill', ['-TERM', '-g', String(child.pid), '-f', 'bin/logkit.js']).on('exit', resolve));
+      // signal the node processes, not GNU time (which would die without writing its report): its
+      // command line holds bin/logkit.js too, so match only command lines that start with node
+      await new Promise((resolve) => spawn('pkill', ['-TERM', '-g', String(child.pid), '-f', `^${process.execPath} .*bin/logkit\\.js`]).on('exit', resolve));
       const timer = setTimeout(() => { try { process.kill(-child.pid, 'SIGKILL'); } catch {} }, timeoutMs);
       await exited;
       clearTimeout(timer);

@@ -1,9 +1,10 @@
 import { once } from 'node:events';
+import { createRequire } from 'node:module';
 import type { Writable } from 'node:stream';
 import type { LogEvent } from '../event/event.js';
 import { MsgpackWriter } from './msgpack-writer.js';
 import { eventToJSON } from './ndjson.js';
-import { PrettyFormatter } from './pretty.js';
+import type { PrettyFormatter } from './pretty.js';
 
 export const OUTPUT_FORMATS = ['msgpack', 'json', 'pretty'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
@@ -38,7 +39,11 @@ export class EventWriter {
     readonly format: OutputFormat,
     color = false,
   ) {
-    if (format === 'pretty') this.pretty = new PrettyFormatter(color);
+    // the human format (and chalk, ~15 ms to load) only when asked for: pipeline stages never are
+    if (format === 'pretty') {
+      const { PrettyFormatter: Formatter } = createRequire(import.meta.url)('./pretty.js') as typeof import('./pretty.js');
+      this.pretty = new Formatter(color);
+    }
   }
 
   encode(events: readonly LogEvent[]): Buffer | string {

@@ -1,4 +1,6 @@
-import { Unpackr, addExtension } from 'msgpackr';
+// msgpackr/unpack: the decoder alone — the package root also loads the encoder and probes for the
+// optional native addon (never built here), ~20 ms of every stage's start-up
+import { Unpackr, addExtension } from 'msgpackr/unpack';
 import { EventTime } from '../event/event-time.js';
 import type { LogEvent } from '../event/event.js';
 import { DecodeError } from './decode-error.js';

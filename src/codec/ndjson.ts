@@ -1,4 +1,4 @@
-import { parse as parseLossless, isSafeNumber } from 'lossless-json';
+import { isSafeNumber, parseLossless } from './lossless-json.js';
 import type { LogEvent } from '../event/event.js';
 import { EventTime } from '../event/event-time.js';
 import { isRecord, toEventTime } from './event-shape.js';

@@ -12,7 +12,7 @@
  */
 import { gunzip } from 'node:zlib';
 import { promisify } from 'node:util';
-import { Unpackr } from 'msgpackr';
+import { Unpackr } from 'msgpackr/unpack';
 import { EventTime } from '../event/event-time.js';
 import type { EventRecord, LogEvent } from '../event/event.js';
 import { describe, isRecord, toEventTime } from '../codec/event-shape.js';

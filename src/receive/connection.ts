@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { reverse } from 'node:dns/promises';
-import type { Unpackr } from 'msgpackr';
+import type { Unpackr } from 'msgpackr/unpack';
 import type { LogEvent } from '../event/event.js';
 import { FrameScanner, OversizeError, ProtocolError, valueBoundaries } from '../protocol/frame.js';
 import { encodeHelo, encodePong, newHeloState, parsePing, verifyPing, type HeloState, type ServerAuthConfig } from '../protocol/handshake.js';

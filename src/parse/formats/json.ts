@@ -1,5 +1,5 @@
 import type { EventRecord } from '../../event/event.js';
-import { isSafeNumber, parse as parseLossless } from 'lossless-json';
+import { isSafeNumber, parseLossless } from '../../codec/lossless-json.js';
 import type { LineParser } from '../line-parser.js';
 
 
