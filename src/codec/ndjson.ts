@@ -14,8 +14,15 @@ import { isRecord, toEventTime } from './event-shape.js';
 
 // ----------------------------------------------------------------------------- encode
 
+const lastTag = { tag: '', json: '""' };
+
 export function eventToJSON(event: LogEvent): string {
-  let line = `{"time":"${event.time.toISO()}","tag":${JSON.stringify(event.tag)},"record":${valueToJSON(event.record)}`;
+  // a stream is mostly runs of one tag: quote it once per run
+  if (event.tag !== lastTag.tag) {
+    lastTag.tag = event.tag;
+    lastTag.json = JSON.stringify(event.tag);
+  }
+  let line = `{"time":"${event.time.toISO()}","tag":${lastTag.json},"record":${valueToJSON(event.record)}`;
   if (event.options) line += `,"options":${valueToJSON(event.options)}`;
   return line + '}';
 }

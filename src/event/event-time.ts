@@ -56,8 +56,13 @@ export class EventTime {
 
   /** `2026-11-21T19:43:40.123456789Z`: always nine fraction digits, so text order is time order. */
   toISO(): string {
-    const base = new Date(this.sec * 1000).toISOString(); // ...:SS.000Z
-    return `${base.slice(0, 19)}.${String(this.nsec).padStart(9, '0')}Z`;
+    // events come in runs of the same second: format the date part once per second, not per event
+    if (this.sec !== isoCache.sec) {
+      isoCache.sec = this.sec;
+      isoCache.prefix = new Date(this.sec * 1000).toISOString().slice(0, 20); // ...:SS.
+    }
+    const nsec = this.nsec;
+    return `${isoCache.prefix}${nsec >= 100_000_000 ? String(nsec) : String(nsec).padStart(9, '0')}Z`;
   }
 
   toMillis(): number {
@@ -72,6 +77,9 @@ export class EventTime {
     return this.sec - other.sec || this.nsec - other.nsec;
   }
 }
+
+/** The date part of the last second toISO formatted (one process-wide entry is enough: see toISO). */
+const isoCache = { sec: Number.NaN, prefix: '' };
 
 const ISO_PATTERN =
   /^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d+))?([Zz]|[+-]\d{2}(?::?\d{2})?)?$/;

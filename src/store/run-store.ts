@@ -29,11 +29,14 @@ export async function runStore(sink: StoreSink, options: StoreRunOptions): Promi
   };
   const batcher = new StoreBatcher(sink, { ...options, log });
 
-  let terminate: (value: typeof TERMINATED) => void = () => {};
-  const terminated = new Promise<typeof TERMINATED>((resolve) => (terminate = resolve));
+  // SIGTERM and a permanent store failure interrupt the wait for input. Not with Promise.race
+  // against long-lived promises: every race leaves a reaction on them that holds the batch it
+  // resolved with, so memory grew with the input (every batch ever read stayed reachable).
+  const interrupt = new Interrupt();
+  batcher.failed.catch((error: Error) => interrupt.fire(error));
   const onSignal = (): void => {
     batcher.limitRetries(options.shutdownTimeoutMs);
-    terminate(TERMINATED);
+    interrupt.fire(TERMINATED);
   };
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
@@ -55,8 +58,9 @@ export async function runStore(sink: StoreSink, options: StoreRunOptions): Promi
   let bytesAdded = 0;
   try {
     for (;;) {
-      const next = await Promise.race([batches.next(), terminated, batcher.failed]);
+      const next = await interrupt.wait(batches.next());
       if (next === TERMINATED) break;
+      if (next instanceof Error) throw next;
       if (next.done) break;
       const bytes = counted.bytes - bytesAdded;
       bytesAdded = counted.bytes;
@@ -92,6 +96,33 @@ export async function runStore(sink: StoreSink, options: StoreRunOptions): Promi
     if (options.source === undefined) process.stdin.destroy();
   }
   if (inputError) throw inputError;
+}
+
+/** A one-shot stop signal that a single pending wait at a time can be interrupted by. */
+class Interrupt {
+  private reason: typeof TERMINATED | Error | undefined;
+  private wake: ((reason: typeof TERMINATED | Error) => void) | undefined;
+
+  fire(reason: typeof TERMINATED | Error): void {
+    this.reason ??= reason;
+    this.wake?.(this.reason);
+  }
+
+  /** Resolves with what `work` resolves with, or with the reason as soon as one fires. */
+  wait<T>(work: Promise<T>): Promise<T | typeof TERMINATED | Error> {
+    if (this.reason !== undefined) return Promise.resolve(this.reason);
+    return new Promise<T | typeof TERMINATED | Error>((resolve, reject) => {
+      const wake = (reason: typeof TERMINATED | Error): void => resolve(reason);
+      this.wake = wake;
+      const done = (): void => {
+        if (this.wake === wake) this.wake = undefined; // release what this wait held
+      };
+      work.then(
+        (value) => (done(), resolve(value)),
+        (error: unknown) => (done(), reject(error)),
+      );
+    });
+  }
 }
 
 /** Wraps a byte source to count what has been read (the batch byte bound measures input bytes). */
