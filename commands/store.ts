@@ -25,7 +25,7 @@ export default defineCommand(
       ...INPUT_OPTIONS,
       'batch-size': { type: 'number', default: 10000, describe: 'Write a batch once this many events are pending (one transaction / one append per file)', group: 'Batching' },
       'batch-bytes': { type: 'number', default: 8 * 1024 * 1024, value: 'BYTES', describe: 'Or once the input carrying the pending events reaches this many bytes (bounds memory per batch)', group: 'Batching' },
-      'flush-interval': { type: 'number', default: 1000, value: 'MS', describe: 'Write pending events once the oldest has waited this many milliseconds', group: 'Batching' },
+      'flush-interval': { type: 'number', default: 1000, value: 'MS', describe: 'Write pending events at the latest once the oldest has waited this many milliseconds (sooner when the input pauses and no write is under way)', group: 'Batching' },
       'retry-max-delay': { type: 'number', default: 30000, value: 'MS', describe: 'Cap of the exponential backoff between retries of a transient failure (milliseconds)', group: 'Batching' },
       'retry-timeout': { type: 'number', default: 0, value: 'SECONDS', describe: 'Give up (exit 75) after retrying one batch this long; 0 retries forever', group: 'Batching' },
       'shutdown-timeout': { type: 'number', default: 30, value: 'SECONDS', describe: 'On SIGTERM, how long to keep retrying an unavailable destination before giving up (exit 75)', group: 'Batching' },

@@ -99,7 +99,7 @@ complete -c logkit -n __fish_use_subcommand -a store -d 'write events to files, 
 complete -c logkit -n '__fish_seen_subcommand_from store' -l input -s i -x -a 'auto msgpack json text' -d 'Input encoding: auto detects MessagePack, NDJSON events or raw text lines from the first bytes'
 complete -c logkit -n '__fish_seen_subcommand_from store' -l batch-size -x -d 'Write a batch once this many events are pending'
 complete -c logkit -n '__fish_seen_subcommand_from store' -l batch-bytes -x -d 'Or once the input carrying the pending events reaches this many bytes'
-complete -c logkit -n '__fish_seen_subcommand_from store' -l flush-interval -x -d 'Write pending events once the oldest has waited this many milliseconds'
+complete -c logkit -n '__fish_seen_subcommand_from store' -l flush-interval -x -d 'Write pending events at the latest once the oldest has waited this many milliseconds'
 complete -c logkit -n '__fish_seen_subcommand_from store' -l retry-max-delay -x -d 'Cap of the exponential backoff between retries of a transient failure'
 complete -c logkit -n '__fish_seen_subcommand_from store' -l retry-timeout -x -d 'Give up'
 complete -c logkit -n '__fish_seen_subcommand_from store' -l shutdown-timeout -x -d 'On SIGTERM, how long to keep retrying an unavailable destination before giving up'

@@ -36,6 +36,9 @@ export class StoreBatcher {
   private timer: NodeJS.Timeout | undefined;
   private oldestPendingAt = 0;
   private retryDeadline: number | undefined;
+  /** A batch is being written (drain() is running). */
+  private writing = false;
+  private idleWriteScheduled = false;
   failure: Error | undefined;
   /** Rejects when a permanent failure stops the batcher (so an idle reader learns of it). */
   readonly failed: Promise<never>;
@@ -62,6 +65,26 @@ export class StoreBatcher {
     this.pendingBytes += inputBytes;
     this.received += events.length;
     if (this.pending.length >= this.options.batchSize || this.pendingBytes >= this.options.batchBytes) await this.flush();
+    else this.scheduleIdleWrite();
+  }
+
+  /**
+   * Group commit: when no write is under way, write what is pending as soon as the input has
+   * nothing more to give right away (setImmediate runs after the I/O already queued has been
+   * read). A quiet stream's events are stored within one write + fsync, not --flush-interval
+   * later; under load the events that arrive while a batch is written make the next batch, so
+   * batches grow with the rate on their own (drain() writes until nothing is pending).
+   */
+  private scheduleIdleWrite(): void {
+    if (this.writing || this.idleWriteScheduled) return;
+    this.idleWriteScheduled = true;
+    setImmediate(() => {
+      this.idleWriteScheduled = false;
+      if (this.writing || this.failure || this.pending.length === 0) return;
+      this.flush().catch(() => {
+        // recorded in this.failure; the reading loop reports it
+      });
+    });
   }
 
   /** Writes everything pending; resolves when it is committed, rejects on a permanent failure. */
@@ -99,6 +122,15 @@ export class StoreBatcher {
 
   private async drain(): Promise<void> {
     if (this.failure) throw this.failure;
+    this.writing = true;
+    try {
+      await this.drainPending();
+    } finally {
+      this.writing = false;
+    }
+  }
+
+  private async drainPending(): Promise<void> {
     while (this.pending.length > 0) {
       // bounded by count, and by input bytes: split what is pending in proportion (events of one
       // stream are roughly alike in size)
