@@ -264,12 +264,35 @@ export class MsgpackWriter {
     this.pos = start + header + written;
   }
 
-  /** Short strings: an inline UTF-8 loop beats a native call per string. */
+  /**
+   * Short strings: an inline UTF-8 loop beats a native call per string. Log values are nearly
+   * always ASCII, where the header size is known from the length: write optimistically and fall
+   * back to the general loop at the first non-ASCII character (no copyWithin to close a gap).
+   */
   private writeShortString(s: string): void {
     const len = s.length;
     this.ensure(2 + len * 3);
     const b = this.buf;
     const start = this.pos;
+    const asciiHeader = len < 32 ? 1 : 2;
+    let q = start + asciiHeader;
+    let i = 0;
+    for (; i < len; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) break;
+      b[q++] = c;
+    }
+    if (i === len) {
+      this.writeStrHeaderAt(start, len, asciiHeader);
+      this.pos = q;
+      return;
+    }
+    this.writeShortStringUTF8(s, start);
+  }
+
+  private writeShortStringUTF8(s: string, start: number): void {
+    const len = s.length;
+    const b = this.buf;
     // up to 63 chars * 3 bytes = 189 bytes: str8 at most; fixstr when it fits in 31
     const reserved = len * 3 < 32 ? 1 : 2;
     let p = start + reserved;
