@@ -1,0 +1,108 @@
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { lookup } from 'node:dns/promises';
+import { connect } from 'node:net';
+import type { ServerConnection } from './server-connection.js';
+
+export const HEARTBEAT_TYPES = ['tcp', 'udp', 'none'] as const;
+export type HeartbeatType = (typeof HEARTBEAT_TYPES)[number];
+
+/** Missed heartbeats in a row before a server that looks connected is declared down. */
+export const HEARTBEAT_MISSES = 3;
+
+/**
+ * Probes every server each interval, independent of the data connection: `tcp` opens and closes
+ * a connection, `udp` sends the one-byte heartbeat the forward protocol's servers answer. A
+ * server that misses HEARTBEAT_MISSES probes in a row is abandoned even if its data connection
+ * looks open (a hung process, a dead host behind a silent network); a server that answers
+ * while we wait to reconnect is retried at once, which is how traffic returns quickly.
+ */
+export class Heartbeat {
+  private timer: NodeJS.Timeout | undefined;
+  private readonly misses = new Map<ServerConnection, number>();
+  private udp: UdpSocket | undefined;
+  /** For udp: "address:port" → server, and which servers answered since the last round. */
+  private readonly udpPeers = new Map<string, ServerConnection>();
+  private readonly answered = new Set<ServerConnection>();
+
+  constructor(
+    private readonly type: HeartbeatType,
+    private readonly intervalMs: number,
+    private readonly servers: readonly ServerConnection[],
+  ) {}
+
+  start(): void {
+    if (this.type === 'none') return;
+    if (this.type === 'udp') {
+      this.udp = createSocket('udp4');
+      this.udp.on('message', (_msg, rinfo) => {
+        const server = this.udpPeers.get(`${rinfo.address}:${rinfo.port}`);
+        if (server) this.answered.add(server);
+      });
+      this.udp.on('error', () => {});
+      this.udp.bind(0);
+    }
+    this.timer = setInterval(() => this.round(), this.intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    this.udp?.close();
+    this.udp = undefined;
+  }
+
+  private round(): void {
+    for (const server of this.servers) {
+      if (server.state === 'closed') continue;
+      if (this.type === 'tcp') this.probeTcp(server);
+      else this.probeUdp(server);
+    }
+  }
+
+  private result(server: ServerConnection, alive: boolean): void {
+    if (alive) {
+      this.misses.set(server, 0);
+      server.retrySoon();
+      return;
+    }
+    const misses = (this.misses.get(server) ?? 0) + 1;
+    this.misses.set(server, misses);
+    if (misses >= HEARTBEAT_MISSES && server.isUp) {
+      server.abandon(`${misses} heartbeats (${this.type}) missed`);
+      this.misses.set(server, 0);
+    }
+  }
+
+  private probeTcp(server: ServerConnection): void {
+    const { host, port } = server.address;
+    const socket = connect({ host, port });
+    let done = false;
+    const finish = (alive: boolean): void => {
+      if (done) return;
+      done = true;
+      socket.destroy();
+      this.result(server, alive);
+    };
+    socket.setTimeout(this.intervalMs, () => finish(false));
+    socket.once('connect', () => finish(true));
+    socket.once('error', () => finish(false));
+  }
+
+  private probeUdp(server: ServerConnection): void {
+    // Judge the previous probe, then send the next one.
+    const key = [...this.udpPeers.entries()].find(([, s]) => s === server)?.[0];
+    if (key !== undefined) {
+      this.result(server, this.answered.has(server));
+      this.answered.delete(server);
+    }
+    const { host, port } = server.address;
+    void lookup(host, { family: 4 }).then(
+      ({ address }) => {
+        this.udpPeers.set(`${address}:${port}`, server);
+        this.udp?.send(Buffer.from([0]), port, address);
+      },
+      () => this.result(server, false),
+    );
+  }
+}

@@ -1,0 +1,162 @@
+import { readFile } from 'node:fs/promises';
+import { hostname as osHostname } from 'node:os';
+import { DecodeError } from '../codec/decode-error.js';
+import { readEvents, type InputFormat } from '../codec/read-events.js';
+import { CliError, ExitCode } from '../cli/exit-codes.js';
+import type { LogEvent } from '../event/event.js';
+import type { ChunkStore } from './chunk-ledger.js';
+import { Forwarder } from './forwarder.js';
+import type { HeartbeatType } from './heartbeat.js';
+import { parseServerAddress } from './server-address.js';
+import { formatStats } from './stats.js';
+
+export interface ForwardOptions {
+  servers: readonly string[];
+  standby: readonly string[];
+  input: InputFormat;
+  chunkBytes: number;
+  /** Seconds (as every duration of the command line). */
+  flushInterval: number;
+  compress: 'gzip' | 'none';
+  ack: boolean;
+  ackTimeout: number;
+  maxPendingBytes: number;
+  heartbeat: HeartbeatType;
+  heartbeatInterval: number;
+  retryMaxInterval: number;
+  connectTimeout: number;
+  keepaliveInterval: number;
+  drainTimeout: number;
+  sharedKey?: string;
+  username?: string;
+  password?: string;
+  hostname?: string;
+  tls: boolean;
+  tlsCa?: string;
+  tlsVerify: boolean;
+  tlsServername?: string;
+  stats: boolean;
+  statsInterval: number;
+  /** Where chunks persist (a disk buffer); memory by default. */
+  store?: ChunkStore;
+}
+
+const ms = (seconds: number): number => Math.round(seconds * 1000);
+
+function positive(name: string, value: number, min = 0): number {
+  if (!Number.isFinite(value) || value <= min) throw new CliError(`--${name} must be a number greater than ${min}`, ExitCode.USAGE);
+  return value;
+}
+
+/** `logkit forward`: stdin → chunks → servers; exits once every event is acknowledged. */
+export async function runForward(options: ForwardOptions): Promise<void> {
+  if (options.servers.length === 0) throw new CliError('name at least one server (HOST:PORT)', ExitCode.USAGE);
+  const servers = [
+    ...options.servers.map((s) => parseServerAddress(s)),
+    ...options.standby.map((s) => parseServerAddress(s, true)),
+  ];
+  positive('chunk-bytes', options.chunkBytes);
+  positive('flush-interval', options.flushInterval);
+  positive('ack-timeout', options.ackTimeout);
+  positive('max-pending-bytes', options.maxPendingBytes);
+  positive('heartbeat-interval', options.heartbeatInterval);
+  positive('retry-max-interval', options.retryMaxInterval);
+  positive('connect-timeout', options.connectTimeout);
+  positive('keepalive-interval', options.keepaliveInterval);
+  if (!(options.drainTimeout >= 0)) throw new CliError('--drain-timeout must be 0 or more', ExitCode.USAGE);
+  if (!(options.statsInterval >= 0)) throw new CliError('--stats-interval must be 0 or more', ExitCode.USAGE);
+  // Secrets on a command line show in `ps`: the environment is the better place for them.
+  const sharedKey = options.sharedKey ?? process.env.LOGKIT_SHARED_KEY;
+  const password = options.password ?? process.env.LOGKIT_PASSWORD ?? '';
+  if ((options.username || password) && !sharedKey) {
+    throw new CliError('--username and --password need --shared-key (user authentication is part of the shared-key handshake)', ExitCode.USAGE);
+  }
+  if (!options.tls && (options.tlsCa || options.tlsServername)) {
+    throw new CliError('--tls-ca and --tls-servername need --tls', ExitCode.USAGE);
+  }
+  let ca: Buffer | undefined;
+  if (options.tlsCa) {
+    try {
+      ca = await readFile(options.tlsCa);
+    } catch (error) {
+      throw new CliError(`--tls-ca ${options.tlsCa}: ${(error as Error).message}`, ExitCode.NO_INPUT);
+    }
+  }
+
+  const forwarder = new Forwarder({
+    servers,
+    compress: options.compress,
+    chunkBytes: Math.floor(options.chunkBytes),
+    flushIntervalMs: ms(options.flushInterval),
+    ackTimeoutMs: ms(options.ackTimeout),
+    maxPendingBytes: options.maxPendingBytes,
+    heartbeat: options.heartbeat,
+    heartbeatIntervalMs: ms(options.heartbeatInterval),
+    store: options.store,
+    connection: {
+      ack: options.ack,
+      tls: options.tls ? { ca, verify: options.tlsVerify, servername: options.tlsServername } : undefined,
+      auth: sharedKey
+        ? { sharedKey, username: options.username ?? '', password, hostname: options.hostname ?? osHostname() }
+        : undefined,
+      connectTimeoutMs: ms(options.connectTimeout),
+      keepaliveMs: ms(options.keepaliveInterval),
+      retryInitialMs: Math.min(500, ms(options.retryMaxInterval)),
+      retryMaxMs: ms(options.retryMaxInterval),
+      // Enough to keep the pipe full; beyond it a slow server takes no new chunks.
+      writeHighWaterBytes: Math.max(4 * options.chunkBytes, 8 * 1024 * 1024),
+    },
+  });
+
+  const printStats = (): void => {
+    process.stderr.write(`logkit forward: ${formatStats(forwarder.stats())}\n`);
+  };
+  process.on('SIGUSR1', printStats);
+  const statsTimer = options.statsInterval > 0 ? setInterval(printStats, ms(options.statsInterval)) : undefined;
+  statsTimer?.unref();
+
+  // SIGTERM / SIGINT: stop reading, deliver what we hold, exit.
+  let terminate!: () => void;
+  const terminated = new Promise<'terminated'>((resolve) => (terminate = () => resolve('terminated')));
+  process.once('SIGTERM', terminate);
+  process.once('SIGINT', terminate);
+
+  forwarder.start();
+  let inputError: CliError | undefined;
+  const batches = readEvents(process.stdin, { format: options.input })[Symbol.asyncIterator]();
+  try {
+    for (;;) {
+      const next = await Promise.race([batches.next(), terminated]);
+      if (next === 'terminated' || next.done) break;
+      await Promise.race([forwarder.write(next.value as LogEvent[]), terminated]);
+    }
+  } catch (error) {
+    if (!(error instanceof DecodeError)) throw error;
+    // Deliver what came before the fault, then report it.
+    await forwarder.write(error.decoded);
+    const where = error.line !== undefined ? `line ${error.line}` : `byte ${error.offset}`;
+    inputError = new CliError(`stdin: ${where}: ${error.message}`, ExitCode.DATA_ERROR);
+  }
+  process.stdin.destroy();
+
+  const undelivered = await forwarder.drain(ms(options.drainTimeout));
+  if (statsTimer) clearInterval(statsTimer);
+  await forwarder.close();
+  process.off('SIGUSR1', printStats);
+  if (options.stats) printStats();
+  if (undelivered.length > 0) {
+    const events = undelivered.reduce((sum, chunk) => sum + chunk.events, 0);
+    const why = forwarder
+      .stats()
+      .servers.map((s) => `${s.label} ${s.state}`)
+      .join(', ');
+    throw new CliError(
+      `${events} events in ${undelivered.length} chunks could not be delivered: no acknowledgement within ` +
+        `--drain-timeout ${options.drainTimeout} s (${why})`,
+      ExitCode.UNAVAILABLE,
+    );
+  }
+  if (inputError) throw inputError;
+  // stdin may still be open (SIGTERM with a live producer): do not wait for it.
+  process.exit(0);
+}
