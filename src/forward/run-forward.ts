@@ -115,9 +115,21 @@ export async function runForward(options: ForwardOptions): Promise<void> {
   const statsTimer = options.statsInterval > 0 ? setInterval(printStats, ms(options.statsInterval)) : undefined;
   statsTimer?.unref();
 
-  // SIGTERM / SIGINT: stop reading, deliver what we hold, exit.
-  let terminate!: () => void;
-  const terminated = new Promise<'terminated'>((resolve) => (terminate = () => resolve('terminated')));
+  // SIGTERM / SIGINT: stop reading, deliver what we hold, exit. (One fresh promise per wait:
+  // racing every read against one long-lived promise would pile reactions on it, each holding a batch.)
+  let terminated = false;
+  let wake: ((value: 'terminated') => void) | undefined;
+  const terminate = (): void => {
+    terminated = true;
+    wake?.('terminated');
+  };
+  const orTerminated = <T>(work: Promise<T>): Promise<T | 'terminated'> => {
+    if (terminated) return Promise.resolve('terminated');
+    return new Promise((resolve, reject) => {
+      wake = resolve;
+      work.then(resolve, reject);
+    });
+  };
   process.once('SIGTERM', terminate);
   process.once('SIGINT', terminate);
 
@@ -126,9 +138,9 @@ export async function runForward(options: ForwardOptions): Promise<void> {
   const batches = readEvents(process.stdin, { format: options.input })[Symbol.asyncIterator]();
   try {
     for (;;) {
-      const next = await Promise.race([batches.next(), terminated]);
+      const next = await orTerminated(batches.next());
       if (next === 'terminated' || next.done) break;
-      await Promise.race([forwarder.write(next.value as LogEvent[]), terminated]);
+      if ((await orTerminated(forwarder.write(next.value as LogEvent[]))) === 'terminated') break;
     }
   } catch (error) {
     if (!(error instanceof DecodeError)) throw error;
