@@ -7,6 +7,7 @@ import type { CommandModule, CommandSpec } from '../src/cli/spec.js';
 export const COMMANDS: Readonly<Record<string, () => Promise<{ default: CommandModule<CommandSpec> }>>> = {
   cat: () => import('./cat.js') as never,
   forward: () => import('./forward.js') as never,
+  receive: () => import('./receive.js') as never,
 };
 
 export const COMMAND_NAMES = Object.keys(COMMANDS);

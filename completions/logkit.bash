@@ -2,7 +2,7 @@
 _logkit() {
   local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD-1]}"
   if [[ $COMP_CWORD -eq 1 ]]; then
-    COMPREPLY=( $(compgen -W "cat --help --version" -- "$cur") )
+    COMPREPLY=( $(compgen -W "cat forward receive --help --version" -- "$cur") )
     return
   fi
   case "${COMP_WORDS[1]}" in
@@ -12,6 +12,52 @@ _logkit() {
         --output|-o) COMPREPLY=( $(compgen -W "msgpack json pretty" -- "$cur") ); return ;;
       esac
       if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --input -i --output -o" -- "$cur") ); else COMPREPLY=( $(compgen -f -- "$cur") ); fi
+      ;;
+    forward)
+      case "$prev" in
+        --input|-i) COMPREPLY=( $(compgen -W "auto msgpack json text" -- "$cur") ); return ;;
+        --standby) COMPREPLY=(); return ;;
+        --chunk-bytes) COMPREPLY=(); return ;;
+        --flush-interval) COMPREPLY=(); return ;;
+        --compress) COMPREPLY=( $(compgen -W "none gzip" -- "$cur") ); return ;;
+        --ack-timeout) COMPREPLY=(); return ;;
+        --max-pending-bytes) COMPREPLY=(); return ;;
+        --drain-timeout) COMPREPLY=(); return ;;
+        --heartbeat) COMPREPLY=( $(compgen -W "tcp udp none" -- "$cur") ); return ;;
+        --heartbeat-interval) COMPREPLY=(); return ;;
+        --retry-max-interval) COMPREPLY=(); return ;;
+        --connect-timeout) COMPREPLY=(); return ;;
+        --keepalive-interval) COMPREPLY=(); return ;;
+        --shared-key) COMPREPLY=(); return ;;
+        --username) COMPREPLY=(); return ;;
+        --password) COMPREPLY=(); return ;;
+        --hostname) COMPREPLY=(); return ;;
+        --tls-ca) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;
+        --tls-servername) COMPREPLY=(); return ;;
+        --stats-interval) COMPREPLY=(); return ;;
+      esac
+      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --input -i --standby --chunk-bytes --flush-interval --compress --ack --no-ack --ack-timeout --max-pending-bytes --drain-timeout --heartbeat --heartbeat-interval --retry-max-interval --connect-timeout --keepalive-interval --shared-key --username --password --hostname --tls --no-tls --tls-ca --tls-verify --no-tls-verify --tls-servername --stats --no-stats --stats-interval" -- "$cur") ); else COMPREPLY=(); fi
+      ;;
+    receive)
+      case "$prev" in
+        --bind|-b) COMPREPLY=(); return ;;
+        --max-connections) COMPREPLY=(); return ;;
+        --max-chunk-bytes) COMPREPLY=(); return ;;
+        --max-decompressed-bytes) COMPREPLY=(); return ;;
+        --max-depth) COMPREPLY=(); return ;;
+        --idle-timeout) COMPREPLY=(); return ;;
+        --shared-key) COMPREPLY=(); return ;;
+        --user) COMPREPLY=(); return ;;
+        --self-hostname) COMPREPLY=(); return ;;
+        --tls-cert) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;
+        --tls-key) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;
+        --tls-ca) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;
+        --source-address-key) COMPREPLY=(); return ;;
+        --source-hostname-key) COMPREPLY=(); return ;;
+        --tag-prefix) COMPREPLY=(); return ;;
+        --output|-o) COMPREPLY=( $(compgen -W "msgpack json pretty" -- "$cur") ); return ;;
+      esac
+      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --bind -b --max-connections --max-chunk-bytes --max-decompressed-bytes --max-depth --idle-timeout --shared-key --user --self-hostname --tls-cert --tls-key --tls-ca --source-address-key --source-hostname-key --tag-prefix --output -o" -- "$cur") ); else COMPREPLY=(); fi
       ;;
   esac
 }

@@ -1,0 +1,68 @@
+import { defineCommand } from '../src/cli/spec.js';
+import { OUTPUT_OPTIONS } from '../src/cli/common-options.js';
+
+export default defineCommand(
+  {
+    name: 'receive',
+    summary: 'accept events over the Fluentd Forward Protocol (TCP, TLS, Unix socket) and write them to stdout',
+    description:
+      'Listens for Fluentd Forward Protocol v1 clients — Docker\'s fluentd log driver, fluent-logger libraries, Fluent Bit, ' +
+      'Fluentd, logkit forward — and writes every event it receives to standard output as a logkit stream. All four event ' +
+      'modes (Message, Forward, PackedForward, CompressedPackedForward with gzip) are accepted, with integer, EventTime and ' +
+      'v1.5 [time, metadata] times. A request carrying a chunk option is acknowledged ({ack: chunk}) only after its events ' +
+      'have been written to standard output. UDP heartbeats are answered on the same port. With --shared-key, clients must ' +
+      'pass the HELO/PING/PONG handshake (and, with --user, give a user name and password); --tls-cert/--tls-key turn on TLS. ' +
+      'When standard output is slower than the senders, receive stops reading its sockets (TCP back pressure) instead of ' +
+      'buffering. Every size a client controls is bounded: a request larger than --max-chunk-bytes is rejected with an ' +
+      '{error} response and the connection closed; invalid data closes that connection with one log line, other connections ' +
+      'are unaffected. Tags are sanitized: characters outside A-Z a-z 0-9 _ . : @ + = ~ - become _, runs of dots collapse, ' +
+      'leading/trailing dots are removed, and tags are cut to 255 bytes. SIGTERM stops accepting, writes and acknowledges ' +
+      'what it holds, and exits 0.',
+    positionals: [],
+    options: {
+      bind: { type: 'string', alias: 'b', default: '127.0.0.1:24224', value: 'HOST:PORT', describe: 'Address to listen on: HOST:PORT, [IPv6]:PORT, or unix:///path/to.sock. Binding beyond loopback without --shared-key or TLS prints a warning', group: 'Listening' },
+      'max-connections': { type: 'number', default: 1024, value: 'N', describe: 'Open connections accepted at once; further ones are closed at once (and logged)', group: 'Limits' },
+      'max-chunk-bytes': { type: 'number', default: 32 * 1024 * 1024, defaultDescription: '33554432 (32 MiB)', value: 'BYTES', describe: 'Largest request accepted; a larger one gets an {error} response and the connection is closed', group: 'Limits' },
+      'max-decompressed-bytes': { type: 'number', default: 128 * 1024 * 1024, defaultDescription: '134217728 (128 MiB)', value: 'BYTES', describe: 'Largest size a gzip-compressed request may expand to', group: 'Limits' },
+      'max-depth': { type: 'number', default: 64, value: 'N', describe: 'Deepest nesting of arrays and maps accepted in a request', group: 'Limits' },
+      'idle-timeout': { type: 'number', default: 3600, value: 'SECONDS', describe: 'Close a connection silent for this long (a handshake must finish within min(this, 30 s))', group: 'Limits' },
+      'shared-key': { type: 'string', value: 'KEY', describe: 'Require the shared-key handshake with this key (also read from LOGKIT_SHARED_KEY)', group: 'Security' },
+      user: { type: 'string', array: true, value: 'NAME:PASSWORD', describe: 'With --shared-key, also require one of these users (repeatable)', group: 'Security' },
+      'self-hostname': { type: 'string', value: 'NAME', defaultDescription: 'the host name', describe: 'Server host name sent in the PONG handshake message', group: 'Security' },
+      'tls-cert': { type: 'string', value: 'FILE', completion: 'file', describe: 'PEM certificate: serve TLS (with --tls-key)', group: 'Security' },
+      'tls-key': { type: 'string', value: 'FILE', completion: 'file', describe: 'PEM private key of --tls-cert', group: 'Security' },
+      'tls-ca': { type: 'string', value: 'FILE', completion: 'file', describe: 'PEM CA bundle: require client certificates signed by it', group: 'Security' },
+      'source-address-key': { type: 'string', value: 'FIELD', describe: 'Add the sender\'s IP address to each record under this field', group: 'Records' },
+      'source-hostname-key': { type: 'string', value: 'FIELD', describe: 'Add the sender\'s host name (reverse DNS, else its address) under this field', group: 'Records' },
+      'tag-prefix': { type: 'string', value: 'PREFIX', describe: 'Prepend PREFIX. to every tag', group: 'Records' },
+      ...OUTPUT_OPTIONS,
+    },
+    examples: [
+      ['logkit receive | logkit cat', 'receive on 127.0.0.1:24224 and show the events'],
+      ['logkit receive --bind 0.0.0.0:24224 --shared-key "$KEY" | logkit store postgres://db/logs', 'an aggregator for a fleet, with authentication'],
+      ['logkit receive --bind unix:///run/logkit/fluent.sock --tag-prefix docker', 'a Unix socket for Docker\'s fluentd driver'],
+      ['logkit receive --tls-cert server.pem --tls-key server.key --tls-ca clients.pem', 'TLS with client certificates'],
+    ],
+  },
+  async (args) => {
+    const { runReceive } = await import('../src/receive/run-receive.js');
+    await runReceive({
+      bind: args.bind,
+      output: args.output,
+      sharedKey: args.sharedKey,
+      user: args.user ?? [],
+      selfHostname: args.selfHostname,
+      tlsCert: args.tlsCert,
+      tlsKey: args.tlsKey,
+      tlsCa: args.tlsCa,
+      maxChunkBytes: args.maxChunkBytes,
+      maxDecompressedBytes: args.maxDecompressedBytes,
+      maxDepth: args.maxDepth,
+      maxConnections: args.maxConnections,
+      idleTimeout: args.idleTimeout,
+      sourceAddressKey: args.sourceAddressKey,
+      sourceHostnameKey: args.sourceHostnameKey,
+      tagPrefix: args.tagPrefix,
+    });
+  },
+);

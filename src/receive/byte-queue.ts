@@ -1,0 +1,55 @@
+/**
+ * The bytes received on a connection and not yet consumed, in one growable buffer: appending
+ * copies only the new segment (amortized O(n) for a large request arriving in small segments,
+ * where Buffer.concat per segment would be O(n²)), and consumed bytes are reclaimed by
+ * compacting when the buffer would otherwise grow.
+ */
+export class ByteQueue {
+  private buf: Buffer;
+  private start = 0;
+  private end = 0;
+
+  constructor(private readonly initialSize = 64 * 1024) {
+    this.buf = Buffer.allocUnsafe(initialSize);
+  }
+
+  get length(): number {
+    return this.end - this.start;
+  }
+
+  /** The unconsumed bytes (a view, valid until the next append). */
+  view(): Buffer {
+    return this.buf.subarray(this.start, this.end);
+  }
+
+  append(chunk: Uint8Array): void {
+    if (this.end + chunk.length > this.buf.length) {
+      const live = this.end - this.start;
+      if (live + chunk.length <= this.buf.length && this.start > 0) {
+        this.buf.copy(this.buf, 0, this.start, this.end);
+      } else {
+        const grown = Buffer.allocUnsafe(Math.max(this.buf.length * 2, live + chunk.length));
+        this.buf.copy(grown, 0, this.start, this.end);
+        this.buf = grown;
+      }
+      this.start = 0;
+      this.end = live;
+    }
+    this.buf.set(chunk, this.end);
+    this.end += chunk.length;
+  }
+
+  consume(n: number): void {
+    this.start += n;
+    if (this.start === this.end) {
+      this.start = this.end = 0;
+      // give back a buffer a huge request made us grow
+      if (this.buf.length > 4 * this.initialSize) this.buf = Buffer.allocUnsafe(this.initialSize);
+    }
+  }
+
+  clear(): void {
+    this.start = this.end = 0;
+    this.buf = Buffer.allocUnsafe(0);
+  }
+}

@@ -1,0 +1,232 @@
+import type { Socket } from 'node:net';
+import { reverse } from 'node:dns/promises';
+import type { Unpackr } from 'msgpackr';
+import type { LogEvent } from '../event/event.js';
+import { FrameScanner, OversizeError, ProtocolError } from '../protocol/frame.js';
+import { encodeHelo, encodePong, newHeloState, parsePing, verifyPing, type HeloState, type ServerAuthConfig } from '../protocol/handshake.js';
+import { createInnerUnpackr, decompressPayload, packedEvents, parseRequest, requestEvents, type RequestLimits } from '../protocol/request.js';
+import { encodeAck, encodeRejection } from '../protocol/response.js';
+import { ByteQueue } from './byte-queue.js';
+import type { EventSink } from './event-sink.js';
+import type { RateLimitedLog } from './rate-limited-log.js';
+import type { ReceiveStats } from './receive-stats.js';
+import { sanitizeTag } from './sanitize-tag.js';
+
+export interface ConnectionConfig {
+  limits: RequestLimits;
+  /** Shared-key authentication (HELO/PING/PONG) when set. */
+  auth?: ServerAuthConfig;
+  sourceAddressKey?: string;
+  sourceHostnameKey?: string;
+  /** Prepended to every tag as `PREFIX.tag` (already validated as a clean tag). */
+  tagPrefix?: string;
+  idleTimeoutMs: number;
+  handshakeTimeoutMs: number;
+  /** Events decoded from one read are handed on in batches of at most this many. */
+  maxBatchEvents: number;
+}
+
+export interface ConnectionContext {
+  config: ConnectionConfig;
+  sink: EventSink;
+  log: RateLimitedLog;
+  stats: ReceiveStats;
+}
+
+/** After a rejection the socket is drained this long so the client can read the reason, then destroyed. */
+const REJECT_GRACE_MS = 2000;
+
+/**
+ * One forward-protocol connection: optional handshake, then requests in any event mode, each
+ * decoded, handed to the sink in batches, and acknowledged once the sink has taken it.
+ *
+ * Reading is sequential per connection (requests are handled in order, acks go out in order) and
+ * the socket is paused whenever the connection waits (decompression, a congested sink), which is
+ * what turns a slow stdout into TCP back pressure on the senders.
+ */
+export class ForwardConnection {
+  private readonly queue = new ByteQueue();
+  private readonly scanner: FrameScanner;
+  private readonly unpackr: Unpackr = createInnerUnpackr();
+  private phase: 'handshake' | 'transport' | 'closing' = 'transport';
+  private helo: HeloState | undefined;
+  private busy = false;
+  private hostname: string | undefined;
+  private hostnameLookup: Promise<string> | undefined;
+  /** The last delivery this connection started: shutdown waits for it (and its acks). */
+  private lastDelivery: Promise<void> = Promise.resolve();
+  readonly peer: string;
+
+  constructor(
+    readonly socket: Socket,
+    private readonly ctx: ConnectionContext,
+  ) {
+    const { config } = ctx;
+    this.scanner = new FrameScanner(config.limits);
+    this.peer = socket.remoteAddress ? `${socket.remoteAddress}:${socket.remotePort}` : 'unix socket';
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', () => socket.destroy()); // resets from peers are routine; the close says it
+    socket.on('timeout', () => {
+      if (this.phase === 'handshake') this.ctx.log.line(`${this.peer}: no PING within ${config.handshakeTimeoutMs} ms; closing`);
+      socket.destroy();
+    });
+    if (config.sourceHostnameKey && socket.remoteAddress) {
+      const address = socket.remoteAddress;
+      this.hostnameLookup = reverse(address).then(
+        (names) => names[0] ?? address,
+        () => address,
+      );
+    }
+    if (config.auth) {
+      this.phase = 'handshake';
+      this.helo = newHeloState(config.auth.users.size > 0);
+      socket.setTimeout(config.handshakeTimeoutMs);
+      socket.write(encodeHelo(this.helo));
+    } else {
+      socket.setTimeout(config.idleTimeoutMs);
+    }
+  }
+
+  /** Resolves when everything this connection handed on has been acknowledged (or failed). */
+  settled(): Promise<void> {
+    return this.lastDelivery;
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.phase === 'closing') return; // draining after a rejection
+    this.ctx.stats.bytes += chunk.length;
+    this.queue.append(chunk);
+    if (!this.busy) void this.process();
+  }
+
+  private async process(): Promise<void> {
+    this.busy = true;
+    try {
+      if (this.hostnameLookup && this.hostname === undefined) {
+        this.socket.pause();
+        this.hostname = await this.hostnameLookup;
+      }
+      for (;;) {
+        const batch: LogEvent[] = [];
+        const acks: Buffer[] = [];
+        for (;;) {
+          const frameLength = this.scanner.scan(this.queue.view());
+          if (frameLength < 0) break;
+          const frame = this.queue.view().subarray(0, frameLength);
+          if (this.phase === 'handshake') {
+            this.queue.consume(frameLength);
+            if (!this.handshake(frame)) return;
+            continue;
+          }
+          const request = parseRequest(frame, this.unpackr);
+          this.queue.consume(frameLength);
+          if (!request) continue; // nil heartbeat, or any non-array value: ignored per the spec
+          this.ctx.stats.requests++;
+          const tag = this.finalTag(request.tag);
+          const first = batch.length;
+          if (request.mode === 'CompressedPackedForward') {
+            this.socket.pause();
+            const entries = await decompressPayload(request.payload!, this.ctx.config.limits);
+            if (this.socket.destroyed) return;
+            packedEvents(tag, entries, this.unpackr, this.ctx.config.limits, batch);
+          } else {
+            request.tag = tag;
+            requestEvents(request, this.unpackr, this.ctx.config.limits, batch);
+          }
+          this.decorate(batch, first);
+          if (request.chunk) acks.push(encodeAck(request.chunk));
+          if (batch.length >= this.ctx.config.maxBatchEvents) {
+            this.deliver(batch.splice(0), acks.splice(0));
+          }
+        }
+        if (batch.length > 0 || acks.length > 0) this.deliver(batch, acks);
+        if (!this.ctx.sink.congested) break;
+        // stdout is behind: stop reading this socket (TCP back pressure) until it catches up
+        this.socket.pause();
+        await this.ctx.sink.ready();
+        if (this.socket.destroyed) return;
+      }
+    } catch (error) {
+      this.fail(error);
+      return;
+    } finally {
+      this.busy = false;
+    }
+    if (!this.socket.destroyed && this.phase !== 'closing') this.socket.resume();
+  }
+
+  private deliver(events: LogEvent[], acks: Buffer[]): void {
+    this.ctx.stats.events += events.length;
+    const delivered = this.ctx.sink.deliver(events);
+    this.lastDelivery = delivered.then(
+      () => {
+        if (acks.length === 0 || this.socket.destroyed) return;
+        this.ctx.stats.acks += acks.length;
+        this.socket.write(acks.length === 1 ? acks[0]! : Buffer.concat(acks));
+      },
+      (error: Error) => {
+        // not handed on: no ack, the client resends
+        this.ctx.log.line(`cannot hand events on: ${error.message}`);
+        this.socket.destroy();
+      },
+    );
+  }
+
+  private finalTag(tag: string): string {
+    const prefixed = this.ctx.config.tagPrefix ? `${this.ctx.config.tagPrefix}.${tag}` : tag;
+    const clean = sanitizeTag(prefixed);
+    if (clean !== prefixed) this.ctx.stats.sanitizedTags++;
+    return clean;
+  }
+
+  private decorate(batch: LogEvent[], from: number): void {
+    const { sourceAddressKey, sourceHostnameKey } = this.ctx.config;
+    if (!sourceAddressKey && !sourceHostnameKey) return;
+    const address = this.socket.remoteAddress;
+    for (let i = from; i < batch.length; i++) {
+      const record = batch[i]!.record;
+      if (sourceAddressKey && address) record[sourceAddressKey] = address;
+      if (sourceHostnameKey && address) record[sourceHostnameKey] = this.hostname ?? address;
+    }
+  }
+
+  /** Handles PING; false when the connection is closed (authentication failed). */
+  private handshake(frame: Buffer): boolean {
+    const auth = this.ctx.config.auth!;
+    const ping = parsePing(frame);
+    const verdict = verifyPing(ping, this.helo!, auth);
+    this.socket.write(encodePong(verdict, ping, this.helo!, auth));
+    if (!verdict.ok) {
+      this.ctx.stats.authFailures++;
+      this.ctx.log.line(`${this.peer}: authentication failed (${verdict.reason}); closing`);
+      this.phase = 'closing';
+      this.socket.end();
+      setTimeout(() => this.socket.destroy(), REJECT_GRACE_MS).unref();
+      return false;
+    }
+    this.phase = 'transport';
+    this.socket.setTimeout(this.ctx.config.idleTimeoutMs);
+    return true;
+  }
+
+  private fail(error: unknown): void {
+    if (this.socket.destroyed) return;
+    this.phase = 'closing';
+    this.queue.clear();
+    if (error instanceof OversizeError) {
+      this.ctx.stats.oversizeRejections++;
+      this.ctx.log.line(`${this.peer}: ${error.message}; rejected, closing`);
+      this.socket.end(encodeRejection(error.message));
+      // keep reading (and discarding) for a moment so the close is a FIN, not a reset that
+      // could destroy the rejection before the client reads it
+      this.socket.resume();
+      setTimeout(() => this.socket.destroy(), REJECT_GRACE_MS).unref();
+      return;
+    }
+    this.ctx.stats.protocolErrors++;
+    const message = error instanceof ProtocolError ? error.message : `invalid request: ${(error as Error)?.message ?? String(error)}`;
+    this.ctx.log.line(`${this.peer}: ${message}; closing`);
+    this.socket.destroy();
+  }
+}

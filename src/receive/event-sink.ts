@@ -1,0 +1,98 @@
+import type { Writable } from 'node:stream';
+import type { LogEvent } from '../event/event.js';
+import type { EventWriter } from '../codec/event-writer.js';
+
+/**
+ * Where receive hands events, and the ACK POINT: a request's `chunk` is acknowledged only after
+ * `deliver` resolves. The stdout sink resolves once the bytes are handed to the OS; a durable
+ * sink (a disk buffer) can implement the same interface and resolve only once committed.
+ */
+export interface EventSink {
+  /** Takes a batch (the sink may coalesce batches); resolves when it is safely handed on. */
+  deliver(events: LogEvent[]): Promise<void>;
+  /** True while the consumer is behind: connections stop reading until `ready()` resolves. */
+  readonly congested: boolean;
+  ready(): Promise<void>;
+  /** Hands on everything pending. */
+  flush(): Promise<void>;
+}
+
+interface Pending {
+  events: LogEvent[];
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+/**
+ * Writes to a stream (stdout) through an EventWriter's encoder, coalescing the batches of all
+ * connections that arrive within one turn of the event loop into ONE encode and ONE write.
+ * Congested while more than `highWaterBytes` wait in the stream's buffer (the pipe is full):
+ * that is when connections pause their sockets, so memory stays bounded by
+ * connections × request limit + highWaterBytes, whatever the senders do.
+ */
+export class StreamSink implements EventSink {
+  private pending: Pending[] = [];
+  private scheduled = false;
+  private waiters: Array<() => void> = [];
+
+  constructor(
+    private readonly out: Writable,
+    private readonly writer: EventWriter,
+    private readonly highWaterBytes = 4 * 1024 * 1024,
+  ) {
+    out.on('drain', () => this.wake());
+  }
+
+  get congested(): boolean {
+    return this.out.writableLength >= this.highWaterBytes;
+  }
+
+  ready(): Promise<void> {
+    if (!this.congested) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  deliver(events: LogEvent[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ events, resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.writePending());
+      }
+    });
+  }
+
+  async flush(): Promise<void> {
+    if (this.pending.length > 0) this.writePending();
+    if (this.out.writableLength > 0) {
+      await new Promise<void>((resolve) => this.out.write('', () => resolve()));
+    }
+  }
+
+  private writePending(): void {
+    this.scheduled = false;
+    const batch = this.pending;
+    if (batch.length === 0) return;
+    this.pending = [];
+    const events = batch.length === 1 ? batch[0]!.events : batch.flatMap((p) => p.events);
+    let data: Buffer | string;
+    try {
+      data = this.writer.encode(events);
+    } catch (error) {
+      for (const p of batch) p.reject(error as Error);
+      return;
+    }
+    this.writer.written += events.length;
+    this.out.write(data, (error) => {
+      for (const p of batch) (error ? p.reject(error) : p.resolve());
+      this.wake();
+    });
+  }
+
+  private wake(): void {
+    if (this.congested || this.waiters.length === 0) return;
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w();
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * Diagnostics on stderr, bounded: a flood of bad connections (a scanner, a fuzzer, a broken
+ * client in a loop) must not turn into a flood of log lines. At most `perSecond` lines a second;
+ * the rest are counted and summarized once the second is over.
+ */
+export class RateLimitedLog {
+  private windowStart = 0;
+  private lines = 0;
+  private suppressed = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly prefix = 'logkit receive: ',
+    private readonly perSecond = 20,
+    private readonly write: (line: string) => void = (line) => process.stderr.write(line),
+  ) {}
+
+  line(message: string): void {
+    const now = Date.now();
+    if (now - this.windowStart >= 1000) {
+      this.windowStart = now;
+      this.lines = 0;
+    }
+    if (this.lines < this.perSecond) {
+      this.lines++;
+      this.write(this.prefix + message + '\n');
+      return;
+    }
+    this.suppressed++;
+    if (!this.timer) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        const n = this.suppressed;
+        this.suppressed = 0;
+        if (n > 0) this.write(`${this.prefix}(${n} similar messages suppressed)\n`);
+      }, 1000);
+      this.timer.unref();
+    }
+  }
+}

@@ -1,0 +1,24 @@
+/**
+ * Counters of a receive process. Incremented per request or per connection (never per event in
+ * a loop); reported by `--stats` (later) and available to tests. Room for duplicate detection:
+ * `duplicateChunks` is counted once a chunk-id memory exists.
+ */
+export class ReceiveStats {
+  connections = 0;
+  openConnections = 0;
+  droppedConnections = 0;
+  requests = 0;
+  events = 0;
+  bytes = 0;
+  acks = 0;
+  protocolErrors = 0;
+  oversizeRejections = 0;
+  authFailures = 0;
+  sanitizedTags = 0;
+  heartbeats = 0;
+  duplicateChunks = 0;
+
+  toJSON(): Record<string, number> {
+    return { ...this } as unknown as Record<string, number>;
+  }
+}
