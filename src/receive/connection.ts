@@ -51,6 +51,7 @@ export class ForwardConnection {
   private phase: 'handshake' | 'transport' | 'closing' = 'transport';
   private helo: HeloState | undefined;
   private busy = false;
+  private peerEnded = false;
   private hostname: string | undefined;
   private hostnameLookup: Promise<string> | undefined;
   /** The last delivery this connection started: shutdown waits for it (and its acks). */
@@ -67,6 +68,12 @@ export class ForwardConnection {
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => socket.destroy()); // resets from peers are routine; the close says it
+    // A client may half-close after its last request and wait for the acks (the server is
+    // created with allowHalfOpen): finish, ack, then close our side.
+    socket.on('end', () => {
+      this.peerEnded = true;
+      if (!this.busy) this.closeWhenSettled();
+    });
     socket.on('timeout', () => {
       if (this.phase === 'handshake') this.ctx.log.line(`${this.peer}: no PING within ${config.handshakeTimeoutMs} ms; closing`);
       socket.destroy();
@@ -153,7 +160,16 @@ export class ForwardConnection {
     } finally {
       this.busy = false;
     }
-    if (!this.socket.destroyed && this.phase !== 'closing') this.socket.resume();
+    if (this.socket.destroyed || this.phase === 'closing') return;
+    if (this.peerEnded) this.closeWhenSettled();
+    else this.socket.resume();
+  }
+
+  private closeWhenSettled(): void {
+    if (this.phase === 'closing') return;
+    this.phase = 'closing';
+    if (this.queue.length > 0) this.ctx.log.line(`${this.peer}: connection ended inside a request (${this.queue.length} bytes); closing`);
+    void this.lastDelivery.then(() => this.socket.end());
   }
 
   private deliver(events: LogEvent[], acks: Buffer[]): void {

@@ -35,7 +35,7 @@ export class ReceiveServer {
   async listen(): Promise<string> {
     const { bind, tls } = this.options;
     const onSocket = (socket: Socket) => this.accept(socket);
-    const server = tls ? createTlsServer(tls, onSocket) : createServer(onSocket);
+    const server = tls ? createTlsServer({ ...tls, allowHalfOpen: true }, onSocket) : createServer({ allowHalfOpen: true }, onSocket);
     this.server = server;
     server.maxConnections = this.options.maxConnections;
     server.on('drop', (data) => {
