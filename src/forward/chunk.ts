@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
-import { MsgpackWriter } from '../codec/msgpack-writer.js';
+import { encodePackedForward } from '../protocol/encode-request.js';
 
 const gzip = promisify(gzipCallback);
 
@@ -74,27 +74,16 @@ export interface FrameOptions {
 /**
  * Builds a chunk from packed entries (`[time, record]` each, concatenated):
  * `[tag, bin(entries), {size, chunk?, compressed?}]` — PackedForward, or CompressedPackedForward
- * when gzip is on. The entries go in a bin (not a str) so no peer tries to read them as UTF-8.
+ * when gzip is on (src/protocol writes it). The entries go in a bin (not a str) so no peer reads
+ * them as UTF-8. gzip runs in libuv's thread pool, beside the main thread.
  */
 export async function buildChunk(tag: string, entries: Buffer, events: number, options: FrameOptions): Promise<Chunk> {
   const id = newChunkId();
   const payload = options.compress === 'gzip' ? await gzip(entries, { level: 1 }) : entries;
-  const writer = new MsgpackWriter(256 + tag.length * 3);
-  writer.writeArrayHeader(3);
-  writer.writeString(tag);
-  writer.writeBinHeader(payload.length);
-  const head = writer.take();
-  writer.writeMapHeader(1 + (options.ack ? 1 : 0) + (options.compress === 'gzip' ? 1 : 0));
-  writer.writeString('size');
-  writer.writeNumber(events);
-  if (options.ack) {
-    writer.writeString('chunk');
-    writer.writeString(id);
-  }
-  if (options.compress === 'gzip') {
-    writer.writeString('compressed');
-    writer.writeString('gzip');
-  }
-  const tail = writer.take();
-  return new Chunk(id, tag, events, entries.length, Buffer.concat([head, payload, tail], head.length + payload.length + tail.length));
+  const frame = encodePackedForward(tag, payload, {
+    size: events,
+    chunk: options.ack ? id : undefined,
+    compressed: options.compress === 'gzip' ? 'gzip' : undefined,
+  });
+  return new Chunk(id, tag, events, entries.length, frame);
 }

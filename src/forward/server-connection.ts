@@ -4,7 +4,9 @@ import { isIP } from 'node:net';
 import { Backoff } from './backoff.js';
 import type { Chunk, ChunkCarrier } from './chunk.js';
 import { ClientHandshake, type HandshakeCredentials } from './client-handshake.js';
-import { ResponseDecoder, ackIdOf } from './response-decoder.js';
+import { kindAt } from '../protocol/frame.js';
+import { parseResponse } from '../protocol/response.js';
+import { ResponseReader } from './response-decoder.js';
 import type { ServerAddress } from './server-address.js';
 import type { ServerCounters } from './stats.js';
 
@@ -53,7 +55,7 @@ export class ServerConnection implements ChunkCarrier {
   private readonly backoff: Backoff;
   private retryTimer: NodeJS.Timeout | undefined;
   private handshake: ClientHandshake | undefined;
-  private decoder = new ResponseDecoder();
+  private reader = new ResponseReader();
   /** Whether it has been up since its last reported failure (failures are reported once). */
   private reportedDown = false;
 
@@ -95,7 +97,7 @@ export class ServerConnection implements ChunkCarrier {
     if (this.state === 'closed' || this.state === 'connecting' || this.state === 'up') return;
     this.clearRetry();
     this.state = 'connecting';
-    this.decoder = new ResponseDecoder();
+    this.reader = new ResponseReader();
     const { host, port } = this.address;
     const tls = this.settings.tls;
     const socket: Socket = tls
@@ -196,42 +198,30 @@ export class ServerConnection implements ChunkCarrier {
 
   private onData(socket: Socket, data: Buffer): void {
     if (this.socket !== socket) return;
-    let values: unknown[];
     try {
-      values = this.decoder.push(data);
-    } catch (error) {
-      this.fail(socket, (error as Error).message);
-      return;
-    }
-    for (const value of values) {
-      if (this.state === 'connecting') {
-        if (!this.handshake) {
-          this.fail(socket, 'the server asks for a shared key (HELO); set --shared-key');
-          return;
-        }
-        try {
-          const reply = this.handshake.receive(value);
+      for (const frame of this.reader.push(data)) {
+        if (this.state === 'connecting') {
+          if (!this.handshake) throw new Error('the server asks for a shared key (HELO); set --shared-key');
+          const reply = this.handshake.receive(frame);
           if (reply) socket.write(reply);
           if (this.handshake.done) {
             this.handshake = undefined;
             this.becomeUp(socket);
           }
-        } catch (error) {
-          this.fail(socket, (error as Error).message);
-          return;
+          continue;
         }
-        continue;
+        if (kindAt(frame, 0) === 'array') throw new Error('the server asks for a shared key (HELO); set --shared-key');
+        const response = parseResponse(frame);
+        if ('error' in response) throw new Error(`the server rejected a chunk: ${response.error.slice(0, 200)}`);
+        // Chunk ids are base64 (ASCII): the echoed bytes compare as latin1 text.
+        const id = response.ack.toString('latin1');
+        if (this.inFlight.delete(id)) this.counters.acked++;
+        // A healthy round trip: the next failure starts the backoff from the beginning.
+        this.backoff.reset();
+        this.listener.onDelivered(this, id);
       }
-      if (Array.isArray(value) && value[0] === 'HELO') {
-        this.fail(socket, 'the server asks for a shared key (HELO); set --shared-key');
-        return;
-      }
-      const id = ackIdOf(value);
-      if (id === undefined) continue; // not an ack: nothing in the protocol asks for an answer
-      if (this.inFlight.delete(id)) this.counters.acked++;
-      // A healthy round trip: the next failure starts the backoff from the beginning.
-      this.backoff.reset();
-      this.listener.onDelivered(this, id);
+    } catch (error) {
+      this.fail(socket, (error as Error).message);
     }
   }
 
