@@ -43,6 +43,13 @@ export class Forwarder implements ConnectionListener {
   private sealingChain: Promise<void> = Promise.resolve();
   private waiters: Array<() => void> = [];
   private events = 0;
+  /**
+   * Until every server's first connection attempt has succeeded or failed (bounded by the connect
+   * timeout), chunks wait: otherwise the first server to answer takes the whole backlog and the
+   * weights are off from the start.
+   */
+  private starting = true;
+  private startTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: ForwarderOptions) {
     this.ledger = new ChunkLedger(options.store);
@@ -55,6 +62,7 @@ export class Forwarder implements ConnectionListener {
 
   start(): void {
     for (const connection of this.connections) connection.start();
+    this.startTimer = setTimeout(() => this.endStartup(), this.options.connection.connectTimeoutMs);
     this.heartbeat.start();
     const sweepEvery = Math.max(10, Math.min(1000, this.options.ackTimeoutMs / 4));
     this.sweepTimer = setInterval(() => this.sweepTimeouts(), sweepEvery);
@@ -100,6 +108,7 @@ export class Forwarder implements ConnectionListener {
   async close(timeoutMs = 2000): Promise<void> {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     if (this.sweepTimer) clearInterval(this.sweepTimer);
+    if (this.startTimer) clearTimeout(this.startTimer);
     this.heartbeat.stop();
     await Promise.all(this.connections.map((c) => c.close(timeoutMs)));
   }
@@ -128,10 +137,12 @@ export class Forwarder implements ConnectionListener {
   // ------------------------------------------------------------------ ConnectionListener
 
   onUp(): void {
+    this.checkStartup();
     this.pump();
   }
 
   onDown(connection: ServerConnection, chunks: Chunk[]): void {
+    this.checkStartup();
     this.balancer.reset(connection);
     // Oldest first at the front of the queue: requeue in reverse so the order holds.
     for (let i = chunks.length - 1; i >= 0; i--) this.ledger.requeue(chunks[i]!);
@@ -174,8 +185,20 @@ export class Forwarder implements ConnectionListener {
     }
   }
 
+  private checkStartup(): void {
+    if (this.starting && this.connections.every((c) => c.isUp || c.counters.failures > 0)) this.endStartup();
+  }
+
+  private endStartup(): void {
+    if (!this.starting) return;
+    this.starting = false;
+    if (this.startTimer) clearTimeout(this.startTimer);
+    this.pump();
+  }
+
   /** Hands queued chunks to servers while some server can take them. */
   private pump(): void {
+    if (this.starting) return;
     const now = Date.now();
     for (;;) {
       const candidates = this.candidates();

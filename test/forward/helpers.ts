@@ -156,3 +156,59 @@ export async function selfSignedCert(dir: string): Promise<{ cert: string; key: 
   ]);
   return { cert, key };
 }
+
+/** A running `logkit forward` fed through its stdin pipe. */
+export interface ForwardProcess {
+  process: ResultPromise;
+  stderr: () => string;
+  /** Writes events to forward's stdin; resolves once the pipe took them. */
+  send(events: readonly LogEvent[]): Promise<void>;
+  /** Asks for the counters (SIGUSR1) and returns the line. */
+  stats(): Promise<string>;
+  /** Closes stdin and waits for the exit. */
+  end(): Promise<{ exitCode?: number }>;
+}
+
+export function startForward(t: ExecutionContext, args: readonly string[]): ForwardProcess {
+  const child = logkit(['forward', ...args], { buffer: false, stdin: 'pipe', stdout: 'ignore' });
+  let stderr = '';
+  child.stderr!.on('data', (data: Buffer) => (stderr += data.toString()));
+  t.teardown(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  return {
+    process: child,
+    stderr: () => stderr,
+    send: (events) =>
+      new Promise((resolve, reject) => child.stdin!.write(encode(events), (error) => (error ? reject(error) : resolve()))),
+    stats: async () => {
+      const before = stderr.length;
+      child.kill('SIGUSR1');
+      await waitFor(() => stderr.indexOf('\n', before) > 0 && stderr.slice(before).includes('events='), 'a stats line');
+      return stderr.slice(before).split('\n').find((line) => line.includes('events='))!;
+    },
+    end: async () => {
+      child.stdin!.end();
+      const result = await child;
+      return { exitCode: result.exitCode };
+    },
+  };
+}
+
+/** The state forward reports for a server (`up`, `down`, `connecting`) in a stats line. */
+export function serverState(statsLine: string, port: number): string | undefined {
+  return new RegExp(`127\\.0\\.0\\.1:${port}(?:\\(standby\\))?=(\\w+)`).exec(statsLine)?.[1];
+}
+
+/** Events numbered from `from` (record.i), for runs sent in phases. */
+export function numberedEvents(from: number, count: number, tag = 'app.phase'): LogEvent[] {
+  return Array.from({ length: count }, (_, k) => ({
+    tag,
+    time: new EventTime(1_700_000_000 + from + k, k),
+    record: { i: from + k, msg: `event ${from + k}` },
+  }));
+}
+
+export function indexes(events: readonly LogEvent[]): Set<number> {
+  return new Set(events.map((e) => Number(e.record.i)));
+}
