@@ -1,5 +1,7 @@
 import { MsgpackWriter } from '../codec/msgpack-writer.js';
+import type { EventTime } from '../event/event-time.js';
 import type { LogEvent } from '../event/event.js';
+import type { RawEntrySink } from './raw-entry-scanner.js';
 
 /** Packed entries of one tag, ready to become a chunk. */
 export interface SealedBatch {
@@ -24,9 +26,13 @@ class TagBatch {
  * end of input). The per-event options map stays behind: it describes the local source
  * (positions for checkpoints) and has no place in Forward mode.
  */
-export class ChunkBatcher {
+export class ChunkBatcher implements RawEntrySink {
   private readonly batches = new Map<string, TagBatch>();
   private buffered = 0;
+  /** Batches that became full during addRaw calls, collected by takeSealed(). */
+  private full: SealedBatch[] = [];
+  private rawTag: string | undefined;
+  private rawBatch: TagBatch | undefined;
 
   constructor(private readonly chunkBytes: number) {}
 
@@ -49,11 +55,7 @@ export class ChunkBatcher {
       // Runs of one tag are the common case: look the batch up once per run.
       if (event.tag !== lastTag || batch === undefined) {
         lastTag = event.tag;
-        batch = this.batches.get(event.tag);
-        if (batch === undefined) {
-          batch = new TagBatch(Math.min(this.chunkBytes + 1024, 64 * 1024));
-          this.batches.set(event.tag, batch);
-        }
+        batch = this.batchFor(event.tag);
       }
       const writer = batch.writer;
       const before = writer.length;
@@ -69,6 +71,44 @@ export class ChunkBatcher {
     return sealed;
   }
 
+  /** One entry as bytes (see RawEntryScanner): copied, not re-encoded. */
+  addRaw(tag: string, buf: Buffer, timeStart: number, recordStart: number, recordEnd: number, time: EventTime | undefined): void {
+    let batch = this.rawBatch;
+    if (tag !== this.rawTag || batch === undefined) {
+      this.rawTag = tag;
+      batch = this.batchFor(tag);
+      this.rawBatch = batch;
+    }
+    const writer = batch.writer;
+    const before = writer.length;
+    writer.writeArrayHeader(2);
+    if (time) {
+      writer.writeEventTime(time);
+      writer.writeRaw(buf.subarray(recordStart, recordEnd));
+    } else {
+      writer.writeRaw(buf.subarray(timeStart, recordEnd));
+    }
+    batch.events++;
+    this.buffered += writer.length - before;
+    if (writer.length >= this.chunkBytes) this.full.push(this.seal(tag, batch));
+  }
+
+  /** The batches addRaw filled since the last call. */
+  takeSealed(): SealedBatch[] {
+    const full = this.full;
+    this.full = [];
+    return full;
+  }
+
+  private batchFor(tag: string): TagBatch {
+    let batch = this.batches.get(tag);
+    if (batch === undefined) {
+      batch = new TagBatch(Math.min(this.chunkBytes + 1024, 64 * 1024));
+      this.batches.set(tag, batch);
+    }
+    return batch;
+  }
+
   /** Seals every batch that holds events. */
   flush(): SealedBatch[] {
     const sealed: SealedBatch[] = [];
@@ -77,6 +117,8 @@ export class ChunkBatcher {
     }
     // Tags come and go: drop idle buffers rather than keep one per tag ever seen.
     this.batches.clear();
+    this.rawTag = undefined;
+    this.rawBatch = undefined;
     return sealed;
   }
 

@@ -4,6 +4,7 @@ import { buildChunk, type Chunk } from './chunk.js';
 import { ChunkBatcher, type SealedBatch } from './chunk-batcher.js';
 import { ChunkLedger, type ChunkStore } from './chunk-ledger.js';
 import { Heartbeat, type HeartbeatType } from './heartbeat.js';
+import type { RawEntryScanner } from './raw-entry-scanner.js';
 import type { ServerAddress } from './server-address.js';
 import { ServerConnection, type ConnectionListener, type ConnectionSettings } from './server-connection.js';
 import type { ForwardStats } from './stats.js';
@@ -77,9 +78,21 @@ export class Forwarder implements ConnectionListener {
   /** Takes a batch of events; resolves when there is room for more (back pressure). */
   async write(events: readonly LogEvent[]): Promise<void> {
     this.events += events.length;
-    this.seal(this.batcher.add(events));
-    if (!this.batcher.isEmpty && !this.flushTimer) {
-      this.flushTimer = setTimeout(() => this.flush(), this.options.flushIntervalMs);
+    this.afterAdd(this.batcher.add(events));
+    while (this.heldBytes >= this.options.maxPendingBytes) await this.changed();
+  }
+
+  /**
+   * Takes raw MessagePack input (the fast path): entries are scanned and copied into chunks
+   * without decoding records. Throws DecodeError at a bad entry, after taking those before it.
+   */
+  async writeRaw(data: Buffer, scanner: RawEntryScanner): Promise<void> {
+    const before = scanner.entries;
+    try {
+      scanner.push(data, this.batcher);
+    } finally {
+      this.events += scanner.entries - before;
+      this.afterAdd(this.batcher.takeSealed());
     }
     while (this.heldBytes >= this.options.maxPendingBytes) await this.changed();
   }
@@ -163,6 +176,13 @@ export class Forwarder implements ConnectionListener {
   }
 
   // ------------------------------------------------------------------ internals
+
+  private afterAdd(sealed: SealedBatch[]): void {
+    this.seal(sealed);
+    if (!this.batcher.isEmpty && !this.flushTimer) {
+      this.flushTimer = setTimeout(() => this.flush(), this.options.flushIntervalMs);
+    }
+  }
 
   private batchedEvents(): number {
     return Math.max(0, this.events - this.ledger.totals.ackedEvents - this.ledger.pendingEvents);

@@ -7,6 +7,7 @@ import type { LogEvent } from '../event/event.js';
 import type { ChunkStore } from './chunk-ledger.js';
 import { Forwarder } from './forwarder.js';
 import type { HeartbeatType } from './heartbeat.js';
+import { RawEntryScanner } from './raw-entry-scanner.js';
 import { parseServerAddress } from './server-address.js';
 import { formatStats } from './stats.js';
 
@@ -135,12 +136,28 @@ export async function runForward(options: ForwardOptions): Promise<void> {
 
   forwarder.start();
   let inputError: CliError | undefined;
-  const batches = readEvents(process.stdin, { format: options.input })[Symbol.asyncIterator]();
+  const chunks = process.stdin[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   try {
-    for (;;) {
-      const next = await orTerminated(batches.next());
-      if (next === 'terminated' || next.done) break;
-      if ((await orTerminated(forwarder.write(next.value as LogEvent[]))) === 'terminated') break;
+    const first = await orTerminated(chunks.next());
+    if (first !== 'terminated' && !first.done) {
+      const head = first.value;
+      if (options.input !== 'json' && options.input !== 'text' && startsMessagePackArray(head)) {
+        // The fast path: MessagePack entries are copied into chunks without decoding records.
+        const scanner = new RawEntryScanner();
+        let next: IteratorResult<Buffer> | 'terminated' = first;
+        while (next !== 'terminated' && !next.done) {
+          if ((await orTerminated(forwarder.writeRaw(next.value, scanner))) === 'terminated') break;
+          next = await orTerminated(chunks.next());
+        }
+        if (next !== 'terminated' && next.done) scanner.end();
+      } else {
+        const batches = readEvents(prepend(head, chunks), { format: options.input })[Symbol.asyncIterator]();
+        for (;;) {
+          const next = await orTerminated(batches.next());
+          if (next === 'terminated' || next.done) break;
+          if ((await orTerminated(forwarder.write(next.value as LogEvent[]))) === 'terminated') break;
+        }
+      }
     }
   } catch (error) {
     if (!(error instanceof DecodeError)) throw error;
@@ -171,4 +188,19 @@ export async function runForward(options: ForwardOptions): Promise<void> {
   if (inputError) throw inputError;
   // stdin may still be open (SIGTERM with a live producer): do not wait for it.
   process.exit(0);
+}
+
+/** A MessagePack array header: the first byte of a Message-mode entry (not gzip, not text). */
+function startsMessagePackArray(head: Buffer): boolean {
+  const first = head[0]!;
+  return (first >= 0x90 && first <= 0x9f) || first === 0xdc || first === 0xdd;
+}
+
+async function* prepend(first: Buffer, rest: AsyncIterator<Buffer>): AsyncGenerator<Buffer> {
+  yield first;
+  for (;;) {
+    const next = await rest.next();
+    if (next.done) return;
+    yield next.value;
+  }
 }
