@@ -110,3 +110,21 @@ test('the ledger: created → sent → acked, requeue to the front, timeouts, st
   t.is(ledger.heldBytes, two.bytes);
   t.deepEqual(calls, ['persist one', 'persist two', 'release one']);
 });
+
+test('the raw entry scanner copies [time, record] bytes exactly, across any split of the input', async (t) => {
+  const { RawEntryScanner } = await import('../../src/forward/raw-entry-scanner.js');
+  const { encodeEntries } = await import('../../src/codec/msgpack-writer.js');
+  const events = Array.from({ length: 50 }, (_, i) => ({ ...event(i % 3 === 0 ? 'x' : 'y', i), options: { src: { id: 'f', off: i } } }));
+  const input = encodeEntries(events);
+  for (const step of [1, 3, 7, 64, input.length]) {
+    const scanner = new RawEntryScanner();
+    const batcher = new ChunkBatcher(1 << 20);
+    for (let i = 0; i < input.length; i += step) scanner.push(input.subarray(i, i + step), batcher);
+    scanner.end();
+    t.is(scanner.entries, 50);
+    const unpackr = createUnpackr();
+    const got = batcher.flush().flatMap((s) => (unpackr.unpackMultiple(s.entries) as unknown[]).map((e) => [s.tag, e]));
+    const expected = ['x', 'y'].flatMap((tag) => events.filter((e) => e.tag === tag).map((e) => [tag, [e.time, e.record]]));
+    t.deepEqual(got, expected, `split every ${step} bytes`);
+  }
+});
