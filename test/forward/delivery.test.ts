@@ -49,7 +49,14 @@ test('while the only server is down, forward holds at most --max-pending-bytes a
       written = i + 1000;
     }
   })();
-  await sleep(2500);
+  // Wait until the pipe stalls: nothing more written for a second.
+  let last = -1;
+  await waitFor(async () => {
+    const stalled = written === last && written > 0;
+    last = written;
+    await sleep(1000);
+    return stalled;
+  }, 'stdin to stall', 40_000);
   t.true(written < total / 2, `stdin stalled after ${written} of ${total} events (back pressure)`);
   const stats = await forward.stats();
   const held = Number(/pending_bytes=(\d+)/.exec(stats)![1]);

@@ -183,9 +183,15 @@ export function startForward(t: ExecutionContext, args: readonly string[]): Forw
       new Promise((resolve, reject) => child.stdin!.write(encode(events), (error) => (error ? reject(error) : resolve()))),
     stats: async () => {
       const before = stderr.length;
-      child.kill('SIGUSR1');
-      await waitFor(() => stderr.indexOf('\n', before) > 0 && stderr.slice(before).includes('events='), 'a stats line');
-      return stderr.slice(before).split('\n').find((line) => line.includes('events='))!;
+      const hasLine = (): boolean => stderr.slice(before).split('\n').slice(0, -1).some((line) => line.includes('events='));
+      // Ask again every 2 s: a loaded machine may still be starting forward (no handler yet).
+      for (let attempt = 0; attempt < 10 && !hasLine(); attempt++) {
+        child.kill('SIGUSR1');
+        await waitFor(hasLine, 'a stats line', 2000).catch(() => {});
+      }
+      const line = stderr.slice(before).split('\n').find((l) => l.includes('events='));
+      if (!line) throw new Error(`no stats line from forward; stderr: ${stderr}`);
+      return line;
     },
     end: async () => {
       child.stdin!.end();
