@@ -35,6 +35,7 @@ export default defineCommand(
       'source-address-key': { type: 'string', value: 'FIELD', describe: 'Add the sender\'s IP address to each record under this field', group: 'Records' },
       'source-hostname-key': { type: 'string', value: 'FIELD', describe: 'Add the sender\'s host name (reverse DNS, else its address) under this field', group: 'Records' },
       'tag-prefix': { type: 'string', value: 'PREFIX', describe: 'Prepend PREFIX. to every tag', group: 'Records' },
+      stats: { type: 'boolean', default: false, describe: 'Print the counters (connections, requests, events, bytes, acks, errors, rejections) on stderr at exit; SIGUSR1 prints them any time', group: 'Records' },
       ...OUTPUT_OPTIONS,
     },
     examples: [
@@ -63,6 +64,7 @@ export default defineCommand(
       sourceAddressKey: args.sourceAddressKey,
       sourceHostnameKey: args.sourceHostnameKey,
       tagPrefix: args.tagPrefix,
+      stats: args.stats,
     });
   },
 );

@@ -57,7 +57,7 @@ _logkit() {
         --tag-prefix) COMPREPLY=(); return ;;
         --output|-o) COMPREPLY=( $(compgen -W "msgpack json pretty" -- "$cur") ); return ;;
       esac
-      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --bind -b --max-connections --max-chunk-bytes --max-decompressed-bytes --max-depth --idle-timeout --shared-key --user --self-hostname --tls-cert --tls-key --tls-ca --source-address-key --source-hostname-key --tag-prefix --output -o" -- "$cur") ); else COMPREPLY=(); fi
+      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --bind -b --max-connections --max-chunk-bytes --max-decompressed-bytes --max-depth --idle-timeout --shared-key --user --self-hostname --tls-cert --tls-key --tls-ca --source-address-key --source-hostname-key --tag-prefix --stats --no-stats --output -o" -- "$cur") ); else COMPREPLY=(); fi
       ;;
   esac
 }

@@ -253,16 +253,42 @@ export class FrameScanner {
  * payload) and returns how many there are. Throws ProtocolError when it is not.
  */
 export function countValues(buf: Uint8Array, limits: ScanLimits): number {
-  const scanner = new FrameScanner({ maxBytes: buf.length + 1, maxDepth: limits.maxDepth });
-  let offset = 0;
+  return valueBoundaries(buf, limits, Infinity).count;
+}
+
+/**
+ * Validates a sequence of values like countValues and also returns the offsets that cut it into
+ * slices of at most `every` values (the last offset is buf.length), so a huge payload can be
+ * decoded and handed on a slice at a time.
+ */
+export function valueBoundaries(buf: Uint8Array, limits: ScanLimits, every: number): { count: number; cuts: number[] } {
+  // one pass, no allocation per value: remaining children per open container on a small stack
+  const cuts: number[] = [];
+  const stack: number[] = [];
+  const end = buf.length;
+  let pos = 0;
   let count = 0;
-  while (offset < buf.length) {
-    const n = scanner.scan(buf.subarray(offset));
-    if (n < 0) throw new ProtocolError(`truncated entries: ${buf.length - offset} bytes at the end are not a complete value`);
-    offset += n;
-    count++;
+  while (pos < end) {
+    if (!readHead(buf, pos, end)) throw new ProtocolError(`truncated entries: ${end - pos} bytes at the end are not a complete value`);
+    if (head.children > 0) {
+      if (pos + head.len + head.children > end) throw new ProtocolError('truncated entries: a container declares more elements than there are bytes');
+      if (stack.length >= limits.maxDepth) throw new ProtocolError(`values nested deeper than ${limits.maxDepth} levels`);
+      stack.push(head.children);
+      pos += head.len;
+      continue;
+    }
+    pos += head.len + head.payload;
+    if (pos > end) throw new ProtocolError('truncated entries: a value runs past the end');
+    let top = stack.length - 1;
+    while (top >= 0 && --stack[top]! === 0) {
+      stack.pop();
+      top--;
+    }
+    if (top < 0 && ++count % every === 0) cuts.push(pos);
   }
-  return count;
+  if (stack.length > 0) throw new ProtocolError('truncated entries: the last value is incomplete');
+  if (cuts[cuts.length - 1] !== end) cuts.push(end);
+  return { count, cuts };
 }
 
 // ------------------------------------------------------ reading a complete, validated value

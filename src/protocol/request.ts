@@ -86,7 +86,7 @@ export function parseRequest(frame: Buffer, unpackr: Unpackr): ParsedRequest | u
     optionIndex = 2;
   } else if (second === 'array' && isForwardEntries(frame, secondStart)) {
     if (count > 3) throw new ProtocolError(`a Forward request has 2 or 3 elements, got ${count}`);
-    request.entries = unpackr.unpack(frame.subarray(secondStart, secondEnd)) as unknown[];
+    request.entries = inner(() => unpackr.unpack(frame.subarray(secondStart, secondEnd)) as unknown[]);
     mode = 'Forward';
     optionIndex = 2;
   } else {
@@ -94,7 +94,7 @@ export function parseRequest(frame: Buffer, unpackr: Unpackr): ParsedRequest | u
     // time and record decoded together (one call), the option map read as spans below
     const [timeStart] = spans[1]!;
     const [, recordEnd] = spans[2]!;
-    const decoded = unpackr.unpackMultiple(frame.subarray(timeStart, recordEnd)) as unknown[];
+    const decoded = inner(() => unpackr.unpackMultiple(frame.subarray(timeStart, recordEnd)) as unknown[]);
     request.entries = [decoded];
     mode = 'Message';
     optionIndex = 3;
@@ -121,6 +121,16 @@ export function parseRequest(frame: Buffer, unpackr: Unpackr): ParsedRequest | u
     }
   }
   return request;
+}
+
+/** Decoding inner values: any failure (an unknown extension type, a bad EventTime) is the peer's fault. */
+function inner<T>(decode: () => T): T {
+  try {
+    return decode();
+  } catch (error) {
+    if (error instanceof ProtocolError) throw error;
+    throw new ProtocolError(`invalid entries: ${(error as Error).message}`);
+  }
 }
 
 /** A Forward-mode entries array holds arrays; a v1.5 time `[EventTime, {meta}]` starts with a time. */
@@ -167,8 +177,8 @@ export async function decompressPayload(payload: Buffer, limits: RequestLimits):
 }
 
 /** Decodes a MessagePackEventStream (validated first: bounded depth, no truncation). */
-export function packedEvents(tag: string, payload: Buffer, unpackr: Unpackr, limits: ScanLimits, out: LogEvent[] = []): LogEvent[] {
-  countValues(payload, limits);
+export function packedEvents(tag: string, payload: Buffer, unpackr: Unpackr, limits: ScanLimits, out: LogEvent[] = [], validated = false): LogEvent[] {
+  if (!validated) countValues(payload, limits);
   let index = 0;
   try {
     unpackr.unpackMultiple(payload, (entry: unknown) => {
@@ -198,6 +208,8 @@ function pushEvent(tag: string, rawTime: unknown, record: unknown, out: LogEvent
   }
   const time = timeValue instanceof EventTime ? timeValue : toEventTime(timeValue);
   if (!time || Array.isArray(timeValue)) throw new ProtocolError(`entry ${index}: expected a time, got ${describe(rawTime)}`);
+  // EventTime seconds are 32-bit: a larger number (milliseconds sent as seconds?) would wrap silently
+  if (time.sec >= 2 ** 32) throw new ProtocolError(`entry ${index}: time ${time.sec} is beyond the 32-bit seconds of the protocol`);
   if (!isRecord(record)) throw new ProtocolError(`entry ${index}: expected a record (map), got ${describe(record)}`);
   const event: LogEvent = { tag, time, record: record as EventRecord };
   if (isRecord(metadata) && Object.keys(metadata).length > 0) event.options = { metadata };

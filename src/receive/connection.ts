@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import { reverse } from 'node:dns/promises';
 import type { Unpackr } from 'msgpackr';
 import type { LogEvent } from '../event/event.js';
-import { FrameScanner, OversizeError, ProtocolError } from '../protocol/frame.js';
+import { FrameScanner, OversizeError, ProtocolError, valueBoundaries } from '../protocol/frame.js';
 import { encodeHelo, encodePong, newHeloState, parsePing, verifyPing, type HeloState, type ServerAuthConfig } from '../protocol/handshake.js';
 import { createInnerUnpackr, decompressPayload, packedEvents, parseRequest, requestEvents, type RequestLimits } from '../protocol/request.js';
 import { encodeAck, encodeRejection } from '../protocol/response.js';
@@ -32,6 +32,29 @@ export interface ConnectionContext {
   log: RateLimitedLog;
   stats: ReceiveStats;
 }
+
+/** PackedForward payloads beyond this are decoded a slice at a time (deliverLarge). */
+const LARGE_PAYLOAD_BYTES = 1024 * 1024;
+const SLICE_EVENTS = 10_000;
+
+/** A tiny counting semaphore: how many connections may hold a decompressed payload at once. */
+class Slots {
+  private waiting: Array<() => void> = [];
+  constructor(private free: number) {}
+  async acquire(): Promise<() => void> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.free++;
+    };
+  }
+}
+const largeSlots = new Slots(2);
 
 /** After a rejection the socket is drained this long so the client can read the reason, then destroyed. */
 const REJECT_GRACE_MS = 2000;
@@ -132,15 +155,14 @@ export class ForwardConnection {
           this.ctx.stats.requests++;
           const tag = this.finalTag(request.tag);
           const first = batch.length;
-          if (request.mode === 'CompressedPackedForward') {
-            this.socket.pause();
-            const entries = await decompressPayload(request.payload!, this.ctx.config.limits);
-            if (this.socket.destroyed) return;
-            packedEvents(tag, entries, this.unpackr, this.ctx.config.limits, batch);
-          } else {
-            request.tag = tag;
-            requestEvents(request, this.unpackr, this.ctx.config.limits, batch);
+          if (request.mode === 'CompressedPackedForward' || (request.payload && request.payload.length > LARGE_PAYLOAD_BYTES)) {
+            // hand on what came before (order), then the large request a slice at a time
+            if (batch.length > 0 || acks.length > 0) this.deliver(batch.splice(0), acks.splice(0));
+            if (!(await this.deliverLarge(tag, request.payload!, request.mode === 'CompressedPackedForward', request.chunk))) return;
+            continue;
           }
+          request.tag = tag;
+          requestEvents(request, this.unpackr, this.ctx.config.limits, batch);
           this.decorate(batch, first);
           if (request.chunk) acks.push(encodeAck(request.chunk));
           if (batch.length >= this.ctx.config.maxBatchEvents) {
@@ -170,6 +192,37 @@ export class ForwardConnection {
     this.phase = 'closing';
     if (this.queue.length > 0) this.ctx.log.line(`${this.peer}: connection ended inside a request (${this.queue.length} bytes); closing`);
     void this.lastDelivery.then(() => this.socket.end());
+  }
+
+  /**
+   * A large or compressed PackedForward request: decompressed (one connection at a time per
+   * LARGE_SLOTS, so concurrent gzip bombs cannot add up), validated whole, then decoded and handed
+   * on SLICE_EVENTS at a time, waiting whenever the sink is congested, so the decoded objects in
+   * memory stay bounded whatever the request's size. The ack goes with the last slice.
+   * Returns false when the connection went away meanwhile.
+   */
+  private async deliverLarge(tag: string, payload: Buffer, compressed: boolean, chunk: Buffer | undefined): Promise<boolean> {
+    const limits = this.ctx.config.limits;
+    this.socket.pause();
+    const release = await largeSlots.acquire();
+    try {
+      const entries = compressed ? await decompressPayload(payload, limits) : payload;
+      if (this.socket.destroyed) return false;
+      const { cuts } = valueBoundaries(entries, limits, SLICE_EVENTS);
+      let start = 0;
+      for (let i = 0; i < cuts.length; i++) {
+        const events = packedEvents(tag, entries.subarray(start, cuts[i]), this.unpackr, limits, [], true);
+        start = cuts[i]!;
+        this.decorate(events, 0);
+        const last = i === cuts.length - 1;
+        this.deliver(events, last && chunk ? [encodeAck(chunk)] : []);
+        if (this.ctx.sink.congested) await this.ctx.sink.ready();
+        if (this.socket.destroyed) return false;
+      }
+      return true;
+    } finally {
+      release();
+    }
   }
 
   private deliver(events: LogEvent[], acks: Buffer[]): void {

@@ -34,17 +34,20 @@ export class StreamSink implements EventSink {
   private pending: Pending[] = [];
   private scheduled = false;
   private waiters: Array<() => void> = [];
+  /** Events taken but not yet encoded and written (they count toward congestion too). */
+  private pendingEvents = 0;
 
   constructor(
     private readonly out: Writable,
     private readonly writer: EventWriter,
     private readonly highWaterBytes = 4 * 1024 * 1024,
+    private readonly highWaterEvents = 20_000,
   ) {
     out.on('drain', () => this.wake());
   }
 
   get congested(): boolean {
-    return this.out.writableLength >= this.highWaterBytes;
+    return this.out.writableLength >= this.highWaterBytes || this.pendingEvents >= this.highWaterEvents;
   }
 
   ready(): Promise<void> {
@@ -55,6 +58,7 @@ export class StreamSink implements EventSink {
   deliver(events: LogEvent[]): Promise<void> {
     return new Promise((resolve, reject) => {
       this.pending.push({ events, resolve, reject });
+      this.pendingEvents += events.length;
       if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => this.writePending());
@@ -74,6 +78,7 @@ export class StreamSink implements EventSink {
     const batch = this.pending;
     if (batch.length === 0) return;
     this.pending = [];
+    this.pendingEvents = 0;
     const events = batch.length === 1 ? batch[0]!.events : batch.flatMap((p) => p.events);
     let data: Buffer | string;
     try {

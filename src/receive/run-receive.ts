@@ -28,6 +28,7 @@ export interface ReceiveOptions {
   sourceAddressKey?: string;
   sourceHostnameKey?: string;
   tagPrefix?: string;
+  stats: boolean;
 }
 
 const MIB = 1024 * 1024;
@@ -104,6 +105,10 @@ export async function runReceive(options: ReceiveOptions): Promise<void> {
   }
   process.stderr.write(`logkit receive: listening on ${where}${config.auth ? ', shared-key authentication' : ''}${tls ? ', TLS' : ''}\n`);
 
+  // Counters: on SIGUSR1 always, and at exit with --stats. One line, key=value.
+  const report = (when: string) => process.stderr.write(`logkit receive: stats (${when}) ${formatStats(stats.toJSON())}\n`);
+  process.on('SIGUSR1', () => report('SIGUSR1'));
+
   // SIGTERM/SIGINT: stop accepting, stop reading, let in-flight events reach stdout and their
   // acks reach the clients (bounded), flush, exit 0.
   await new Promise<void>((resolve) => {
@@ -120,4 +125,11 @@ export async function runReceive(options: ReceiveOptions): Promise<void> {
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   });
+  if (options.stats) report('exit');
+}
+
+function formatStats(counters: Record<string, number>): string {
+  return Object.entries(counters)
+    .map(([key, value]) => `${key.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase())}=${value}`)
+    .join(' ');
 }

@@ -102,6 +102,11 @@ test('nil and non-array requests are ignored; malformed ones throw ProtocolError
   t.throws(() => parseRequest(Buffer.concat([Buffer.from([0x93]), Buffer.from([0x01]), TIME_FIXEXT, RECORD]), unpackr), { instanceOf: ProtocolError });
   t.throws(() => decode(Buffer.concat([Buffer.from([0x93]), str('a'), str('not entries'), RECORD])), { instanceOf: ProtocolError });
   t.throws(() => decode(Buffer.concat([Buffer.from([0x93]), str('a'), TIME_FIXEXT, str('not a record')])), { instanceOf: ProtocolError });
+  // milliseconds where seconds belong would wrap the 32-bit EventTime: refused, not corrupted
+  t.throws(() => decode(Buffer.concat([Buffer.from([0x93]), str('a'), hex('cf 0000018bcfe56800'), RECORD])), { instanceOf: ProtocolError, message: /32-bit/ });
+  // an EventTime extension of the wrong length, an unknown extension type in a record
+  t.throws(() => decode(Buffer.concat([Buffer.from([0x93]), str('a'), hex('d6 00 01020304'), RECORD])), { instanceOf: ProtocolError });
+  t.throws(() => decode(Buffer.concat([Buffer.from([0x93]), str('a'), TIME_FIXEXT, Buffer.from([0x81]), str('k'), hex('d4 05 01')])), { instanceOf: ProtocolError });
 });
 
 test('ack echoes the chunk value byte for byte (newline, non-UTF-8 bytes)', (t) => {

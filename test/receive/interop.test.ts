@@ -3,7 +3,7 @@
  * python3-fluent-logger and Debian's fluent-logger-golang (the library of Docker's fluentd
  * driver). Every event must arrive exactly once with its tag, time and record intact.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
@@ -101,12 +101,14 @@ async function buildGoClient(t: ExecutionContext): Promise<string> {
   return out;
 }
 
-test('Debian fluent-logger-golang (Docker driver records): with ack and EventTime, and without ack and integer times', async (t) => {
+test('Debian fluent-logger-golang (Docker driver records): with ack and EventTime, without ack and integer times, over a Unix socket', async (t) => {
   const binary = await buildGoClient(t);
-  for (const [ack, subSecond] of [[1, 1], [0, 0]] as const) {
-    const receive = await startReceive(t);
+  const dir = await tempDir(t);
+  for (const [ack, subSecond, unix] of [[1, 1, false], [0, 0, false], [1, 0, true]] as const) {
+    const socketPath = join(dir, `docker-${ack}${subSecond}.sock`);
+    const receive = await startReceive(t, [], unix ? { bind: `unix://${socketPath}` } : {});
     const count = 2000;
-    const client = await execa(binary, [String(receive.port), String(count), String(ack), String(subSecond)], { reject: false, timeout: 50_000 });
+    const client = await execa(binary, [unix ? socketPath : String(receive.port), String(count), String(ack), String(subSecond)], { reject: false, timeout: 50_000 });
     t.is(client.exitCode, 0, String(client.stderr));
     const events = await receive.waitForEvents(count);
     t.is(events.length, count);

@@ -15,13 +15,15 @@ export interface RunningReceive {
   events(): LogEvent[];
   /** Polls until at least n events were written (or the timeout passes); returns them. */
   waitForEvents(n: number, timeoutMs?: number): Promise<LogEvent[]>;
+  /** Starts consuming stdout (when started with pausedStdout). */
+  resumeStdout(): void;
   /** SIGTERM, then the exit code. */
   stop(): Promise<number | undefined>;
   pid: number;
 }
 
 /** Starts `logkit receive --bind 127.0.0.1:0 ...` and waits for its "listening on" line. */
-export async function startReceive(t: ExecutionContext, args: readonly string[] = [], options: { bind?: string; stdout?: 'pipe' | 'ignore' } = {}): Promise<RunningReceive> {
+export async function startReceive(t: ExecutionContext, args: readonly string[] = [], options: { bind?: string; stdout?: 'pipe' | 'ignore'; pausedStdout?: boolean } = {}): Promise<RunningReceive> {
   const child = execa(process.execPath, [LOGKIT_BIN, 'receive', '--bind', options.bind ?? '127.0.0.1:0', ...args], {
     reject: false,
     buffer: false,
@@ -36,9 +38,13 @@ export async function startReceive(t: ExecutionContext, args: readonly string[] 
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const decoder = new MessageStreamDecoder();
   const events: LogEvent[] = [];
-  child.stdout?.on('data', (d: Buffer) => {
-    for (const e of decoder.push(d)) events.push(e);
-  });
+  const consume = () =>
+    child.stdout?.on('data', (d: Buffer) => {
+      for (const e of decoder.push(d)) events.push(e);
+    });
+  // paused explicitly: execa resumes (and discards) a stream nobody reads in flowing-null state
+  if (options.pausedStdout) child.stdout?.pause();
+  else consume();
   const deadline = Date.now() + 15_000;
   while (!/listening on/.test(stderr)) {
     if (Date.now() > deadline || child.exitCode !== null) throw new Error(`receive did not start: ${stderr}`);
@@ -52,6 +58,10 @@ export async function startReceive(t: ExecutionContext, args: readonly string[] 
     pid: child.pid!,
     stderr: () => stderr,
     events: () => events,
+    resumeStdout: () => {
+      consume();
+      child.stdout?.resume();
+    },
     async waitForEvents(n, timeoutMs = 30_000) {
       const end = Date.now() + timeoutMs;
       while (events.length < n && Date.now() < end) await sleep(20);

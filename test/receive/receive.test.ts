@@ -263,3 +263,50 @@ test('a client that half-closes after its last request still gets every ack', as
   t.is(client.responses.length, 50);
   t.is((await receive.waitForEvents(50)).length, 50);
 });
+
+test('SIGTERM: exits 0, and every acknowledged chunk is on stdout; SIGUSR1 and --stats print counters', async (t) => {
+  const receive = await startReceive(t, ['--stats']);
+  const client = new RawClient(receive.port);
+  await client.ready;
+  client.write(encodePackedForward('s', encodeEntryStream([event(0)]), { chunk: 'first' }));
+  await client.waitForResponses(1);
+  receive.child.kill('SIGUSR1');
+  const deadline = Date.now() + 5000;
+  while (!/stats \(SIGUSR1\)/.test(receive.stderr()) && Date.now() < deadline) await sleep(20);
+  t.regex(receive.stderr(), /stats \(SIGUSR1\) connections=1 open_connections=1 .*requests=1 events=1 .*acks=1/);
+  for (let i = 1; i < 200; i++) client.write(encodePackedForward('s', encodeEntryStream([event(i)]), { chunk: `c${i}` }));
+  await sleep(5);
+  t.is(await receive.stop(), 0);
+  const acked = client.responses.length;
+  t.true(acked >= 1);
+  t.true(receive.events().length >= acked, `${acked} acked, ${receive.events().length} on stdout`);
+  t.regex(receive.stderr(), /stats \(exit\) .*protocol_errors=0/);
+});
+
+test('a client that never sends PING is closed after the handshake timeout, with one log line', async (t) => {
+  const receive = await startReceive(t, ['--shared-key', 'k', '--idle-timeout', '1']);
+  const client = new RawClient(receive.port);
+  await client.waitForResponses(1); // HELO
+  t.true(await client.waitForClose(8000));
+  t.regex(receive.stderr(), /no PING within 1000 ms; closing/);
+});
+
+test('-o json writes NDJSON events with nanosecond times', async (t) => {
+  const { execa: run } = await import('execa');
+  const { LOGKIT_BIN } = await import('../helpers/logkit.js');
+  const child = run(process.execPath, [LOGKIT_BIN, 'receive', '--bind', '127.0.0.1:0', '-o', 'json'], { reject: false, buffer: true, stdin: 'ignore', stripFinalNewline: false });
+  t.teardown(() => child.kill('SIGKILL'));
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d));
+  while (!/listening on/.test(stderr)) await sleep(20);
+  const port = Number(/:(\d+) /.exec(stderr)![1]);
+  const client = new RawClient(port);
+  await client.ready;
+  client.write(encodeMessage({ tag: 'j', time: new EventTime(1700000000, 123456789), record: { a: 1 } }, { chunk: 'j' }));
+  await client.waitForResponses(1);
+  client.destroy();
+  child.kill('SIGTERM');
+  const result = await child;
+  t.is(result.exitCode, 0);
+  t.is(String(result.stdout), '{"time":"2023-11-14T22:13:20.123456789Z","tag":"j","record":{"a":1}}\n');
+});

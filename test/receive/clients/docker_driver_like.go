@@ -1,12 +1,13 @@
 // A real client for the interop test: Debian's fluent-logger-golang, the library inside Docker's
 // fluentd log driver, sending records shaped as the driver sends them. Built during the test.
-// Usage: client PORT COUNT ACK(0|1) SUBSECOND(0|1)
+// Usage: client PORT|/unix/socket/path COUNT ACK(0|1) SUBSECOND(0|1)
 package main
 
 import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/fluent/fluent-logger-golang/fluent"
@@ -14,13 +15,18 @@ import (
 
 func main() {
 	port, _ := strconv.Atoi(os.Args[1])
+	network, socketPath := "tcp", ""
+	if strings.HasPrefix(os.Args[1], "/") {
+		network, socketPath = "unix", os.Args[1]
+	}
 	count, _ := strconv.Atoi(os.Args[2])
 	ack := os.Args[3] == "1"
 	subSecond := os.Args[4] == "1"
 	logger, err := fluent.New(fluent.Config{
 		FluentHost:         "127.0.0.1",
 		FluentPort:         port,
-		FluentNetwork:      "tcp",
+		FluentNetwork:      network,
+		FluentSocketPath:   socketPath,
 		RequestAck:         ack,
 		SubSecondPrecision: subSecond,
 		Timeout:            10 * time.Second,
