@@ -103,7 +103,8 @@ export class ChunkBatcher implements RawEntrySink {
   private batchFor(tag: string): TagBatch {
     let batch = this.batches.get(tag);
     if (batch === undefined) {
-      batch = new TagBatch(Math.min(this.chunkBytes + 1024, 64 * 1024));
+      // Small at first: many tags at once must not cost a large buffer each; a busy tag grows it.
+      batch = new TagBatch(Math.min(this.chunkBytes + 1024, 4096));
       this.batches.set(tag, batch);
     }
     return batch;
