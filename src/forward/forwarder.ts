@@ -126,6 +126,11 @@ export class Forwarder implements ConnectionListener {
     await Promise.all(this.connections.map((c) => c.close(timeoutMs)));
   }
 
+  /** Each server's state and last error, for the final message. */
+  servers(): Array<{ label: string; state: string; lastError: string | undefined }> {
+    return this.connections.map((c) => ({ label: c.label, state: c.state, lastError: c.lastError }));
+  }
+
   stats(): ForwardStats {
     const t = this.ledger.totals;
     return {

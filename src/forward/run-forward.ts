@@ -169,16 +169,14 @@ export async function runForward(options: ForwardOptions): Promise<void> {
   process.stdin.destroy();
 
   const undelivered = await forwarder.drain(ms(options.drainTimeout));
+  const finalStates = forwarder.servers();
   if (statsTimer) clearInterval(statsTimer);
   await forwarder.close();
   process.off('SIGUSR1', printStats);
   if (options.stats) printStats();
   if (undelivered.length > 0) {
     const events = undelivered.reduce((sum, chunk) => sum + chunk.events, 0);
-    const why = forwarder
-      .stats()
-      .servers.map((s) => `${s.label} ${s.state}`)
-      .join(', ');
+    const why = finalStates.map((s) => `${s.label} ${s.state}${s.lastError ? `: ${s.lastError}` : ''}`).join('; ');
     throw new CliError(
       `${events} events in ${undelivered.length} chunks could not be delivered: no acknowledgement within ` +
         `--drain-timeout ${options.drainTimeout} s (${why})`,

@@ -188,11 +188,9 @@ export class ServerConnection implements ChunkCarrier {
     socket.setTimeout(0);
     this.state = 'up';
     this.lastError = undefined;
-    if (!this.settings.ack) this.backoff.reset();
-    if (this.reportedDown) {
-      process.stderr.write(`logkit forward: ${this.label} is up again\n`);
-      this.reportedDown = false;
-    }
+    // Without acks, a connection is all the health there is; with acks, the first ack proves it
+    // (a server that accepts and then rejects every chunk must not flap "up again" / "down").
+    if (!this.settings.ack) this.recovered();
     this.listener.onUp(this);
   }
 
@@ -217,11 +215,19 @@ export class ServerConnection implements ChunkCarrier {
         const id = response.ack.toString('latin1');
         if (this.inFlight.delete(id)) this.counters.acked++;
         // A healthy round trip: the next failure starts the backoff from the beginning.
-        this.backoff.reset();
+        this.recovered();
         this.listener.onDelivered(this, id);
       }
     } catch (error) {
       this.fail(socket, (error as Error).message);
+    }
+  }
+
+  private recovered(): void {
+    this.backoff.reset();
+    if (this.reportedDown) {
+      process.stderr.write(`logkit forward: ${this.label} is up again\n`);
+      this.reportedDown = false;
     }
   }
 

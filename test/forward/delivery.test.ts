@@ -123,3 +123,15 @@ test('bad arguments are usage errors', async (t) => {
   const interval = await logkit(['forward', 'host:1', '--flush-interval', '0'], { input: '' });
   t.is(interval.exitCode, 64);
 });
+
+test('a server that rejects chunks as too large: one clear message, then exit 69 naming the reason', async (t) => {
+  const receiver = await startReceive(t, ['--max-chunk-bytes', '10000']);
+  const result = await logkit(['forward', `127.0.0.1:${receiver.port}`, '--chunk-bytes', '100000', '--drain-timeout', '2'], {
+    input: encode(numberedEvents(0, 3000)),
+  });
+  t.is(result.exitCode, 69);
+  const stderr = String(result.stderr);
+  t.regex(stderr, /3000 events in \d+ chunks could not be delivered: .*the server rejected a chunk: request of \d+ bytes or more exceeds the limit of 10000 bytes/);
+  t.is(stderr.match(/^logkit forward: .* down: /gm)?.length, 1, 'reported once, not once per retry');
+  t.false(stderr.includes('up again'));
+});
