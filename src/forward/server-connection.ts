@@ -1,12 +1,11 @@
-import { Socket, connect as tcpConnect } from 'node:net';
-import { connect as tlsConnect, type TLSSocket } from 'node:tls';
-import { isIP } from 'node:net';
+import { Socket, connect as tcpConnect, isIP } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import { kindAt } from '../protocol/frame.js';
+import { parseResponse } from '../protocol/response.js';
 import { Backoff } from './backoff.js';
 import type { Chunk, ChunkCarrier } from './chunk.js';
 import { ClientHandshake, type HandshakeCredentials } from './client-handshake.js';
-import { kindAt } from '../protocol/frame.js';
-import { parseResponse } from '../protocol/response.js';
-import { ResponseReader } from './response-decoder.js';
+import { ResponseReader } from './response-reader.js';
 import type { ServerAddress } from './server-address.js';
 import type { ServerCounters } from './stats.js';
 
@@ -126,7 +125,9 @@ export class ServerConnection implements ChunkCarrier {
     socket.on('drain', () => {
       if (this.socket === socket && this.state === 'up') this.listener.onWritable(this);
     });
-    socket.on('error', (error: NodeJS.ErrnoException) => this.fail(socket, error.code ? `${error.code} ${error.message}`.replace(/^(\w+) \1/, '$1') : error.message));
+    socket.on('error', (error: NodeJS.ErrnoException) =>
+      this.fail(socket, error.code && !error.message.includes(error.code) ? `${error.code}: ${error.message}` : error.message),
+    );
     socket.on('close', () => this.fail(socket, 'connection closed by server'));
     socket.on('end', () => this.fail(socket, 'connection closed by server'));
   }
@@ -136,11 +137,10 @@ export class ServerConnection implements ChunkCarrier {
     const socket = this.socket!;
     this.counters.chunks++;
     this.counters.bytes += chunk.frame.length;
+    this.inFlight.set(chunk.id, chunk);
     if (this.settings.ack) {
-      this.inFlight.set(chunk.id, chunk);
       socket.write(chunk.frame);
     } else {
-      this.inFlight.set(chunk.id, chunk);
       socket.write(chunk.frame, (error) => {
         if (error || !this.inFlight.delete(chunk.id)) return; // a failure requeued it
         this.counters.acked++;
@@ -262,4 +262,3 @@ export class ServerConnection implements ChunkCarrier {
   }
 }
 
-export type { TLSSocket };

@@ -89,7 +89,7 @@ test('no server at the end of input: exit 69 naming how many events were not del
   const port = await freePort();
   const result = await logkit(['forward', `127.0.0.1:${port}`, '--drain-timeout', '1'], { input: encode(numberedEvents(0, 123)) });
   t.is(result.exitCode, 69);
-  t.regex(String(result.stderr), new RegExp(`127\\.0\\.0\\.1:${port} unavailable: ECONNREFUSED`));
+  t.regex(String(result.stderr), new RegExp(`127\\.0\\.0\\.1:${port} unavailable: connect ECONNREFUSED`));
   t.regex(String(result.stderr), /123 events in 1 chunks could not be delivered/);
 });
 
