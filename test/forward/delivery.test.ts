@@ -73,16 +73,20 @@ test('SIGTERM: forward sends what it holds, waits for the acks and exits 0', asy
   const receiver = await startReceive(t);
   // A long flush interval: the events sit in a partly filled chunk until SIGTERM flushes them.
   // Full chunks go at once; the rest waits. (Full chunks arriving also tell us forward is running.)
-  const forward = startForward(t, [`127.0.0.1:${receiver.port}`, '--flush-interval', '60', '--chunk-bytes', '2000']);
+  const forward = startForward(t, [`127.0.0.1:${receiver.port}`, '--flush-interval', '60', '--chunk-bytes', '2000', '--stats', '--stats-interval', '0.2']);
   await forward.send(numberedEvents(0, 300));
   await waitFor(() => receiver.events.length > 0, 'the full chunks');
   await sleep(200);
   t.true(receiver.events.length < 300, 'a partly filled chunk is held');
+  await waitFor(() => forward.stderr().includes('events='), 'periodic counters');
   forward.process.kill('SIGTERM');
   const result = await forward.process;
   t.is(result.exitCode, 0, forward.stderr());
   await waitFor(() => receiver.events.length >= 300, 'the held events');
   t.is(indexes(receiver.events).size, 300);
+  const statsLines = forward.stderr().split('\n').filter((line) => line.startsWith('logkit forward: events='));
+  t.true(statsLines.length >= 2, 'periodic counters, then the final ones');
+  t.regex(statsLines.at(-1)!, /^logkit forward: events=300 chunks=\d+ acked_chunks=\d+ acked_events=300 bytes=\d+ retries=0 pending_chunks=0 pending_events=0 pending_bytes=0 servers: 127\.0\.0\.1:\d+=closed chunks=\d+ acked=\d+ bytes=\d+ failures=0$/);
 });
 
 test('no server at the end of input: exit 69 naming how many events were not delivered', async (t) => {
