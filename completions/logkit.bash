@@ -44,6 +44,7 @@ _logkit() {
         --max-connections) COMPREPLY=(); return ;;
         --max-chunk-bytes) COMPREPLY=(); return ;;
         --max-decompressed-bytes) COMPREPLY=(); return ;;
+        --max-buffered-bytes) COMPREPLY=(); return ;;
         --max-depth) COMPREPLY=(); return ;;
         --idle-timeout) COMPREPLY=(); return ;;
         --shared-key) COMPREPLY=(); return ;;
@@ -57,7 +58,7 @@ _logkit() {
         --tag-prefix) COMPREPLY=(); return ;;
         --output|-o) COMPREPLY=( $(compgen -W "msgpack json pretty" -- "$cur") ); return ;;
       esac
-      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --bind -b --max-connections --max-chunk-bytes --max-decompressed-bytes --max-depth --idle-timeout --shared-key --user --self-hostname --tls-cert --tls-key --tls-ca --source-address-key --source-hostname-key --tag-prefix --stats --no-stats --output -o" -- "$cur") ); else COMPREPLY=(); fi
+      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --bind -b --max-connections --max-chunk-bytes --max-decompressed-bytes --max-buffered-bytes --max-depth --idle-timeout --shared-key --user --self-hostname --tls-cert --tls-key --tls-ca --source-address-key --source-hostname-key --tag-prefix --stats --no-stats --output -o" -- "$cur") ); else COMPREPLY=(); fi
       ;;
   esac
 }

@@ -23,8 +23,9 @@ export class OversizeError extends ProtocolError {
   constructor(
     readonly limit: number,
     readonly declared: number,
+    message = `request of ${declared} bytes or more exceeds the limit of ${limit} bytes`,
   ) {
-    super(`request of ${declared} bytes or more exceeds the limit of ${limit} bytes`);
+    super(message);
   }
 }
 

@@ -13,6 +13,11 @@ export class ByteQueue {
     this.buf = Buffer.allocUnsafe(initialSize);
   }
 
+  /** Bytes of memory held (the buffer's size, not just the unconsumed part). */
+  get capacity(): number {
+    return this.buf.length;
+  }
+
   get length(): number {
     return this.end - this.start;
   }

@@ -6,6 +6,8 @@ import { FrameScanner, OversizeError, ProtocolError, valueBoundaries } from '../
 import { encodeHelo, encodePong, newHeloState, parsePing, verifyPing, type HeloState, type ServerAuthConfig } from '../protocol/handshake.js';
 import { createInnerUnpackr, decompressPayload, packedEvents, parseRequest, requestEvents, type RequestLimits } from '../protocol/request.js';
 import { encodeAck, encodeRejection } from '../protocol/response.js';
+import { MsgpackWriter } from '../codec/msgpack-writer.js';
+import { transcodeEntries } from '../protocol/raw-entries.js';
 import { ByteQueue } from './byte-queue.js';
 import type { EventSink } from './event-sink.js';
 import type { RateLimitedLog } from './rate-limited-log.js';
@@ -26,7 +28,14 @@ export interface ConnectionConfig {
   maxBatchEvents: number;
 }
 
+/** The memory all connections may hold in receive buffers together (requests still arriving). */
+export class BufferBudget {
+  used = 0;
+  constructor(readonly limit: number) {}
+}
+
 export interface ConnectionContext {
+  budget: BufferBudget;
   config: ConnectionConfig;
   sink: EventSink;
   log: RateLimitedLog;
@@ -35,6 +44,8 @@ export interface ConnectionContext {
 
 /** PackedForward payloads beyond this are decoded a slice at a time (deliverLarge). */
 const LARGE_PAYLOAD_BYTES = 1024 * 1024;
+/** A connection holding less than this is never refused for the shared budget. */
+const BUDGET_EXEMPT_BYTES = 1024 * 1024;
 const SLICE_EVENTS = 10_000;
 
 /** A tiny counting semaphore: how many connections may hold a decompressed payload at once. */
@@ -75,10 +86,15 @@ export class ForwardConnection {
   private helo: HeloState | undefined;
   private busy = false;
   private peerEnded = false;
+  /** PackedForward entries are copied, not decoded, when nothing needs the decoded records. */
+  private readonly raw: boolean;
+  private readonly rawWriter = new MsgpackWriter(64 * 1024);
   private hostname: string | undefined;
   private hostnameLookup: Promise<string> | undefined;
   /** The last delivery this connection started: shutdown waits for it (and its acks). */
   private lastDelivery: Promise<void> = Promise.resolve();
+  /** This connection's share of ctx.budget.used. */
+  private accounted = 0;
   readonly peer: string;
 
   constructor(
@@ -87,10 +103,15 @@ export class ForwardConnection {
   ) {
     const { config } = ctx;
     this.scanner = new FrameScanner(config.limits);
+    this.raw = ctx.sink.acceptsEncoded && !config.sourceAddressKey && !config.sourceHostnameKey;
     this.peer = socket.remoteAddress ? `${socket.remoteAddress}:${socket.remotePort}` : 'unix socket';
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => socket.destroy()); // resets from peers are routine; the close says it
+    socket.on('close', () => {
+      this.queue.clear();
+      this.account();
+    });
     // A client may half-close after its last request and wait for the acks (the server is
     // created with allowHalfOpen): finish, ack, then close our side.
     socket.on('end', () => {
@@ -127,19 +148,36 @@ export class ForwardConnection {
     if (this.phase === 'closing') return; // draining after a rejection
     this.ctx.stats.bytes += chunk.length;
     this.queue.append(chunk);
+    this.account();
+    const { budget } = this.ctx;
+    if (budget.used > budget.limit && this.queue.length > BUDGET_EXEMPT_BYTES) {
+      // all connections together hold too much of requests still arriving: refuse this one
+      // explicitly (the client retries later) rather than let memory grow
+      this.fail(new OversizeError(this.queue.length, 0, `server busy: requests in progress hold more than ${budget.limit} bytes (--max-buffered-bytes); retry later`));
+      return;
+    }
     if (!this.busy) void this.process();
+  }
+
+  /** Keeps the shared budget in step with this connection's receive buffer. */
+  private account(): void {
+    const held = this.queue.capacity;
+    this.ctx.budget.used += held - this.accounted;
+    this.accounted = held;
   }
 
   private async process(): Promise<void> {
     this.busy = true;
+    let batch: LogEvent[] = [];
+    let acks: Buffer[] = [];
     try {
       if (this.hostnameLookup && this.hostname === undefined) {
         this.socket.pause();
         this.hostname = await this.hostnameLookup;
       }
       for (;;) {
-        const batch: LogEvent[] = [];
-        const acks: Buffer[] = [];
+        batch = [];
+        acks = [];
         for (;;) {
           const frameLength = this.scanner.scan(this.queue.view());
           if (frameLength < 0) break;
@@ -151,6 +189,7 @@ export class ForwardConnection {
           }
           const request = parseRequest(frame, this.unpackr);
           this.queue.consume(frameLength);
+          this.account();
           if (!request) continue; // nil heartbeat, or any non-array value: ignored per the spec
           this.ctx.stats.requests++;
           const tag = this.finalTag(request.tag);
@@ -159,6 +198,12 @@ export class ForwardConnection {
             // hand on what came before (order), then the large request a slice at a time
             if (batch.length > 0 || acks.length > 0) this.deliver(batch.splice(0), acks.splice(0));
             if (!(await this.deliverLarge(tag, request.payload!, request.mode === 'CompressedPackedForward', request.chunk))) return;
+            continue;
+          }
+          if (this.raw && request.mode === 'PackedForward') {
+            if (batch.length > 0 || acks.length > 0) this.deliver(batch.splice(0), acks.splice(0));
+            const { bytes, count } = this.transcode(tag, request.payload!);
+            this.deliver(bytes, request.chunk ? [encodeAck(request.chunk)] : [], count);
             continue;
           }
           request.tag = tag;
@@ -170,6 +215,8 @@ export class ForwardConnection {
           }
         }
         if (batch.length > 0 || acks.length > 0) this.deliver(batch, acks);
+        batch = [];
+        acks = [];
         if (!this.ctx.sink.congested) break;
         // stdout is behind: stop reading this socket (TCP back pressure) until it catches up
         this.socket.pause();
@@ -177,6 +224,9 @@ export class ForwardConnection {
         if (this.socket.destroyed) return;
       }
     } catch (error) {
+      // the valid requests before the bad one are handed on (a client without acks would lose
+      // them otherwise); their acks are not sent, the connection is closed
+      if (batch.length > 0) this.deliver(batch, []);
       this.fail(error);
       return;
     } finally {
@@ -211,11 +261,17 @@ export class ForwardConnection {
       const { cuts } = valueBoundaries(entries, limits, SLICE_EVENTS);
       let start = 0;
       for (let i = 0; i < cuts.length; i++) {
-        const events = packedEvents(tag, entries.subarray(start, cuts[i]), this.unpackr, limits, [], true);
+        const slice = entries.subarray(start, cuts[i]);
         start = cuts[i]!;
-        this.decorate(events, 0);
-        const last = i === cuts.length - 1;
-        this.deliver(events, last && chunk ? [encodeAck(chunk)] : []);
+        const acks = i === cuts.length - 1 && chunk ? [encodeAck(chunk)] : [];
+        if (this.raw) {
+          const { bytes, count } = this.transcode(tag, slice);
+          this.deliver(bytes, acks, count);
+        } else {
+          const events = packedEvents(tag, slice, this.unpackr, limits, [], true);
+          this.decorate(events, 0);
+          this.deliver(events, acks);
+        }
         if (this.ctx.sink.congested) await this.ctx.sink.ready();
         if (this.socket.destroyed) return false;
       }
@@ -225,9 +281,25 @@ export class ForwardConnection {
     }
   }
 
-  private deliver(events: LogEvent[], acks: Buffer[]): void {
-    this.ctx.stats.events += events.length;
-    const delivered = this.ctx.sink.deliver(events);
+  /** Entries copied into Message-mode form, tag first; on a ProtocolError nothing is kept. */
+  private transcode(tag: string, entries: Buffer): { bytes: Buffer; count: number } {
+    const w = this.rawWriter;
+    w.writeString(tag);
+    const encodedTag = w.take();
+    try {
+      const count = transcodeEntries(entries, encodedTag, this.ctx.config.limits, w);
+      return { bytes: w.take(), count };
+    } catch (error) {
+      w.take();
+      throw error;
+    }
+  }
+
+  /** Hands events (or pre-encoded entries) to the sink; the acks go out once it has them. */
+  private deliver(events: LogEvent[] | Buffer, acks: Buffer[], encodedCount = 0): void {
+    const count = Array.isArray(events) ? events.length : encodedCount;
+    this.ctx.stats.events += count;
+    const delivered = Array.isArray(events) ? this.ctx.sink.deliver(events) : this.ctx.sink.deliverEncoded(events, count);
     this.lastDelivery = delivered.then(
       () => {
         if (acks.length === 0 || this.socket.destroyed) return;
@@ -283,6 +355,7 @@ export class ForwardConnection {
     if (this.socket.destroyed) return;
     this.phase = 'closing';
     this.queue.clear();
+    this.account();
     if (error instanceof OversizeError) {
       this.ctx.stats.oversizeRejections++;
       this.ctx.log.line(`${this.peer}: ${error.message}; rejected, closing`);

@@ -10,6 +10,10 @@ import type { EventWriter } from '../codec/event-writer.js';
 export interface EventSink {
   /** Takes a batch (the sink may coalesce batches); resolves when it is safely handed on. */
   deliver(events: LogEvent[]): Promise<void>;
+  /** True when the sink takes pre-encoded MessagePack Message-mode entries (deliverEncoded). */
+  readonly acceptsEncoded: boolean;
+  /** Like deliver, for `count` events already encoded as Message-mode entries. */
+  deliverEncoded(bytes: Buffer, count: number): Promise<void>;
   /** True while the consumer is behind: connections stop reading until `ready()` resolves. */
   readonly congested: boolean;
   ready(): Promise<void>;
@@ -18,7 +22,9 @@ export interface EventSink {
 }
 
 interface Pending {
-  events: LogEvent[];
+  events: LogEvent[] | undefined;
+  /** Pre-encoded entries (when events is undefined). */
+  bytes?: Buffer;
   resolve: () => void;
   reject: (error: Error) => void;
 }
@@ -36,6 +42,8 @@ export class StreamSink implements EventSink {
   private waiters: Array<() => void> = [];
   /** Events taken but not yet encoded and written (they count toward congestion too). */
   private pendingEvents = 0;
+  /** Same, for the writer's `written` counter. */
+  private pendingCount = 0;
 
   constructor(
     private readonly out: Writable,
@@ -55,10 +63,24 @@ export class StreamSink implements EventSink {
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
+  get acceptsEncoded(): boolean {
+    return this.writer.format === 'msgpack';
+  }
+
   deliver(events: LogEvent[]): Promise<void> {
+    return this.enqueue(events, undefined, events.length);
+  }
+
+  deliverEncoded(bytes: Buffer, count: number): Promise<void> {
+    if (!this.acceptsEncoded) return Promise.reject(new Error(`pre-encoded entries cannot be written as ${this.writer.format}`));
+    return this.enqueue(undefined, bytes, count);
+  }
+
+  private enqueue(events: LogEvent[] | undefined, bytes: Buffer | undefined, count: number): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ events, resolve, reject });
-      this.pendingEvents += events.length;
+      this.pending.push({ events, bytes, resolve, reject });
+      this.pendingEvents += count;
+      this.pendingCount += count;
       if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => this.writePending());
@@ -79,19 +101,40 @@ export class StreamSink implements EventSink {
     if (batch.length === 0) return;
     this.pending = [];
     this.pendingEvents = 0;
-    const events = batch.length === 1 ? batch[0]!.events : batch.flatMap((p) => p.events);
+    const count = this.pendingCount;
+    this.pendingCount = 0;
     let data: Buffer | string;
     try {
-      data = this.writer.encode(events);
+      data = this.encode(batch);
     } catch (error) {
       for (const p of batch) p.reject(error as Error);
       return;
     }
-    this.writer.written += events.length;
+    this.writer.written += count;
     this.out.write(data, (error) => {
       for (const p of batch) (error ? p.reject(error) : p.resolve());
       this.wake();
     });
+  }
+
+  /** One buffer for the whole batch, in arrival order; consecutive event lists encode together. */
+  private encode(batch: Pending[]): Buffer | string {
+    if (batch.every((p) => p.events)) {
+      return this.writer.encode(batch.length === 1 ? batch[0]!.events! : batch.flatMap((p) => p.events!));
+    }
+    const parts: Buffer[] = [];
+    let run: LogEvent[] = [];
+    for (const p of batch) {
+      if (p.events) {
+        for (const e of p.events) run.push(e);
+        continue;
+      }
+      if (run.length > 0) parts.push(this.writer.encode(run) as Buffer);
+      run = [];
+      parts.push(p.bytes!);
+    }
+    if (run.length > 0) parts.push(this.writer.encode(run) as Buffer);
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
   }
 
   private wake(): void {

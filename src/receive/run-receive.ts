@@ -4,7 +4,7 @@ import type { TlsOptions } from 'node:tls';
 import { CliError, ExitCode } from '../cli/exit-codes.js';
 import { EventWriter, colorWanted, resolveOutputFormat } from '../codec/event-writer.js';
 import { isLoopback, parseBindAddress } from './bind-address.js';
-import type { ConnectionConfig } from './connection.js';
+import { BufferBudget, type ConnectionConfig } from './connection.js';
 import { StreamSink } from './event-sink.js';
 import { RateLimitedLog } from './rate-limited-log.js';
 import { ReceiveServer } from './receive-server.js';
@@ -22,6 +22,7 @@ export interface ReceiveOptions {
   tlsCa?: string;
   maxChunkBytes: number;
   maxDecompressedBytes: number;
+  maxBufferedBytes: number;
   maxDepth: number;
   maxConnections: number;
   idleTimeout: number;
@@ -39,7 +40,7 @@ export async function runReceive(options: ReceiveOptions): Promise<void> {
   if (options.tagPrefix !== undefined && !isCleanTag(options.tagPrefix)) {
     throw new CliError(`--tag-prefix ${JSON.stringify(options.tagPrefix)} is not a valid tag (letters, digits, _ - : @ + = ~, dot-separated)`, ExitCode.USAGE);
   }
-  for (const [name, value] of [['--max-chunk-bytes', options.maxChunkBytes], ['--max-decompressed-bytes', options.maxDecompressedBytes], ['--max-depth', options.maxDepth], ['--max-connections', options.maxConnections]] as const) {
+  for (const [name, value] of [['--max-chunk-bytes', options.maxChunkBytes], ['--max-decompressed-bytes', options.maxDecompressedBytes], ['--max-buffered-bytes', options.maxBufferedBytes], ['--max-depth', options.maxDepth], ['--max-connections', options.maxConnections]] as const) {
     if (!Number.isInteger(value) || value < 1) throw new CliError(`${name} must be a positive integer`, ExitCode.USAGE);
   }
   if (!(options.idleTimeout > 0)) throw new CliError('--idle-timeout must be a positive number of seconds', ExitCode.USAGE);
@@ -91,7 +92,7 @@ export async function runReceive(options: ReceiveOptions): Promise<void> {
   const stats = new ReceiveStats();
   const server = new ReceiveServer(
     { bind, tls, maxConnections: options.maxConnections, heartbeat: bind.kind === 'tcp' },
-    { config, sink, log, stats },
+    { config, sink, log, stats, budget: new BufferBudget(options.maxBufferedBytes) },
   );
   let where: string;
   try {
@@ -119,13 +120,39 @@ export async function runReceive(options: ReceiveOptions): Promise<void> {
       server.stopListening();
       void server
         .closeConnections(5000)
-        .then(() => sink.flush())
-        .then(resolve, resolve);
+        .then(() => withTimeout(sink.flush(), 10_000))
+        .then((flushed) => {
+          if (!flushed) {
+            // stdout is stuck: what was not written was not acknowledged either, so the senders
+            // still hold it and will resend; say so and end rather than hang
+            process.stderr.write('logkit receive: stdout did not drain within 10 s of SIGTERM; unwritten events were not acknowledged\n');
+            process.exit(ExitCode.TEMP_FAIL);
+          }
+          resolve();
+        }, resolve);
     };
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   });
   if (options.stats) report('exit');
+}
+
+/** true when the promise settled in time, false on timeout. */
+function withTimeout(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    timer.unref();
+    promise.then(
+      () => {
+        clearTimeout(timer);
+        resolve(true);
+      },
+      () => {
+        clearTimeout(timer);
+        resolve(true);
+      },
+    );
+  });
 }
 
 function formatStats(counters: Record<string, number>): string {

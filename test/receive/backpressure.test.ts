@@ -86,3 +86,22 @@ test('a large request (200,000 events, gzip and plain) is decoded a slice at a t
   t.true(peak < 300, `peak RSS ${peak} MiB`);
   client.destroy();
 });
+
+test('SIGTERM with a stdout that never drains ends within a bounded time, status 75, saying why', async (t) => {
+  const receive = await startReceive(t, [], { pausedStdout: true });
+  const socket = connect(receive.port, '127.0.0.1');
+  socket.on('error', () => {});
+  socket.on('data', () => {});
+  await new Promise((resolve) => socket.once('connect', resolve));
+  const entries = encodeEntryStream(Array.from({ length: 1000 }, (_, i) => ({ tag: 'stuck', time: new EventTime(1700000000, i), record: { i, pad: 'z'.repeat(60) } })));
+  for (let r = 0; r < 200; r++) socket.write(encodePackedForward('stuck', entries, { chunk: `s${r}` }));
+  await sleep(1500);
+  const started = Date.now();
+  process.kill(receive.pid, 'SIGTERM'); // not child.kill: execa would follow with SIGKILL after 5 s
+  const result = await receive.child;
+  const seconds = (Date.now() - started) / 1000;
+  t.is(result.exitCode, 75);
+  t.true(seconds < 25, `${seconds} s`);
+  t.regex(receive.stderr(), /stdout did not drain within 10 s of SIGTERM; unwritten events were not acknowledged/);
+  socket.destroy();
+});

@@ -26,7 +26,7 @@ function bySeq(t: ExecutionContext, events: LogEvent[], count: number): LogEvent
   return out;
 }
 
-const nodeCases: Array<{ mode: string; ack: boolean; sharedKey?: string; count: number }> = [
+const nodeCases: Array<{ mode: string; ack: boolean; sharedKey?: string; tls?: boolean; count: number }> = [
   { mode: 'Message', ack: false, count: 3000 },
   { mode: 'Message', ack: true, count: 2000 },
   { mode: 'PackedForward', ack: false, count: 5000 },
@@ -34,12 +34,23 @@ const nodeCases: Array<{ mode: string; ack: boolean; sharedKey?: string; count: 
   { mode: 'CompressedPackedForward', ack: true, count: 5000 },
   { mode: 'Message', ack: true, sharedKey: 'node-shared-key', count: 2000 },
   { mode: 'PackedForward', ack: false, sharedKey: 'node-shared-key', count: 3000 },
+  { mode: 'CompressedPackedForward', ack: true, sharedKey: 'node-shared-key', tls: true, count: 3000 },
 ];
 
+async function selfSignedCert(t: ExecutionContext): Promise<{ cert: string; key: string }> {
+  const dir = await tempDir(t);
+  const cert = join(dir, 'server.pem');
+  const key = join(dir, 'server.key');
+  const r = await execa('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { reject: false });
+  if (r.exitCode !== 0) throw new Error(`openssl failed: ${r.stderr}`);
+  return { cert, key };
+}
+
 for (const c of nodeCases) {
-  test(`npm fluent-logger, ${c.mode}, ${c.ack ? 'with' : 'without'} ack${c.sharedKey ? ', shared key' : ''}: ${c.count} events intact`, async (t) => {
-    const receive = await startReceive(t, c.sharedKey ? ['--shared-key', c.sharedKey] : []);
-    const client = await execa(process.execPath, [NODE_CLIENT, JSON.stringify({ port: receive.port, ...c })], { reject: false, timeout: 50_000 });
+  test(`npm fluent-logger, ${c.mode}, ${c.ack ? 'with' : 'without'} ack${c.sharedKey ? ', shared key' : ''}${c.tls ? ', TLS' : ''}: ${c.count} events intact`, async (t) => {
+    const cert = c.tls ? await selfSignedCert(t) : undefined;
+    const receive = await startReceive(t, [...(c.sharedKey ? ['--shared-key', c.sharedKey] : []), ...(cert ? ['--tls-cert', cert.cert, '--tls-key', cert.key] : [])]);
+    const client = await execa(process.execPath, [NODE_CLIENT, JSON.stringify({ port: receive.port, ...c, tlsCa: cert?.cert })], { reject: false, timeout: 50_000 });
     t.is(client.exitCode, 0, String(client.stderr));
     const events = bySeq(t, await receive.waitForEvents(c.count), c.count);
     t.is(receive.events().length, c.count);

@@ -310,3 +310,34 @@ test('-o json writes NDJSON events with nanosecond times', async (t) => {
   t.is(result.exitCode, 0);
   t.is(String(result.stdout), '{"time":"2023-11-14T22:13:20.123456789Z","tag":"j","record":{"a":1}}\n');
 });
+
+test('valid requests that arrive together with garbage are still emitted', async (t) => {
+  const receive = await startReceive(t);
+  const client = new RawClient(receive.port);
+  await client.ready;
+  client.write(Buffer.concat([encodeMessage(event(1)), encodeMessage(event(2)), Buffer.from([0xc1])]));
+  t.true(await client.waitForClose());
+  t.deepEqual((await receive.waitForEvents(2)).map((e) => e.record.seq), [1, 2]);
+});
+
+test('--max-buffered-bytes: when requests in progress hold too much together, a big one is refused with {error}; small ones go on', async (t) => {
+  const receive = await startReceive(t, ['--max-buffered-bytes', String(6 << 20), '--max-chunk-bytes', String(8 << 20)]);
+  const partial = Buffer.concat([Buffer.from([0x92, 0xa1, 0x62, 0xc6]), Buffer.from([0x00, 0x70, 0x00, 0x00])]); // bin32 of 7 MiB follows
+  const big = [new RawClient(receive.port), new RawClient(receive.port), new RawClient(receive.port)];
+  await Promise.all(big.map((c) => c.ready));
+  for (const c of big) {
+    c.write(partial);
+    c.write(Buffer.alloc(3 << 20)); // 3 MiB of the 7 MiB each: 9 MiB together
+    await sleep(200);
+  }
+  const refused = await Promise.all(big.map((c) => c.waitForClose(5000)));
+  t.true(refused.some(Boolean), 'at least one big request refused');
+  const errors = big.flatMap((c) => c.responses.map((r) => parseResponse(r))).filter((r) => 'error' in r);
+  t.true(errors.length >= 1);
+  t.regex((errors[0] as { error: string }).error, /server busy/);
+  const small = new RawClient(receive.port);
+  await small.ready;
+  small.write(encodeMessage(event(1), { chunk: 'small' }));
+  t.deepEqual(parseResponse((await small.waitForResponses(1))[0]!), { ack: Buffer.from('small') });
+  for (const c of [...big, small]) c.destroy();
+});

@@ -5,6 +5,7 @@
  * waits until the server has closed it — so nothing in flight is lost to a reset at exit (the
  * library never reads acks in PackedForward mode without requireAckResponse).
  */
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
 
@@ -20,12 +21,14 @@ const fluent = require('fluent-logger') as {
   EventTime: new (sec: number, nsec: number) => unknown;
 };
 
-const { port, mode, count, ack, sharedKey } = JSON.parse(process.argv[2]!) as {
+const { port, mode, count, ack, sharedKey, tlsCa } = JSON.parse(process.argv[2]!) as {
   port: number;
   mode: string;
   count: number;
   ack: boolean;
   sharedKey?: string;
+  /** PEM file of the CA that signed the server's certificate: connect with TLS. */
+  tlsCa?: string;
 };
 
 const quiet = { info() {}, error(...args: unknown[]) { process.stderr.write(`fluent-logger: ${args.map(String).join(' ')}\n`); } };
@@ -39,6 +42,7 @@ const sender = fluent.createFluentSender(null, {
   reconnectInterval: 60_000,
   internalLogger: quiet,
   ...(sharedKey ? { security: { clientHostname: 'node-client.test', sharedKey } } : {}),
+  ...(tlsCa ? { tls: true, tlsOptions: { ca: readFileSync(tlsCa) } } : {}),
 });
 sender.on('error', (e) => {
   process.stderr.write(`fluent-logger error: ${e.message}\n`);

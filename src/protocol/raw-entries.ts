@@ -1,0 +1,229 @@
+/**
+ * The fast path of PackedForward: turning a MessagePackEventStream (`[time, record]` entries)
+ * into logkit's stream (Message-mode entries `[tag, time, record]`) WITHOUT decoding records:
+ * each record's bytes are validated by their headers and copied. Decoding into objects and
+ * encoding back was most of receive's CPU; this path is used when the output is MessagePack and
+ * no field is added to records.
+ *
+ * What is validated, so the output is always a stream the next stage decodes: the entry shape,
+ * the time (integer < 2^32, float, EventTime, or v1.5 `[time, {metadata}]`), that the record is
+ * a map, nesting depth, that every value is complete, and that every extension value anywhere is
+ * an EventTime (type 0, 8 bytes) — any other extension type would make the next stage fail.
+ * Times are always written as EventTime; non-empty v1.5 metadata goes to the options map as
+ * `{metadata}`, exactly as the decoding path does.
+ */
+import { EventTime } from '../event/event-time.js';
+import { MsgpackWriter } from '../codec/msgpack-writer.js';
+import { ProtocolError, readUInt, type ScanLimits } from './frame.js';
+
+const view = (buf: Uint8Array) => Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+
+/** End of the value at `pos`, validating completeness, depth and extension types. */
+function checkedEnd(buf: Uint8Array, pos: number, end: number, maxDepth: number): number {
+  let remaining = 1;
+  let inMap = false;
+  const stack: number[] = [];
+  const mapStack: boolean[] = [];
+  while (remaining > 0 || stack.length > 0) {
+    if (remaining === 0) {
+      remaining = stack.pop()!;
+      inMap = mapStack.pop()!;
+      continue;
+    }
+    if (pos >= end) throw new ProtocolError('truncated entries: a value runs past the end');
+    const b = buf[pos]!;
+    // a map key must decode to an object property: a string, number, boolean or nil
+    if (inMap && remaining % 2 === 0 && !(b <= 0x7f || b >= 0xe0 || (b >= 0xa0 && b <= 0xc3) || (b >= 0xca && b <= 0xd3) || (b >= 0xd9 && b <= 0xdb))) {
+      throw new ProtocolError('a map key that is not a string or number');
+    }
+    remaining--;
+    let children = 0;
+    let skip = 0;
+    if (b <= 0x7f || b >= 0xe0 || b === 0xc0 || b === 0xc2 || b === 0xc3) skip = 1;
+    else if (b <= 0x8f) {
+      children = (b & 0x0f) * 2;
+      skip = 1;
+    } else if (b <= 0x9f) {
+      children = b & 0x0f;
+      skip = 1;
+    } else if (b <= 0xbf) skip = 1 + (b & 0x1f);
+    else {
+      const v = view(buf);
+      const need = (n: number) => {
+        if (pos + n > end) throw new ProtocolError('truncated entries: a value runs past the end');
+      };
+      switch (b) {
+        case 0xc4:
+        case 0xd9:
+          need(2);
+          skip = 2 + buf[pos + 1]!;
+          break;
+        case 0xc5:
+        case 0xda:
+          need(3);
+          skip = 3 + v.readUInt16BE(pos + 1);
+          break;
+        case 0xc6:
+        case 0xdb:
+          need(5);
+          skip = 5 + v.readUInt32BE(pos + 1);
+          break;
+        case 0xca:
+          skip = 5;
+          break;
+        case 0xcb:
+          skip = 9;
+          break;
+        case 0xcc:
+        case 0xd0:
+          skip = 2;
+          break;
+        case 0xcd:
+        case 0xd1:
+          skip = 3;
+          break;
+        case 0xce:
+        case 0xd2:
+          skip = 5;
+          break;
+        case 0xcf:
+        case 0xd3:
+          skip = 9;
+          break;
+        case 0xd7:
+          need(2);
+          if (buf[pos + 1] !== 0) throw new ProtocolError(`extension type ${buf[pos + 1]} in a record (only EventTime, type 0, is accepted)`);
+          skip = 10;
+          break;
+        case 0xc7:
+          need(3);
+          if (buf[pos + 1] !== 8 || buf[pos + 2] !== 0) throw new ProtocolError('an extension value other than an 8-byte EventTime in a record');
+          skip = 11;
+          break;
+        case 0xdc:
+          need(3);
+          children = v.readUInt16BE(pos + 1);
+          skip = 3;
+          break;
+        case 0xdd:
+          need(5);
+          children = v.readUInt32BE(pos + 1);
+          skip = 5;
+          break;
+        case 0xde:
+          need(3);
+          children = v.readUInt16BE(pos + 1) * 2;
+          skip = 3;
+          break;
+        case 0xdf:
+          need(5);
+          children = v.readUInt32BE(pos + 1) * 2;
+          skip = 5;
+          break;
+        default: // 0xc1, other extension forms (fixext 1/2/4/16, ext16/32)
+          throw new ProtocolError(b === 0xc1 ? 'invalid MessagePack: the never-used type byte 0xc1' : 'an extension value other than an 8-byte EventTime in a record');
+      }
+    }
+    pos += skip;
+    if (pos > end) throw new ProtocolError('truncated entries: a value runs past the end');
+    if (children > 0) {
+      if (children > end - pos) throw new ProtocolError('truncated entries: a container declares more elements than there are bytes');
+      if (stack.length >= maxDepth) throw new ProtocolError(`values nested deeper than ${maxDepth} levels`);
+      stack.push(remaining);
+      mapStack.push(inMap);
+      remaining = children;
+      inMap = (b >= 0x80 && b <= 0x8f) || b === 0xde || b === 0xdf;
+    }
+  }
+  return pos;
+}
+
+/** Reads a time at `pos` (integer, float or EventTime), writes it as EventTime; returns its end. */
+function copyTime(buf: Uint8Array, pos: number, end: number, w: MsgpackWriter): number {
+  const b = buf[pos]!;
+  const v = view(buf);
+  if (b === 0xd7 && buf[pos + 1] === 0 && pos + 10 <= end) {
+    w.writeRaw(buf.subarray(pos, pos + 10));
+    return pos + 10;
+  }
+  if (b === 0xc7 && buf[pos + 1] === 8 && buf[pos + 2] === 0 && pos + 11 <= end) {
+    w.writeEventTime(new EventTime(v.readUInt32BE(pos + 3), v.readUInt32BE(pos + 7)));
+    return pos + 11;
+  }
+  if ((b === 0xcb && pos + 9 <= end) || (b === 0xca && pos + 5 <= end)) {
+    const seconds = b === 0xcb ? v.readDoubleBE(pos + 1) : v.readFloatBE(pos + 1);
+    if (!(seconds >= 0 && seconds < 2 ** 32)) throw new ProtocolError(`time ${seconds} is out of range`);
+    w.writeEventTime(EventTime.fromSeconds(seconds));
+    return pos + (b === 0xcb ? 9 : 5);
+  }
+  const integerEnd = b <= 0x7f ? pos + 1 : b === 0xcc || b === 0xd0 ? pos + 2 : b === 0xcd || b === 0xd1 ? pos + 3 : b === 0xce || b === 0xd2 ? pos + 5 : b === 0xcf || b === 0xd3 ? pos + 9 : -1;
+  if (integerEnd > 0 && integerEnd <= end) {
+    const seconds = readUInt(buf, pos);
+    if (seconds === undefined || seconds >= 2 ** 32) throw new ProtocolError('time is not a 32-bit number of seconds');
+    w.writeEventTime(new EventTime(seconds, 0));
+    return integerEnd;
+  }
+  throw new ProtocolError('expected a time (integer, float or EventTime)');
+}
+
+/** Array header at pos: [count, headerLength] or undefined when not an array. */
+function arrayHead(buf: Uint8Array, pos: number, end: number): [number, number] | undefined {
+  const b = buf[pos]!;
+  if (b >= 0x90 && b <= 0x9f) return [b & 0x0f, 1];
+  if (b === 0xdc && pos + 3 <= end) return [view(buf).readUInt16BE(pos + 1), 3];
+  if (b === 0xdd && pos + 5 <= end) return [view(buf).readUInt32BE(pos + 1), 5];
+  return undefined;
+}
+
+function isMap(b: number): boolean {
+  return (b >= 0x80 && b <= 0x8f) || b === 0xde || b === 0xdf;
+}
+
+const METADATA_KEY = Buffer.from([0x81, 0xa8, ...Buffer.from('metadata')]);
+
+/**
+ * Appends one Message-mode entry per `[time, record]` entry of `payload` to `w`, with the tag
+ * given pre-encoded (msgpack str). Returns the number of entries. Throws ProtocolError.
+ */
+export function transcodeEntries(payload: Uint8Array, encodedTag: Uint8Array, limits: ScanLimits, w: MsgpackWriter): number {
+  const end = payload.length;
+  let pos = 0;
+  let count = 0;
+  while (pos < end) {
+    const entry = arrayHead(payload, pos, end);
+    if (!entry || entry[0] !== 2) throw new ProtocolError(`entry ${count}: expected [time, record]`);
+    const timePos = pos + entry[1];
+    if (timePos >= end) throw new ProtocolError('truncated entries');
+    // v1.5 [time, {metadata}]: find the parts first, the header depends on the metadata
+    const timeArray = arrayHead(payload, timePos, end);
+    let timeAt = timePos;
+    let recordPos: number;
+    let metadata: [number, number] | undefined;
+    if (timeArray) {
+      if (timeArray[0] < 1) throw new ProtocolError(`entry ${count}: an empty time array`);
+      timeAt = timePos + timeArray[1];
+      let p = checkedEnd(payload, timeAt, end, limits.maxDepth);
+      for (let k = 1; k < timeArray[0]; k++) {
+        const next = checkedEnd(payload, p, end, limits.maxDepth);
+        if (k === 1 && isMap(payload[p]!) && payload[p] !== 0x80) metadata = [p, next];
+        p = next;
+      }
+      recordPos = p;
+    } else {
+      recordPos = checkedEnd(payload, timePos, end, limits.maxDepth);
+    }
+    if (recordPos >= end || !isMap(payload[recordPos]!)) throw new ProtocolError(`entry ${count}: expected a record (map)`);
+    const recordEnd = checkedEnd(payload, recordPos, end, limits.maxDepth);
+    w.writeArrayHeader(metadata ? 4 : 3);
+    w.writeRaw(encodedTag);
+    copyTime(payload, timeAt, end, w);
+    w.writeRaw(payload.subarray(recordPos, recordEnd));
+    if (metadata) {
+      w.writeRaw(METADATA_KEY);
+      w.writeRaw(payload.subarray(metadata[0], metadata[1]));
+    }
+    pos = recordEnd;
+    count++;
+  }
+  return count;
+}
