@@ -12,9 +12,10 @@ export const HEARTBEAT_MISSES = 3;
 /**
  * Probes every server each interval, independent of the data connection: `tcp` opens and closes
  * a connection, `udp` sends the one-byte heartbeat the forward protocol's servers answer. A
- * server that misses HEARTBEAT_MISSES probes in a row is abandoned even if its data connection
- * looks open (a hung process, a dead host behind a silent network); a server that answers
- * while we wait to reconnect is retried at once, which is how traffic returns quickly.
+ * server that misses HEARTBEAT_MISSES probes in a row is taken out even if its data connection
+ * looks open (a hung process, a dead host behind a silent network) and stays out until a probe
+ * is answered; a server that answers while we wait to reconnect is retried at once, which is how
+ * traffic returns quickly.
  */
 export class Heartbeat {
   private timer: NodeJS.Timeout | undefined;
@@ -41,8 +42,9 @@ export class Heartbeat {
       this.udp.on('error', () => {});
       this.udp.bind(0);
     }
+    // Not unref'd: while every server is out and input is paused, this timer is what keeps the
+    // process alive until a heartbeat brings a server back.
     this.timer = setInterval(() => this.round(), this.intervalMs);
-    this.timer.unref();
   }
 
   stop(): void {
@@ -68,9 +70,8 @@ export class Heartbeat {
     }
     const misses = (this.misses.get(server) ?? 0) + 1;
     this.misses.set(server, misses);
-    if (misses >= HEARTBEAT_MISSES && server.isUp) {
-      server.abandon(`${misses} heartbeats (${this.type}) missed`);
-      this.misses.set(server, 0);
+    if (misses === HEARTBEAT_MISSES && server.state !== 'closed') {
+      server.suspend(`${misses} heartbeats (${this.type}) missed`);
     }
   }
 

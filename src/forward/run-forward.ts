@@ -134,6 +134,16 @@ export async function runForward(options: ForwardOptions): Promise<void> {
   process.once('SIGTERM', terminate);
   process.once('SIGINT', terminate);
 
+  // Defensive: if the event loop ever ran dry before we finished (nothing left to wake us), say
+  // so and fail instead of exiting 0 with events undelivered.
+  let finished = false;
+  const stalled = (): void => {
+    if (finished) return;
+    process.stderr.write('logkit forward: internal error: stalled with nothing left to wait for\n');
+    process.exit(ExitCode.SOFTWARE);
+  };
+  process.on('beforeExit', stalled);
+
   forwarder.start();
   let inputError: CliError | undefined;
   const chunks = process.stdin[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
@@ -169,6 +179,7 @@ export async function runForward(options: ForwardOptions): Promise<void> {
   process.stdin.destroy();
 
   const undelivered = await forwarder.drain(ms(options.drainTimeout));
+  finished = true;
   const finalStates = forwarder.servers();
   if (statsTimer) clearInterval(statsTimer);
   await forwarder.close();

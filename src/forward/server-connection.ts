@@ -55,6 +55,8 @@ export class ServerConnection implements ChunkCarrier {
   private retryTimer: NodeJS.Timeout | undefined;
   private handshake: ClientHandshake | undefined;
   private reader = new ResponseReader();
+  /** Taken out by lost heartbeats: reconnect only when a heartbeat answers again. */
+  private suspended = false;
   /** Whether it has been up since its last reported failure (failures are reported once). */
   private reportedDown = false;
 
@@ -159,9 +161,20 @@ export class ServerConnection implements ChunkCarrier {
     if (this.socket) this.fail(this.socket, reason);
   }
 
-  /** A heartbeat reached the server while we wait to reconnect: try now, not at the end of the backoff. */
+  /**
+   * Heartbeats stopped answering: drop the connection and stay out — no reconnect on the backoff
+   * timer (a hung process still completes TCP connects in the kernel) until a heartbeat answers.
+   */
+  suspend(reason: string): void {
+    this.suspended = true;
+    this.abandon(reason);
+  }
+
+  /** A heartbeat reached the server: if we wait to reconnect, try now, not at the end of the backoff. */
   retrySoon(): void {
-    if (this.state === 'down' && this.retryTimer) this.start();
+    const wasSuspended = this.suspended;
+    this.suspended = false;
+    if (this.state === 'down' && (this.retryTimer || wasSuspended)) this.start();
   }
 
   /** Ends the connection after what was written has been flushed (bounded by `timeoutMs`). */
@@ -251,7 +264,7 @@ export class ServerConnection implements ChunkCarrier {
     }
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
-      this.start();
+      if (!this.suspended) this.start();
     }, wait);
     this.listener.onDown(this, chunks, reason);
   }

@@ -100,7 +100,7 @@ test('no server at the end of input: exit 69 naming how many events were not del
 test('UDP heartbeats: a server that stops answering is taken out, and back in when it answers', async (t) => {
   const a = await startReceive(t);
   const b = await startReceive(t);
-  const forward = startForward(t, [`127.0.0.1:${a.port}`, `127.0.0.1:${b.port}`, '--heartbeat', 'udp', '--heartbeat-interval', '0.2', '--retry-max-interval', '0.5', '--chunk-bytes', '300']);
+  const forward = startForward(t, [`127.0.0.1:${a.port}`, `127.0.0.1:${b.port}`, '--heartbeat', 'udp', '--heartbeat-interval', '0.3', '--retry-max-interval', '0.5', '--chunk-bytes', '300']);
   await forward.send(numberedEvents(0, 200));
   await waitFor(() => a.events.length > 0 && b.events.length > 0, 'traffic to both');
   // SIGSTOP: the process hangs, its sockets stay open; only the heartbeat can tell.
