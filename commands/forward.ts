@@ -93,7 +93,7 @@ export default defineCommand(
         type: 'string',
         choices: ['tcp', 'udp', 'none'],
         default: 'tcp',
-        describe: 'How to probe servers besides the data connection: tcp connects, udp sends the protocol\'s heartbeat datagram; 3 missed probes take a server out',
+        describe: 'How to probe servers besides the data connection: tcp connects, udp sends the protocol\'s heartbeat datagram (it also notices a hung server); 3 missed probes take a server out until a probe is answered',
         group: 'Servers',
       },
       'heartbeat-interval': {
