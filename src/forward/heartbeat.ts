@@ -20,7 +20,7 @@ export const HEARTBEAT_MISSES = 3;
 export class Heartbeat {
   private timer: NodeJS.Timeout | undefined;
   private readonly misses = new Map<ServerConnection, number>();
-  private udp: UdpSocket | undefined;
+  private readonly udp = new Map<4 | 6, UdpSocket>();
   /** For udp: "address:port" → server, and which servers answered since the last round. */
   private readonly udpPeers = new Map<string, ServerConnection>();
   private readonly answered = new Set<ServerConnection>();
@@ -34,13 +34,16 @@ export class Heartbeat {
   start(): void {
     if (this.type === 'none') return;
     if (this.type === 'udp') {
-      this.udp = createSocket('udp4');
-      this.udp.on('message', (_msg, rinfo) => {
-        const server = this.udpPeers.get(`${rinfo.address}:${rinfo.port}`);
-        if (server) this.answered.add(server);
-      });
-      this.udp.on('error', () => {});
-      this.udp.bind(0);
+      for (const family of [4, 6] as const) {
+        const socket = createSocket(family === 4 ? 'udp4' : 'udp6');
+        socket.on('message', (_msg, rinfo) => {
+          const server = this.udpPeers.get(`${rinfo.address}:${rinfo.port}`);
+          if (server) this.answered.add(server);
+        });
+        socket.on('error', () => {}); // e.g. no IPv6 on this host: those probes count as missed
+        socket.bind(0);
+        this.udp.set(family, socket);
+      }
     }
     // Not unref'd: while every server is out and input is paused, this timer is what keeps the
     // process alive until a heartbeat brings a server back.
@@ -50,8 +53,8 @@ export class Heartbeat {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    this.udp?.close();
-    this.udp = undefined;
+    for (const socket of this.udp.values()) socket.close();
+    this.udp.clear();
   }
 
   private round(): void {
@@ -98,10 +101,10 @@ export class Heartbeat {
       this.answered.delete(server);
     }
     const { host, port } = server.address;
-    void lookup(host, { family: 4 }).then(
-      ({ address }) => {
+    void lookup(host).then(
+      ({ address, family }) => {
         this.udpPeers.set(`${address}:${port}`, server);
-        this.udp?.send(Buffer.from([0]), port, address);
+        this.udp.get(family === 6 ? 6 : 4)?.send(Buffer.from([0]), port, address, () => {});
       },
       () => this.result(server, false),
     );
