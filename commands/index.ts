@@ -5,9 +5,14 @@ import type { CommandModule, CommandSpec } from '../src/cli/spec.js';
  * which keeps start-up fast. Add a command here and in its own module.
  */
 export const COMMANDS: Readonly<Record<string, () => Promise<{ default: CommandModule<CommandSpec> }>>> = {
+  buffer: () => import('./buffer.js') as never,
   cat: () => import('./cat.js') as never,
   forward: () => import('./forward.js') as never,
+  parse: () => import('./parse.js') as never,
   receive: () => import('./receive.js') as never,
+  tag: () => import('./tag.js') as never,
+  tail: () => import('./tail.js') as never,
+  store: () => import('./store.js') as never,
 };
 
 export const COMMAND_NAMES = Object.keys(COMMANDS);

@@ -17,7 +17,7 @@ export default defineCommand(
       '{error} response and the connection closed; invalid data closes that connection with one log line, other connections ' +
       'are unaffected. Tags are sanitized: characters outside A-Z a-z 0-9 _ . : @ + = ~ - become _, runs of dots collapse, ' +
       'leading/trailing dots are removed, and tags are cut to 255 bytes. SIGTERM stops accepting, writes and acknowledges ' +
-      'what it holds, and exits 0.',
+      'what it holds, and exits 0 (75 when standard output does not drain within 10 s).',
     positionals: [],
     options: {
       bind: { type: 'string', alias: 'b', default: '127.0.0.1:24224', value: 'HOST:PORT', describe: 'Address to listen on: HOST:PORT, [IPv6]:PORT, or unix:///path/to.sock. Binding beyond loopback without --shared-key or TLS prints a warning', group: 'Listening' },

@@ -2,10 +2,24 @@
 _logkit() {
   local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD-1]}"
   if [[ $COMP_CWORD -eq 1 ]]; then
-    COMPREPLY=( $(compgen -W "cat forward receive --help --version" -- "$cur") )
+    COMPREPLY=( $(compgen -W "buffer cat forward parse receive tag tail store --help --version" -- "$cur") )
     return
   fi
   case "${COMP_WORDS[1]}" in
+    buffer)
+      case "$prev" in
+        --input|-i) COMPREPLY=( $(compgen -W "auto msgpack json text" -- "$cur") ); return ;;
+        --output|-o) COMPREPLY=( $(compgen -W "msgpack json pretty" -- "$cur") ); return ;;
+        --chunk-bytes) COMPREPLY=(); return ;;
+        --chunk-events) COMPREPLY=(); return ;;
+        --chunk-age) COMPREPLY=(); return ;;
+        --total-limit) COMPREPLY=(); return ;;
+        --overflow) COMPREPLY=( $(compgen -W "block drop-oldest fail" -- "$cur") ); return ;;
+        --checkpoint) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;
+        --drain-timeout) COMPREPLY=(); return ;;
+      esac
+      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --input -i --output -o --chunk-bytes --chunk-events --chunk-age --total-limit --overflow --checkpoint --drain-timeout --stats --no-stats" -- "$cur") ); else COMPREPLY=(); fi
+      ;;
     cat)
       case "$prev" in
         --input|-i) COMPREPLY=( $(compgen -W "auto msgpack json text" -- "$cur") ); return ;;
@@ -38,6 +52,23 @@ _logkit() {
       esac
       if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --input -i --standby --chunk-bytes --flush-interval --compress --ack --no-ack --ack-timeout --max-pending-bytes --drain-timeout --heartbeat --heartbeat-interval --retry-max-interval --connect-timeout --keepalive-interval --shared-key --username --password --hostname --tls --no-tls --tls-ca --tls-verify --no-tls-verify --tls-servername --stats --no-stats --stats-interval" -- "$cur") ); else COMPREPLY=(); fi
       ;;
+    parse)
+      case "$prev" in
+        --key|-k) COMPREPLY=(); return ;;
+        --pattern|-e) COMPREPLY=(); return ;;
+        --fields) COMPREPLY=(); return ;;
+        --types) COMPREPLY=(); return ;;
+        --nest) COMPREPLY=(); return ;;
+        --time-key) COMPREPLY=(); return ;;
+        --time-format) COMPREPLY=(); return ;;
+        --timezone) COMPREPLY=(); return ;;
+        --errors) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;
+        --error-key) COMPREPLY=(); return ;;
+        --input|-i) COMPREPLY=( $(compgen -W "auto msgpack json text" -- "$cur") ); return ;;
+        --output|-o) COMPREPLY=( $(compgen -W "msgpack json pretty" -- "$cur") ); return ;;
+      esac
+      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --key -k --pattern -e --fields --types --keep-original --no-keep-original --remove-key --no-remove-key --nest --time-key --time-format --timezone --keep-time-key --no-keep-time-key --errors --error-key --input -i --output -o" -- "$cur") ); else COMPREPLY=( $(compgen -f -- "$cur") ); fi
+      ;;
     receive)
       case "$prev" in
         --bind|-b) COMPREPLY=(); return ;;
@@ -59,6 +90,66 @@ _logkit() {
         --output|-o) COMPREPLY=( $(compgen -W "msgpack json pretty" -- "$cur") ); return ;;
       esac
       if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --bind -b --max-connections --max-chunk-bytes --max-decompressed-bytes --max-buffered-bytes --max-depth --idle-timeout --shared-key --user --self-hostname --tls-cert --tls-key --tls-ca --source-address-key --source-hostname-key --tag-prefix --stats --no-stats --output -o" -- "$cur") ); else COMPREPLY=(); fi
+      ;;
+    tag)
+      case "$prev" in
+        --set-tag|-t) COMPREPLY=(); return ;;
+        --tag-from-field) COMPREPLY=(); return ;;
+        --rewrite) COMPREPLY=(); return ;;
+        --remove-prefix) COMPREPLY=(); return ;;
+        --prefix) COMPREPLY=(); return ;;
+        --add) COMPREPLY=(); return ;;
+        --rename) COMPREPLY=(); return ;;
+        --remove) COMPREPLY=(); return ;;
+        --keep) COMPREPLY=(); return ;;
+        --include) COMPREPLY=(); return ;;
+        --exclude) COMPREPLY=(); return ;;
+        --input|-i) COMPREPLY=( $(compgen -W "auto msgpack json text" -- "$cur") ); return ;;
+        --output|-o) COMPREPLY=( $(compgen -W "msgpack json pretty" -- "$cur") ); return ;;
+      esac
+      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --set-tag -t --tag-from-field --rewrite --remove-prefix --prefix --add --rename --remove --keep --include --exclude --input -i --output -o" -- "$cur") ); else COMPREPLY=( $(compgen -f -- "$cur") ); fi
+      ;;
+    tail)
+      case "$prev" in
+        --tag|-t) COMPREPLY=(); return ;;
+        --path-key) COMPREPLY=(); return ;;
+        --format) COMPREPLY=( $(compgen -W "text docker cri" -- "$cur") ); return ;;
+        --multiline) COMPREPLY=( $(compgen -W "java python" -- "$cur") ); return ;;
+        --multiline-start) COMPREPLY=(); return ;;
+        --multiline-flush) COMPREPLY=(); return ;;
+        --pos) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;
+        --checkpoint) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;
+        --pos-interval) COMPREPLY=(); return ;;
+        --refresh-interval) COMPREPLY=(); return ;;
+        --poll-interval) COMPREPLY=(); return ;;
+        --rotate-wait) COMPREPLY=(); return ;;
+        --partial-flush) COMPREPLY=(); return ;;
+        --max-line-bytes) COMPREPLY=(); return ;;
+        --max-open-files) COMPREPLY=(); return ;;
+        --output|-o) COMPREPLY=( $(compgen -W "msgpack json pretty" -- "$cur") ); return ;;
+      esac
+      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --tag -t --path-key --format --multiline --multiline-start --multiline-flush --from-head --no-from-head --follow --no-follow --pos --checkpoint --pos-interval --refresh-interval --poll-interval --rotate-wait --partial-flush --max-line-bytes --max-open-files --output -o" -- "$cur") ); else COMPREPLY=( $(compgen -f -- "$cur") ); fi
+      ;;
+    store)
+      case "$prev" in
+        --input|-i) COMPREPLY=( $(compgen -W "auto msgpack json text" -- "$cur") ); return ;;
+        --batch-size) COMPREPLY=(); return ;;
+        --batch-bytes) COMPREPLY=(); return ;;
+        --flush-interval) COMPREPLY=(); return ;;
+        --retry-max-delay) COMPREPLY=(); return ;;
+        --retry-timeout) COMPREPLY=(); return ;;
+        --shutdown-timeout) COMPREPLY=(); return ;;
+        --table) COMPREPLY=(); return ;;
+        --timeout) COMPREPLY=(); return ;;
+        --format) COMPREPLY=( $(compgen -W "ndjson msgpack text" -- "$cur") ); return ;;
+        --compress) COMPREPLY=( $(compgen -W "gzip none" -- "$cur") ); return ;;
+        --gzip-level) COMPREPLY=(); return ;;
+        --fsync) COMPREPLY=( $(compgen -W "always interval never" -- "$cur") ); return ;;
+        --fsync-interval) COMPREPLY=(); return ;;
+        --max-open-files) COMPREPLY=(); return ;;
+        --message-key) COMPREPLY=(); return ;;
+      esac
+      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --input -i --batch-size --batch-bytes --flush-interval --retry-max-delay --retry-timeout --shutdown-timeout --table --create --no-create --timeout --format --compress --gzip-level --fsync --fsync-interval --max-open-files --message-key" -- "$cur") ); else COMPREPLY=( $(compgen -f -- "$cur") ); fi
       ;;
   esac
 }

@@ -68,10 +68,15 @@ export function parseJSON(text: string): unknown {
   return text.includes('"$base64"') ? reviveBinary(value) : value;
 }
 
+/** An integer that fits MessagePack's int64/uint64 but not a double stays exact; anything else is a double. */
 function parseNumberExact(digits: string): number | bigint {
-  if (isSafeNumber(digits)) return Number(digits);
-  return /^-?\d+$/.test(digits) ? BigInt(digits) : Number(digits);
+  if (isSafeNumber(digits) || !/^-?\d+$/.test(digits)) return Number(digits);
+  const n = BigInt(digits);
+  return n >= INT64_MIN && n <= UINT64_MAX ? n : Number(digits);
 }
+
+const INT64_MIN = -(2n ** 63n);
+const UINT64_MAX = 2n ** 64n - 1n;
 
 function reviveBinary(value: unknown): unknown {
   if (Array.isArray(value)) {

@@ -20,6 +20,10 @@ function bySeq(t: ExecutionContext, events: LogEvent[], count: number): LogEvent
   const out: LogEvent[] = new Array(count);
   for (const e of events) {
     const seq = e.record.seq as number;
+    if (typeof seq !== 'number') {
+      t.fail(`an event that no client sent: ${JSON.stringify(e).slice(0, 300)}`);
+      continue;
+    }
     t.true(out[seq] === undefined, `event ${seq} arrived twice`);
     out[seq] = e;
   }
@@ -34,7 +38,10 @@ const nodeCases: Array<{ mode: string; ack: boolean; sharedKey?: string; tls?: b
   { mode: 'CompressedPackedForward', ack: true, count: 5000 },
   { mode: 'Message', ack: true, sharedKey: 'node-shared-key', count: 2000 },
   { mode: 'PackedForward', ack: false, sharedKey: 'node-shared-key', count: 3000 },
-  { mode: 'CompressedPackedForward', ack: true, sharedKey: 'node-shared-key', tls: true, count: 3000 },
+  // without ack over TLS: fluent-logger registers its ack listener in the write callback, which
+  // over TLS can run after the ack has already arrived (then the library waits for it forever);
+  // acks themselves are covered above and by the TLS test in receive.test.ts
+  { mode: 'CompressedPackedForward', ack: false, sharedKey: 'node-shared-key', tls: true, count: 3000 },
 ];
 
 async function selfSignedCert(t: ExecutionContext): Promise<{ cert: string; key: string }> {

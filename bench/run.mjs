@@ -1,0 +1,268 @@
+#!/usr/bin/env node
+// The benchmark suite: `npm run bench` runs every workload; `npm run bench -- W1` one of them;
+// `--lines N` changes the input size (default 1,000,000). Each workload runs the real CLI
+// processes on generated data, checks the count of events delivered is exact, prints a table and
+// writes JSON results to bench/results/. Every figure is also given as a ratio to floors measured
+// in the same run: `wc -l` and `cat` of the input, and a bare Node process (bench/node-floor.mjs).
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { appendFile, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { measureStartup } from './startup.mjs';
+import { LineCounter, LOGKIT, ROOT, freePort, readTime, runPipeline, sleep, startDaemon, timed, waitFor } from './lib/measure.mjs';
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { lines: { type: 'string', default: '1000000' }, keep: { type: 'boolean', default: false }, json: { type: 'string' } },
+});
+const LINES = Number(values.lines);
+const WANTED = positionals.length ? positionals.map((w) => w.toUpperCase()) : ['STARTUP', 'W1', 'W2', 'W3', 'W4', 'W5'];
+const work = await mkdtemp(join(tmpdir(), 'logkit-bench-'));
+const results = { lines: LINES, machine: machineInfo(), started: new Date().toISOString(), workloads: {} };
+let failed = false;
+
+function machineInfo() {
+  const cpus = spawnSync('nproc').stdout.toString().trim();
+  return { node: process.version, cpus: Number(cpus), platform: `${process.platform} ${process.arch}` };
+}
+
+async function generate(kind, lines) {
+  const file = join(work, `${kind}-${lines}.log`);
+  if (!existsSync(file)) await runPipeline(`${process.execPath} ${join(ROOT, 'bench/gen-logs.mjs')} ${kind} ${lines} > ${file}`);
+  return file;
+}
+
+const floorsCache = new Map();
+/** wc -l, cat and the bare Node process on the same file. */
+async function floors(file) {
+  if (floorsCache.has(file)) return floorsCache.get(file);
+  const wc = await runPipeline(`wc -l ${file} > /dev/null`);
+  const cat = await runPipeline(`cat ${file} > /dev/null`);
+  const node = await runPipeline(`${process.execPath} ${join(ROOT, 'bench/node-floor.mjs')} ${file} 2>/dev/null`);
+  const f = { wc, cat, node };
+  floorsCache.set(file, f);
+  return f;
+}
+
+const fmt = (n, d = 2) => (n === undefined || Number.isNaN(n) ? '-' : n.toFixed(d));
+
+function printTable(title, rows, floor) {
+  console.log(`\n${title}`);
+  console.log(`${'process'.padEnd(34)} ${'wall s'.padStart(8)} ${'cpu s'.padStart(8)} ${'rss MB'.padStart(8)}`);
+  for (const [name, r] of Object.entries(rows)) console.log(`${name.padEnd(34)} ${fmt(r.wall).padStart(8)} ${fmt(r.cpu).padStart(8)} ${fmt(r.rssMB, 0).padStart(8)}`);
+  if (floor) console.log(`floors on the same file: wc -l ${fmt(floor.wc)} s, cat ${fmt(floor.cat)} s, node ${fmt(floor.node)} s`);
+}
+
+// ------------------------------------------------------------------------------------------ W1
+/** Collector → aggregator: tail | parse json | forward  →  receive | store file; until the last event is stored. */
+async function w1(lines = LINES, label = 'W1') {
+  const file = await generate('json', lines);
+  const dir = await mkdtemp(join(work, 'w1-'));
+  const out = join(dir, 'store');
+  const port = await freePort();
+  const t = (name) => join(dir, `${name}.time`);
+  const aggregator = startDaemon(
+    `${timed(t('receive'), `${LOGKIT} receive --bind 127.0.0.1:${port}`)} | ${timed(t('store'), `${LOGKIT} store file '${out}/\${tag}.ndjson'`)}`,
+  );
+  await waitFor(async () => spawnSync('bash', ['-c', `exec 3<>/dev/tcp/127.0.0.1/${port}`]).status === 0, { timeoutMs: 30_000, intervalMs: 50 });
+  const counter = new LineCounter(out);
+  const start = process.hrtime.bigint();
+  const collector = runPipeline(
+    `${timed(t('tail'), `${LOGKIT} tail --no-follow --from-head ${file} --tag bench`)} | ${timed(t('parse'), `${LOGKIT} parse json`)} | ${timed(t('forward'), `${LOGKIT} forward 127.0.0.1:${port}`)}`,
+  );
+  let collectorError;
+  collector.catch((e) => (collectorError = e));
+  const done = await waitFor(async () => collectorError || (await counter.count()) >= lines, { intervalMs: 10 });
+  const wall = Number(process.hrtime.bigint() - start) / 1e9;
+  await collector.catch(() => {});
+  await aggregator.stop();
+  const stored = await counter.count();
+  const rows = {};
+  for (const name of ['tail', 'parse', 'forward', 'receive', 'store']) rows[`logkit ${name}`] = await readTime(t(name)).catch(() => ({}));
+  const cpu = Object.values(rows).reduce((s, r) => s + (r.cpu ?? 0), 0);
+  const floor = await floors(file);
+  const size = (await stat(file)).size;
+  const result = {
+    lines, stored, exact: stored === lines && done && !collectorError, wall, eventsPerSec: lines / wall, mbPerSec: size / 1e6 / wall,
+    cpuTotal: cpu, cpuPerMillion: (cpu / lines) * 1e6, vsNodeFloor: wall / floor.node, vsCat: wall / floor.cat, vsWc: wall / floor.wc,
+    maxRssMB: Math.max(...Object.values(rows).map((r) => r.rssMB ?? 0)), processes: rows, floors: floor,
+  };
+  printTable(`${label}: ${lines} json lines, collector → aggregator → file store`, rows, floor);
+  console.log(`wall ${fmt(wall)} s (${fmt(result.vsNodeFloor)}× node floor, ${fmt(result.vsCat, 0)}× cat), ${fmt(result.eventsPerSec / 1000, 0)}k events/s, ${fmt(result.mbPerSec, 1)} MB/s, ` +
+    `cpu ${fmt(cpu)} s in all (${fmt(result.cpuPerMillion)} per million events); stored ${stored}/${lines} ${result.exact ? 'exact' : 'MISMATCH'}`);
+  console.log(`targets: wall ≤ 1.5× node floor: ${result.vsNodeFloor <= 1.5 ? 'met' : 'missed'}; cpu ≤ 12 s per million: ${result.cpuPerMillion <= 12 ? 'met' : 'missed'}`);
+  if (!result.exact) failed = true;
+  if (!values.keep) await rm(dir, { recursive: true, force: true });
+  return result;
+}
+
+// ------------------------------------------------------------------------------------------ W2
+/** The aggregator alone: pre-encoded PackedForward chunks replayed at full speed into receive | store file. */
+async function w2() {
+  const file = await generate('json', LINES);
+  const dir = await mkdtemp(join(work, 'w2-'));
+  const chunks = join(dir, 'chunks.bin');
+  await runPipeline(`${process.execPath} ${join(ROOT, 'bench/lib/packed-forward.mjs')} encode ${file} ${chunks}`);
+  const out = join(dir, 'store');
+  const port = await freePort();
+  const t = (name) => join(dir, `${name}.time`);
+  const aggregator = startDaemon(`${timed(t('receive'), `${LOGKIT} receive --bind 127.0.0.1:${port}`)} | ${timed(t('store'), `${LOGKIT} store file '${out}/\${tag}.ndjson'`)}`);
+  await waitFor(async () => spawnSync('bash', ['-c', `exec 3<>/dev/tcp/127.0.0.1/${port}`]).status === 0, { timeoutMs: 30_000, intervalMs: 50 });
+  const counter = new LineCounter(out);
+  const start = process.hrtime.bigint();
+  await runPipeline(`${process.execPath} ${join(ROOT, 'bench/lib/packed-forward.mjs')} send ${chunks} 127.0.0.1 ${port}`);
+  const done = await waitFor(async () => (await counter.count()) >= LINES, { intervalMs: 10 });
+  const wall = Number(process.hrtime.bigint() - start) / 1e9;
+  await aggregator.stop();
+  const rows = { 'logkit receive': await readTime(t('receive')).catch(() => ({})), 'logkit store file': await readTime(t('store')).catch(() => ({})) };
+  const stored = await counter.count();
+  const floor = await floors(file);
+  const result = { lines: LINES, stored, exact: done && stored === LINES, wall, eventsPerSec: LINES / wall, processes: rows, vsNodeFloor: wall / floor.node };
+  printTable(`W2: ${LINES} events as PackedForward chunks into receive | store file`, rows, floor);
+  console.log(`wall ${fmt(wall)} s, ${fmt(result.eventsPerSec / 1000, 0)}k events/s; stored ${stored}/${LINES} ${result.exact ? 'exact' : 'MISMATCH'}`);
+  if (!result.exact) failed = true;
+  if (!values.keep) await rm(dir, { recursive: true, force: true });
+  return result;
+}
+
+// ------------------------------------------------------------------------------------------ W3
+/** Parsing alone: LINES lines of each format through `logkit parse`, from a pre-encoded event stream. */
+async function w3() {
+  const result = {};
+  const formats = { apache: 'apache2', json: 'json', syslog: 'syslog', logfmt: 'logfmt' };
+  console.log(`\nW3: ${LINES} lines through logkit parse (input pre-encoded as events)`);
+  console.log(`${'format'.padEnd(12)} ${'wall s'.padStart(8)} ${'cpu s'.padStart(8)} ${'rss MB'.padStart(8)} ${'lines/s'.padStart(10)} ${'unparsed'.padStart(9)}`);
+  for (const [kind, parser] of Object.entries(formats)) {
+    const file = await generate(kind, LINES);
+    const events = `${file}.msgpack`;
+    if (!existsSync(events)) await runPipeline(`${LOGKIT} cat -i text -o msgpack ${file} > ${events}`);
+    const timeFile = join(work, `w3-${kind}.time`);
+    const outFile = join(work, `w3-${kind}.out`);
+    await runPipeline(`${timed(timeFile, `${LOGKIT} parse ${parser}`)} < ${events} > ${outFile}`);
+    const r = await readTime(timeFile);
+    const count = spawnSync('bash', ['-c', `${LOGKIT} cat -o json ${outFile} | grep -c '"parse_error"' || true`]).stdout.toString().trim();
+    const total = spawnSync('bash', ['-c', `${LOGKIT} cat -o json ${outFile} | wc -l`]).stdout.toString().trim();
+    result[parser] = { ...r, linesPerSec: LINES / r.wall, unparsed: Number(count), events: Number(total), exact: Number(total) === LINES };
+    if (Number(total) !== LINES) failed = true;
+    console.log(`${parser.padEnd(12)} ${fmt(r.wall).padStart(8)} ${fmt(r.cpu).padStart(8)} ${fmt(r.rssMB, 0).padStart(8)} ${fmt(LINES / r.wall / 1000, 0).padStart(9)}k ${String(count).padStart(9)}`);
+    await rm(outFile, { force: true });
+  }
+  console.log(`target: apache2 ≥ 300k lines/s: ${result.apache2.linesPerSec >= 300_000 ? 'met' : 'missed'}`);
+  return result;
+}
+
+// ------------------------------------------------------------------------------------------ W4
+/** Delay: W1's processes following a file at default settings; 1,000 lines/s for 10 s; write → stored. */
+async function w4(rate = 1000, seconds = 10) {
+  const dir = await mkdtemp(join(work, 'w4-'));
+  const log = join(dir, 'app.log');
+  await writeFile(log, '');
+  const out = join(dir, 'store');
+  const port = await freePort();
+  const aggregator = startDaemon(`${LOGKIT} receive --bind 127.0.0.1:${port} | ${LOGKIT} store file '${out}/\${tag}.ndjson'`);
+  await waitFor(async () => spawnSync('bash', ['-c', `exec 3<>/dev/tcp/127.0.0.1/${port}`]).status === 0, { timeoutMs: 30_000, intervalMs: 50 });
+  const collector = startDaemon(`${LOGKIT} tail ${log} --tag delay | ${LOGKIT} parse json | ${LOGKIT} forward 127.0.0.1:${port}`);
+  await sleep(1500); // let tail open the file
+  const written = new Map();
+  const seen = new Map();
+  const total = rate * seconds;
+  const startWall = Date.now();
+  // the reader: every millisecond, look for new stored lines and note when each seq arrived
+  let reading = true;
+  const reader = (async () => {
+    const { open } = await import('node:fs/promises');
+    const offsets = new Map();
+    while (reading || seen.size < total) {
+      const now = performance.now();
+      for (const f of await listStore(out)) {
+        const from = offsets.get(f) ?? 0;
+        const size = (await stat(f)).size;
+        if (size <= from) continue;
+        const h = await open(f, 'r');
+        const buf = Buffer.allocUnsafe(size - from);
+        await h.read(buf, 0, buf.length, from);
+        await h.close();
+        const text = buf.toString('utf8');
+        const end = text.lastIndexOf('\n') + 1;
+        offsets.set(f, from + Buffer.byteLength(text.slice(0, end)));
+        for (const m of text.slice(0, end).matchAll(/"seq":(\d+)/g)) if (!seen.has(Number(m[1]))) seen.set(Number(m[1]), now);
+      }
+      if (!reading && performance.now() - lastWrite > 30_000) break;
+      await sleep(1);
+    }
+  })();
+  let lastWrite = performance.now();
+  for (let i = 0; i < total; i++) {
+    const due = startWall + (i * 1000) / rate;
+    const wait = due - Date.now();
+    if (wait > 0) await sleep(wait);
+    lastWrite = performance.now();
+    written.set(i, lastWrite);
+    await appendFile(log, JSON.stringify({ seq: i, msg: 'delay probe', level: 'info' }) + '\n');
+  }
+  await waitFor(async () => seen.size >= total, { timeoutMs: 30_000, intervalMs: 20 });
+  reading = false;
+  await reader;
+  await collector.stop();
+  await aggregator.stop();
+  const delays = [...written].filter(([i]) => seen.has(i)).map(([i, w]) => seen.get(i) - w).sort((a, b) => a - b);
+  const q = (p) => delays[Math.min(delays.length - 1, Math.floor(p * delays.length))];
+  const result = { rate, seconds, written: total, arrived: seen.size, exact: seen.size === total, p50ms: q(0.5), p99ms: q(0.99), maxMs: delays[delays.length - 1] };
+  console.log(`\nW4: ${rate} lines/s for ${seconds} s through tail | parse | forward → receive | store file (default settings)`);
+  console.log(`delay write → stored: p50 ${fmt(result.p50ms, 1)} ms, p99 ${fmt(result.p99ms, 1)} ms, max ${fmt(result.maxMs, 1)} ms; arrived ${seen.size}/${total}`);
+  console.log(`target: p99 ≤ 100 ms: ${result.p99ms <= 100 ? 'met' : 'missed'}`);
+  if (!result.exact) failed = true;
+  if (!values.keep) await rm(dir, { recursive: true, force: true });
+  return result;
+}
+
+async function listStore(dir) {
+  const { readdir } = await import('node:fs/promises');
+  const out = [];
+  for (const e of await readdir(dir, { withFileTypes: true, recursive: true }).catch(() => [])) {
+    if (e.isFile() && !e.name.startsWith('.') && !e.name.endsWith('.gz')) out.push(join(e.parentPath ?? e.path, e.name));
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------------------------------ W5
+/** Memory: peak RSS of each W1 process at LINES and at 10×LINES; it must not grow with input size. */
+async function w5() {
+  const small = await w1(LINES, `W5 (${LINES} lines)`);
+  const large = await w1(LINES * 10, `W5 (${LINES * 10} lines)`);
+  console.log(`\nW5: peak RSS per process, ${LINES} vs ${LINES * 10} lines`);
+  const result = {};
+  for (const name of Object.keys(small.processes)) {
+    const a = small.processes[name].rssMB, b = large.processes[name].rssMB;
+    result[name] = { small: a, large: b };
+    console.log(`${name.padEnd(20)} ${fmt(a, 0).padStart(6)} MB ${fmt(b, 0).padStart(6)} MB ${b > 100 ? '(over 100 MB)' : ''}`);
+  }
+  const worst = Math.max(...Object.values(result).map((r) => r.large));
+  console.log(`target: ≤ 100 MB per process at both sizes: ${worst <= 100 ? 'met' : 'missed'}`);
+  return result;
+}
+
+// ------------------------------------------------------------------------------------------ main
+try {
+  if (WANTED.includes('STARTUP')) {
+    const r = measureStartup();
+    results.workloads.startup = r;
+    console.log(`\nstart-up (median of 20): node -e 0 ${fmt(r.floor.median, 1)} ms, logkit --version ${fmt(r.version.median, 1)} ms, logkit cat < /dev/null ${fmt(r.cat.median, 1)} ms` +
+      ` — target ≤ 100 ms: ${r.version.median <= 100 ? 'met' : 'missed'}`);
+  }
+  if (WANTED.includes('W1')) results.workloads.W1 = await w1();
+  if (WANTED.includes('W2')) results.workloads.W2 = await w2();
+  if (WANTED.includes('W3')) results.workloads.W3 = await w3();
+  if (WANTED.includes('W4')) results.workloads.W4 = await w4();
+  if (WANTED.includes('W5')) results.workloads.W5 = await w5();
+} finally {
+  await mkdir(join(ROOT, 'bench/results'), { recursive: true });
+  const jsonFile = values.json ?? join(ROOT, 'bench/results', `bench-${results.started.replace(/[:.]/g, '-')}.json`);
+  await writeFile(jsonFile, JSON.stringify(results, null, 2) + '\n');
+  await writeFile(join(ROOT, 'bench/results/latest.json'), JSON.stringify(results, null, 2) + '\n');
+  console.log(`\nresults: ${jsonFile}`);
+  if (!values.keep) await rm(work, { recursive: true, force: true });
+}
+process.exitCode = failed ? 1 : 0;

@@ -1,0 +1,64 @@
+import { defineCommand } from '../src/cli/spec.js';
+import { INPUT_OPTIONS } from '../src/cli/common-options.js';
+
+const TARGETS = ['file', 'postgres', 'mysql', 'clickhouse'] as const;
+
+export default defineCommand(
+  {
+    name: 'store',
+    summary: 'write events to files, PostgreSQL, MySQL/MariaDB or ClickHouse',
+    description:
+      'Reads events from standard input and stores them in batches (bounded by --batch-size and --flush-interval). ' +
+      'TARGET is file (DESTINATION a path template: strftime fields of the event time in UTC, ${tag} and ${tag[N]}), ' +
+      'postgres, mysql (MySQL and MariaDB) or clickhouse (its HTTP interface); DESTINATION is then the server URL. ' +
+      'A batch is committed as a whole: one database transaction (one INSERT request for ClickHouse), or one appended ' +
+      'unit per file followed by fsync. Transient failures (connection refused or lost, server restarting, disk full) ' +
+      'are retried with capped backoff and lose nothing; permanent ones (bad credentials, a table of the wrong shape) ' +
+      'stop the store with a message saying how many events read were not stored. On SIGTERM it stores what it has ' +
+      'read and exits 0. Tags are sanitized before they reach a file name: a tag can never name a file outside the ' +
+      "template's base directory.",
+    positionals: [
+      { name: 'target', type: 'string', required: true, choices: TARGETS, describe: 'Where to store: file, postgres, mysql or clickhouse' },
+      { name: 'destination', type: 'string', required: true, describe: 'The path template (file) or server URL (postgres://, mysql://, http://HOST:8123/DB)', completion: 'file' },
+    ],
+    options: {
+      ...INPUT_OPTIONS,
+      'batch-size': { type: 'number', default: 10000, describe: 'Write a batch once this many events are pending (one transaction / one append per file)', group: 'Batching' },
+      'batch-bytes': { type: 'number', default: 8 * 1024 * 1024, value: 'BYTES', describe: 'Or once the input carrying the pending events reaches this many bytes (bounds memory per batch)', group: 'Batching' },
+      'flush-interval': { type: 'number', default: 1000, value: 'MS', describe: 'Write pending events once the oldest has waited this many milliseconds', group: 'Batching' },
+      'retry-max-delay': { type: 'number', default: 30000, value: 'MS', describe: 'Cap of the exponential backoff between retries of a transient failure (milliseconds)', group: 'Batching' },
+      'retry-timeout': { type: 'number', default: 0, value: 'SECONDS', describe: 'Give up (exit 75) after retrying one batch this long; 0 retries forever', group: 'Batching' },
+      'shutdown-timeout': { type: 'number', default: 30, value: 'SECONDS', describe: 'On SIGTERM, how long to keep retrying an unavailable destination before giving up (exit 75)', group: 'Batching' },
+      table: { type: 'string', default: 'logs', value: 'NAME', describe: 'Table (NAME or SCHEMA.NAME; letters, digits, _) for postgres, mysql and clickhouse', group: 'Databases' },
+      create: { type: 'boolean', default: false, describe: 'Create the table (and its indexes) if it does not exist', group: 'Databases' },
+      timeout: { type: 'number', default: 60000, value: 'MS', describe: 'ClickHouse: a request taking longer counts as a transient failure (milliseconds)', group: 'Databases' },
+      format: { type: 'string', choices: ['ndjson', 'msgpack', 'text'], defaultDescription: 'from the extension: .msgpack, .log/.txt (text), else ndjson', describe: 'File format: NDJSON events, MessagePack entries, or text (the message field alone)', group: 'Files' },
+      compress: { type: 'string', choices: ['gzip', 'none'], defaultDescription: 'gzip when the template ends in .gz', describe: 'Compress files: each batch appends one complete gzip member', group: 'Files' },
+      'gzip-level': { type: 'number', default: 6, value: 'N', describe: 'gzip compression level, 1 (fast) to 9 (small)', group: 'Files' },
+      fsync: { type: 'string', choices: ['always', 'interval', 'never'], default: 'always', describe: 'always: fsync after each batch, then commit; interval: fsync and commit every --fsync-interval; never: commit once written to the OS', group: 'Files' },
+      'fsync-interval': { type: 'number', default: 1000, value: 'MS', describe: 'With --fsync interval: milliseconds between fsyncs (and commits)', group: 'Files' },
+      'max-open-files': { type: 'number', default: 64, value: 'N', describe: 'Keep at most this many files open (least recently used closed first)', group: 'Files' },
+      'message-key': { type: 'string', default: 'message', value: 'FIELD', describe: 'With --format text: the record field written as the line', group: 'Files' },
+    },
+    examples: [
+      ["logkit receive | logkit store file 'logs/${tag}/%Y/%m/%d/%H.ndjson.gz'", 'hourly gzip NDJSON files per tag, sliced by event time'],
+      ['logkit receive | logkit store postgres postgres://logs@db/logs --create', 'store into PostgreSQL (table logs, created with indexes)'],
+      ['logkit receive | logkit store mysql mysql://root@127.0.0.1/test --table events --create', 'store into MySQL or MariaDB'],
+      ['logkit receive | logkit store clickhouse http://127.0.0.1:8123/default --create', 'store into ClickHouse over HTTP (MergeTree partitioned by day)'],
+    ],
+    sections: [
+      ['TABLES', 'postgres: (time timestamptz, time_nsec integer, tag text, record jsonb), indexes BRIN(time) and (tag, time). ' +
+        'mysql: (id bigint auto_increment, time DATETIME(6), time_nsec INT UNSIGNED, tag MEDIUMTEXT, record JSON), indexes (time), (tag(191), time). ' +
+        "clickhouse: (time DateTime('UTC'), time_nsec UInt32, tag String, record String) ENGINE MergeTree PARTITION BY toYYYYMMDD(time) ORDER BY (tag, time). " +
+        'time has the column precision (microseconds; seconds in ClickHouse); time_nsec holds the exact nanoseconds within the second.'],
+      ['GUARANTEES', 'At least once: an event is acknowledged (committed) only after its transaction committed or its file was fsynced. ' +
+        'A batch is retried whole after a transient failure, so a connection lost between COMMIT and its reply may store that batch twice. ' +
+        'Files: each batch appends complete units (lines, entries, or one gzip member); a torn last unit left by a crash is cut off ' +
+        'at the next start (files open at the crash are listed in BASE/.logkit-store/open/). One store process per file.'],
+    ],
+  },
+  async (args) => {
+    const { runStoreCommand } = await import('../src/store/store-command.js');
+    await runStoreCommand(args);
+  },
+);

@@ -1,0 +1,125 @@
+import type { LogEvent } from '../event/event.js';
+import { readCheckpointFile, writeCheckpointFile, type SourcePositions } from './checkpoint-file.js';
+
+/** The source position `tail` puts in each event's options map: `{src: {id, off}}`. */
+export interface SourcePositionOption {
+  id: string;
+  off: number;
+}
+
+/** The `src` option of an event, when it carries a well-formed one. */
+export function sourcePositionOf(event: LogEvent): SourcePositionOption | undefined {
+  const src = event.options?.src as { id?: unknown; off?: unknown } | undefined;
+  if (!src || typeof src.id !== 'string') return undefined;
+  const off = typeof src.off === 'bigint' ? Number(src.off) : src.off;
+  if (typeof off !== 'number' || !Number.isSafeInteger(off) || off < 0) return undefined;
+  return { id: src.id, off };
+}
+
+export interface CheckpointTrackerOptions {
+  /** Write at most this often (milliseconds); `flush()` writes at once. */
+  intervalMs?: number;
+  /** Sources remembered at most; the least recently committed are forgotten first. */
+  maxSources?: number;
+}
+
+/**
+ * For a committing stage (buffer, forward, store): feed it the events of each batch once that
+ * batch is durably committed, and it keeps the highest committed offset per source and writes
+ * the checkpoint file that `logkit tail --checkpoint` resumes from. Writes are debounced (one
+ * atomic write per interval at most), so committing is cheap per batch.
+ *
+ *     const tracker = await CheckpointTracker.open('/var/lib/logkit/checkpoint.json');
+ *     await db.commit(batch);
+ *     tracker.commit(batch);
+ *     …
+ *     await tracker.close();   // at exit: the last positions are written
+ */
+export class CheckpointTracker {
+  private readonly positions: SourcePositions;
+  private dirty = false;
+  private timer: NodeJS.Timeout | undefined;
+  private writing: Promise<void> = Promise.resolve();
+  private lastWrite = 0;
+  private readonly intervalMs: number;
+  private readonly maxSources: number;
+  /** A write failure, reported by the next flush() or close(). */
+  private failure: Error | undefined;
+
+  private constructor(
+    readonly path: string,
+    positions: SourcePositions,
+    options: CheckpointTrackerOptions,
+  ) {
+    this.positions = positions;
+    this.intervalMs = options.intervalMs ?? 1000;
+    this.maxSources = options.maxSources ?? 10_000;
+  }
+
+  /** Opens the tracker, keeping what the file already holds (sources this process never sees stay). */
+  static async open(path: string, options: CheckpointTrackerOptions = {}): Promise<CheckpointTracker> {
+    return new CheckpointTracker(path, await readCheckpointFile(path), options);
+  }
+
+  /** The committed offset of a source, if known. */
+  offsetOf(id: string): number | undefined {
+    return this.positions.get(id)?.off;
+  }
+
+  /** Records a committed batch: per source, the highest offset seen. One pass, no I/O. */
+  commit(events: readonly LogEvent[]): void {
+    let changed = false;
+    for (let i = 0; i < events.length; i++) {
+      const src = sourcePositionOf(events[i]!);
+      if (!src) continue;
+      const known = this.positions.get(src.id);
+      if (known && known.off >= src.off) continue;
+      // delete + set moves the source to the end: Map order is then least recently committed first
+      this.positions.delete(src.id);
+      this.positions.set(src.id, { ...known, off: src.off });
+      changed = true;
+    }
+    if (!changed) return;
+    while (this.positions.size > this.maxSources) this.positions.delete(this.positions.keys().next().value!);
+    this.dirty = true;
+    this.schedule();
+  }
+
+  /** Writes now if anything changed; resolves when the file is durable. */
+  async flush(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.writeIfDirty();
+    if (this.failure) throw this.failure;
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+  }
+
+  private schedule(): void {
+    if (this.timer) return;
+    const wait = Math.max(0, this.lastWrite + this.intervalMs - Date.now());
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.writeIfDirty();
+    }, wait);
+    this.timer.unref();
+  }
+
+  private writeIfDirty(): Promise<void> {
+    this.writing = this.writing.then(async () => {
+      if (!this.dirty) return;
+      this.dirty = false;
+      this.lastWrite = Date.now();
+      try {
+        await writeCheckpointFile(this.path, new Map(this.positions));
+        this.failure = undefined;
+      } catch (error) {
+        this.dirty = true;
+        this.failure = error as Error;
+      }
+    });
+    return this.writing;
+  }
+}

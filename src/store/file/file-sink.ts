@@ -1,0 +1,255 @@
+import { mkdir, open, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { promisify } from 'node:util';
+import { gzip as gzipCallback } from 'node:zlib';
+import type { LogEvent } from '../../event/event.js';
+import { PermanentStoreError, TransientStoreError, errorMessage } from '../store-errors.js';
+import type { CommitHook, StoreSink } from '../store-sink.js';
+import { FileEncoder, type FileFormat } from './file-format.js';
+import { PathTemplate } from './path-template.js';
+import { OpenFileJournal } from './open-journal.js';
+import { findValidLength, type TailKind } from './torn-tail.js';
+
+const gzip = promisify(gzipCallback);
+
+export const FSYNC_POLICIES = ['always', 'interval', 'never'] as const;
+export type FsyncPolicy = (typeof FSYNC_POLICIES)[number];
+
+export interface FileStoreOptions {
+  template: string;
+  format: FileFormat;
+  gzip: boolean;
+  gzipLevel: number;
+  /**
+   * always: fsync every file a batch touched, then commit (survives power loss);
+   * interval: write now, fsync every file and commit every `fsyncIntervalMs`;
+   * never: commit once written to the OS (survives a crash of logkit, not of the machine).
+   */
+  fsync: FsyncPolicy;
+  fsyncIntervalMs: number;
+  maxOpenFiles: number;
+  messageKey: string;
+  onCommit: CommitHook;
+  log: (message: string) => void;
+}
+
+interface OpenFile {
+  path: string;
+  handle: FileHandle;
+  /** Bytes in the file that we know are complete units (where a failed batch is cut back to). */
+  size: number;
+  dirty: boolean;
+}
+
+/**
+ * The file store: events go to files named by a path template (strftime on the event time,
+ * the tag), appended one complete unit per file per batch (see torn-tail.ts for why that is
+ * crash-safe). A batch is all-or-nothing: if any append fails, every file the batch touched is
+ * cut back to its size before the batch, so a retry does not duplicate. At most
+ * `maxOpenFiles` descriptors are kept open (least recently used closed first).
+ *
+ * One process per file: two processes appending to the same file is not supported (give each
+ * its own template or tags).
+ */
+export class FileSink implements StoreSink {
+  readonly description: string;
+  private readonly template: PathTemplate;
+  private readonly encoder: FileEncoder;
+  private readonly tailKind: TailKind;
+  /** Open files, least recently used first (a Map keeps insertion order). */
+  private readonly files = new Map<string, OpenFile>();
+  private readonly knownDirs = new Set<string>();
+  /** Batches written but not yet fsynced (interval policy), committed in order by the timer. */
+  private uncommitted: Array<readonly LogEvent[]> = [];
+  private timer: NodeJS.Timeout | undefined;
+  /** Writes, periodic fsyncs and closing take turns. */
+  private turn: Promise<unknown> = Promise.resolve();
+  private timerFailure: Error | undefined;
+  private readonly journal: OpenFileJournal;
+
+  constructor(private readonly options: FileStoreOptions) {
+    this.template = new PathTemplate(options.template);
+    this.journal = new OpenFileJournal(this.template.baseDir, options.fsync !== 'never');
+    this.encoder = new FileEncoder(options.format, options.messageKey);
+    this.tailKind = options.gzip ? 'gzip' : options.format === 'msgpack' ? 'msgpack' : 'lines';
+    this.description = `file ${options.template}`;
+  }
+
+  async open(): Promise<void> {
+    // files a crashed run left open may hold a torn tail: repair them now, whatever we write next
+    await this.journal.recover(async (path, kind) => {
+      const handle = await open(path, 'r+').catch(() => undefined);
+      if (!handle) return; // removed since
+      try {
+        await this.repair(handle, path, kind);
+      } catch (error) {
+        this.options.log(`${path}: left as it is: ${errorMessage(error)}`);
+      } finally {
+        await handle.close();
+      }
+    });
+    if (this.options.fsync === 'interval') {
+      this.timer = setInterval(() => {
+        this.exclusive(() => this.syncAndCommit()).catch((error: Error) => (this.timerFailure = error));
+      }, this.options.fsyncIntervalMs);
+    }
+  }
+
+  write(events: readonly LogEvent[]): Promise<void> {
+    return this.exclusive(() => this.writeBatch(events));
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    await this.exclusive(async () => {
+      await this.syncAndCommit();
+      for (const file of this.files.values()) {
+        await file.handle.close().catch(() => {});
+        await this.journal.closed(file.path);
+      }
+      this.files.clear();
+    });
+  }
+
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.turn.then(work);
+    this.turn = next.catch(() => {});
+    return next;
+  }
+
+  private async writeBatch(events: readonly LogEvent[]): Promise<void> {
+    if (this.timerFailure) throw this.timerFailure;
+    // group by file, keeping each file's events in input order
+    const groups = new Map<string, LogEvent[]>();
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i]!;
+      const path = this.template.render(e.tag, e.time.sec);
+      const group = groups.get(path);
+      if (group) group.push(e);
+      else groups.set(path, [e]);
+    }
+    // compress in parallel (zlib runs on the thread pool), then append in turn
+    const units = await Promise.all(
+      [...groups].map(async ([path, group]) => {
+        const raw = this.encoder.encode(group);
+        return [path, this.options.gzip ? await gzip(raw, { level: this.options.gzipLevel }) : raw] as const;
+      }),
+    );
+    const touched: Array<{ file: OpenFile; before: number }> = [];
+    try {
+      for (const [path, unit] of units) {
+        const file = await this.file(path);
+        touched.push({ file, before: file.size });
+        // O_APPEND: each write lands at the end; a short write (disk full) is continued or fails
+        for (let done = 0; done < unit.length; ) {
+          const { bytesWritten } = await file.handle.write(unit, done, unit.length - done, null);
+          done += bytesWritten;
+        }
+        file.size += unit.length;
+        file.dirty = true;
+      }
+      if (this.options.fsync === 'always') await Promise.all(touched.map(({ file }) => this.sync(file)));
+    } catch (error) {
+      await this.cutBack(touched);
+      throw classify(error);
+    }
+    if (this.options.fsync === 'interval') this.uncommitted.push(events);
+    else await this.options.onCommit(events);
+  }
+
+  /** Undoes a failed batch's appends, so the retry starts from complete units only. */
+  private async cutBack(touched: Array<{ file: OpenFile; before: number }>): Promise<void> {
+    for (const { file, before } of touched.reverse()) {
+      try {
+        await file.handle.truncate(before);
+        file.size = before;
+      } catch (error) {
+        this.options.log(`${file.path}: cannot undo a failed append (${errorMessage(error)}); it is repaired when next opened`);
+        this.files.delete(file.path);
+        await file.handle.close().catch(() => {}); // its marker stays: the next start repairs it
+      }
+    }
+  }
+
+  private async sync(file: OpenFile): Promise<void> {
+    if (!file.dirty) return;
+    await file.handle.datasync();
+    file.dirty = false;
+  }
+
+  private async syncAndCommit(): Promise<void> {
+    if (this.options.fsync !== 'never') for (const file of this.files.values()) await this.sync(file);
+    const batches = this.uncommitted;
+    this.uncommitted = [];
+    for (const batch of batches) await this.options.onCommit(batch);
+  }
+
+  /** Cuts a torn last unit off (see torn-tail.ts). */
+  private async repair(handle: FileHandle, path: string, kind: TailKind): Promise<{ size: number; validBytes: number }> {
+    const { size, validBytes } = await findValidLength(handle, kind);
+    if (validBytes < size) {
+      await handle.truncate(validBytes);
+      await handle.datasync();
+      this.options.log(`${path}: removed a torn tail of ${size - validBytes} bytes left by an interrupted write`);
+    }
+    return { size, validBytes };
+  }
+
+  /** The open file for a path: opened (and its torn tail repaired) on first use, LRU-bounded. */
+  private async file(path: string): Promise<OpenFile> {
+    const cached = this.files.get(path);
+    if (cached) {
+      this.files.delete(path);
+      this.files.set(path, cached);
+      return cached;
+    }
+    while (this.files.size >= this.options.maxOpenFiles) {
+      const [oldestPath, oldest] = this.files.entries().next().value as [string, OpenFile];
+      // a deferred fsync cannot be done on a closed descriptor: do it now
+      if (this.options.fsync !== 'never') await this.sync(oldest);
+      await oldest.handle.close();
+      this.files.delete(oldestPath);
+      await this.journal.closed(oldestPath); // its writes are complete: no torn tail to fear
+    }
+    const dir = dirname(path);
+    if (!this.knownDirs.has(dir)) {
+      const created = await mkdir(dir, { recursive: true });
+      if (created && this.options.fsync !== 'never') await syncDirectory(dirname(created));
+      this.knownDirs.add(dir);
+    }
+    const handle = await open(path, 'a+');
+    let file: OpenFile;
+    try {
+      await this.journal.opened(path, this.tailKind);
+      const { size, validBytes } = await this.repair(handle, path, this.tailKind);
+      if (size === 0 && this.options.fsync !== 'never') await syncDirectory(dir);
+      file = { path, handle, size: validBytes, dirty: false };
+    } catch (error) {
+      await handle.close().catch(() => {});
+      if (error instanceof PermanentStoreError) throw new PermanentStoreError(`${path}: ${error.message}`);
+      throw error;
+    }
+    this.files.set(path, file);
+    return file;
+  }
+}
+
+/** A new file's name is durable only once its directory is fsynced. */
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Full disks, quotas and descriptor limits can clear up; permissions and bad paths cannot. */
+const TRANSIENT_FS = new Set(['ENOSPC', 'EDQUOT', 'EMFILE', 'ENFILE', 'EAGAIN', 'EBUSY', 'EINTR', 'EIO']);
+
+function classify(error: unknown): Error {
+  if (error instanceof PermanentStoreError || error instanceof TransientStoreError) return error;
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code && TRANSIENT_FS.has(code)) return new TransientStoreError(errorMessage(error), error);
+  return new PermanentStoreError(errorMessage(error), error);
+}

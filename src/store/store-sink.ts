@@ -1,0 +1,24 @@
+import type { LogEvent } from '../event/event.js';
+
+/**
+ * Called once a batch is durable in the store: after the database's COMMIT, or after the file
+ * store's fsync (per its --fsync policy). This is the acknowledgement a disk buffer deletes
+ * its chunks on and a checkpoint advances on; events are passed in input order.
+ */
+export type CommitHook = (events: readonly LogEvent[]) => void | Promise<void>;
+
+/**
+ * A destination. `write` stores one batch (atomically where the target allows: one
+ * transaction) and calls the commit hook when it is durable; it throws TransientStoreError
+ * for failures a retry can fix and anything else for permanent ones. A failed write must
+ * leave nothing half-committed that a retry would duplicate beyond what the target documents.
+ */
+export interface StoreSink {
+  /** Prepares the destination (connects; creates the table with --create). */
+  open(): Promise<void>;
+  write(events: readonly LogEvent[]): Promise<void>;
+  /** Makes everything written durable (commits what a deferred fsync policy holds) and releases resources. */
+  close(): Promise<void>;
+  /** Where it stores, for messages, without credentials. */
+  readonly description: string;
+}

@@ -1,0 +1,83 @@
+import { CliError, ExitCode } from '../cli/exit-codes.js';
+import { EventWriter, colorWanted, resolveOutputFormat } from '../codec/event-writer.js';
+import type { LineFormat } from './container-log.js';
+import { multilineFactory, type MultilineMode } from './multiline.js';
+import { tailStream } from './stdin-tail.js';
+import { expandTag } from './tag.js';
+import { Tailer } from './tailer.js';
+import type { TailOptions } from './tail-options.js';
+
+export interface TailArgs extends Omit<TailOptions, 'multiline' | 'format'> {
+  multiline?: string;
+  format: string;
+  output?: string;
+}
+
+export async function runTail(args: TailArgs): Promise<void> {
+  const options = validate(args);
+  const format = resolveOutputFormat(args.output, process.stdout.isTTY);
+  const writer = new EventWriter(process.stdout, format, colorWanted(process.stdout.isTTY));
+  const stops: Array<() => void> = [];
+  const stop = () => stops.forEach((fn) => fn());
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  try {
+    if (options.paths.length === 1 && options.paths[0] === '-') {
+      await tailStream(
+        process.stdin,
+        {
+          maxLineBytes: options.maxLineBytes,
+          format: options.format,
+          multiline: multilineFactory(options.multiline, options.multilineStart),
+          tag: expandTag(options.tag, 'stdin'),
+          pathKey: options.pathKey,
+          path: '-',
+        },
+        writer,
+        { partialFlushMs: options.partialFlushMs, multilineFlushMs: options.multilineFlushMs },
+        { onStop: (fn) => stops.push(fn) },
+      );
+      return;
+    }
+    const tailer = new Tailer(options, writer, process.stdout);
+    stops.push(() => tailer.stop());
+    await tailer.run();
+    await writer.flush();
+  } finally {
+    process.off('SIGTERM', stop);
+    process.off('SIGINT', stop);
+  }
+}
+
+function validate(args: TailArgs): TailOptions {
+  if (args.paths.length === 0) throw new CliError('name at least one file, glob, or - for standard input', ExitCode.USAGE);
+  if (args.paths.includes('-') && args.paths.length > 1) throw new CliError('- (standard input) cannot be mixed with files', ExitCode.USAGE);
+  if (args.multilineStart !== undefined) {
+    try {
+      new RegExp(args.multilineStart);
+    } catch (error) {
+      throw new CliError(`--multiline-start: ${(error as Error).message}`, ExitCode.USAGE);
+    }
+    if (args.multiline) throw new CliError('--multiline and --multiline-start exclude each other', ExitCode.USAGE);
+  }
+  const positive: Array<[string, number]> = [
+    ['--max-line-bytes', args.maxLineBytes],
+    ['--max-open-files', args.maxOpenFiles],
+    ['--poll-interval', args.pollIntervalMs],
+    ['--refresh-interval', args.refreshIntervalMs],
+  ];
+  for (const [name, value] of positive) {
+    if (!Number.isSafeInteger(value) || value < 1) throw new CliError(`${name} must be a positive integer, not ${value}`, ExitCode.USAGE);
+  }
+  const nonNegative: Array<[string, number]> = [
+    ['--pos-interval', args.posIntervalMs],
+    ['--rotate-wait', args.rotateWaitMs],
+    ['--partial-flush', args.partialFlushMs],
+    ['--multiline-flush', args.multilineFlushMs],
+  ];
+  for (const [name, value] of nonNegative) {
+    if (!Number.isFinite(value) || value < 0) throw new CliError(`${name} must be zero or more, not ${value}`, ExitCode.USAGE);
+  }
+  if (args.pos !== undefined && args.pos === args.checkpoint) throw new CliError('--pos and --checkpoint must be different files', ExitCode.USAGE);
+  return { ...args, multiline: args.multiline as MultilineMode | undefined, format: args.format as LineFormat };
+}

@@ -1,0 +1,34 @@
+import type { LineFormat } from './container-log.js';
+import type { MultilineMode } from './multiline.js';
+
+export interface TailOptions {
+  /** Paths and glob patterns; `-` alone is standard input. */
+  paths: readonly string[];
+  /** Tag of the events; `*` becomes the path with slashes turned into dots. */
+  tag: string;
+  pathKey?: string;
+  /** Files present at start are read from their beginning rather than their end. */
+  fromHead: boolean;
+  /** Keep following; false: read what is there and exit. */
+  follow: boolean;
+  /** Where tail saves its read positions. */
+  pos?: string;
+  /** A committing stage's checkpoint: resume from its offsets in preference to --pos. */
+  checkpoint?: string;
+  posIntervalMs: number;
+  refreshIntervalMs: number;
+  pollIntervalMs: number;
+  rotateWaitMs: number;
+  partialFlushMs: number;
+  multiline?: MultilineMode;
+  multilineStart?: string;
+  multilineFlushMs: number;
+  format: LineFormat;
+  maxLineBytes: number;
+  maxOpenFiles: number;
+}
+
+/** Bytes asked for in one read; each read becomes one batch of events. */
+export const READ_BYTES = 512 * 1024;
+/** Bytes read from one file before the others get their turn. */
+export const MAX_BYTES_PER_TURN = 8 * 1024 * 1024;

@@ -1,0 +1,164 @@
+import test from 'ava';
+import pg from 'pg';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { logkit, tempDir } from '../helpers/logkit.js';
+import { eventFile, feedStore, makeEvent, microsText } from './store-helpers.js';
+
+/** PostgreSQL from .ci/run: 127.0.0.1:5432, trust authentication, database test. */
+const URL = process.env.LOGKIT_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+async function withClient<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: URL });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+function tableName(label: string): string {
+  return `logkit_test_${label}_${process.pid}_${Date.now() % 100000}`;
+}
+
+async function dropTable(table: string): Promise<void> {
+  await withClient((c) => c.query(`DROP TABLE IF EXISTS "${table}"`));
+}
+
+interface Row {
+  seq: number;
+  micros: string;
+  time_nsec: number;
+  tag: string;
+  record: Record<string, unknown>;
+}
+
+async function readRows(table: string): Promise<Row[]> {
+  return withClient(async (c) => {
+    const { rows } = await c.query<Row>(
+      `SELECT (record->>'seq')::int AS seq, to_char(time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS micros,
+              time_nsec, tag, record FROM "${table}" ORDER BY 1`,
+    );
+    return rows;
+  });
+}
+
+test('stores 100,000 events with COPY: exact count, times to the microsecond plus exact nanoseconds, unicode, nested records, special tags', async (t) => {
+  const dir = await tempDir(t);
+  const table = tableName('bulk');
+  t.teardown(() => dropTable(table));
+  const input = await eventFile(dir, 100_000);
+  const started = Date.now();
+  const r = await logkit(['store', 'postgres', URL, '--table', table, '--create'], { inputFile: input });
+  const seconds = (Date.now() - started) / 1000;
+  t.is(r.exitCode, 0, String(r.stderr));
+  t.log(`postgres: 100000 events in ${seconds.toFixed(2)} s = ${Math.round(100_000 / seconds)} events/s (including process start)`);
+  const rows = await readRows(table);
+  t.is(rows.length, 100_000);
+  let mismatches = 0;
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i]!;
+    const expected = makeEvent(i);
+    if (row.seq !== i || row.micros !== microsText(expected.time) || row.time_nsec !== expected.time.nsec || row.tag !== expected.tag) mismatches++;
+    else if (JSON.stringify(sortKeys(row.record)) !== JSON.stringify(sortKeys(expected.record))) mismatches++;
+    if (mismatches === 1 && i === row.seq) t.deepEqual({ ...row, record: sortKeys(row.record) }, { seq: i, micros: microsText(expected.time), time_nsec: expected.time.nsec, tag: expected.tag, record: sortKeys(expected.record) });
+  }
+  t.is(mismatches, 0);
+  const indexes = await withClient((c) => c.query(`SELECT indexname FROM pg_indexes WHERE tablename = $1`, [table]));
+  t.is(indexes.rows.length, 2, '--create makes the BRIN and (tag, time) indexes');
+});
+
+test('a backend terminated mid-stream (pg_terminate_backend) loses nothing; duplicates at most one batch', async (t) => {
+  const table = tableName('kill');
+  t.teardown(() => dropTable(table));
+  const total = 20_000;
+  let killed = 0;
+  const child = await feedStore(['postgres', URL, '--table', table, '--create', '--batch-size', '500', '--flush-interval', '50'], total, {
+    chunk: 500,
+    pauseMs: 5,
+    midway: async () => {
+      const result = await withClient((c) =>
+        c.query(`SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = $1`, [`logkit store ${table}`.slice(0, 63)]),
+      );
+      killed = result.rowCount ?? 0;
+    },
+  });
+  const r = await child;
+  t.is(r.exitCode, 0, String(r.stderr));
+  t.true(killed >= 1, 'a store backend was terminated');
+  const rows = await readRows(table);
+  const seen = new Set(rows.map((row) => row.seq));
+  t.is(seen.size, total, 'every event stored');
+  t.true(rows.length - total <= 500, `duplicates (${rows.length - total}) at most one batch`);
+});
+
+test('SIGTERM flushes what was read, commits, exits 0', async (t) => {
+  const table = tableName('term');
+  t.teardown(() => dropTable(table));
+  const child = logkit(['store', 'postgres', URL, '--table', table, '--create', '--flush-interval', '60000'], { stdin: 'pipe' });
+  const { encode, makeEvents } = await import('./store-helpers.js');
+  child.stdin!.write(encode(makeEvents(0, 1234)));
+  // stdin stays open: only SIGTERM ends it; the long flush interval means nothing is stored before
+  for (let i = 0; i < 100; i++) {
+    await sleep(100);
+    const exists = await withClient((c) => c.query(`SELECT 1 FROM pg_tables WHERE tablename = $1`, [table]));
+    if (exists.rowCount) break;
+  }
+  await sleep(500);
+  child.kill('SIGTERM');
+  const r = await child;
+  t.is(r.exitCode, 0, String(r.stderr));
+  t.is((await readRows(table)).length, 1234);
+});
+
+test('permanent errors stop with a clear message and exit 69: unknown role, wrong table shape', async (t) => {
+  const dir = await tempDir(t);
+  const input = await eventFile(dir, 10);
+  const badUser = await logkit(['store', 'postgres', 'postgres://no_such_role_logkit@127.0.0.1:5432/test'], { inputFile: input });
+  t.is(badUser.exitCode, 69);
+  t.regex(String(badUser.stderr), /no_such_role_logkit/);
+  const table = tableName('shape');
+  t.teardown(() => dropTable(table));
+  await withClient((c) => c.query(`CREATE TABLE "${table}" (ts timestamptz, message text)`));
+  const wrong = await logkit(['store', 'postgres', URL, '--table', table], { inputFile: input });
+  t.is(wrong.exitCode, 69);
+  t.regex(String(wrong.stderr), /lacks the column\(s\) time, time_nsec, tag, record/);
+  const missing = await logkit(['store', 'postgres', URL, '--table', 'no_such_table_logkit'], { inputFile: input });
+  t.is(missing.exitCode, 69);
+  t.regex(String(missing.stderr), /does not exist \(--create makes it\)/);
+  const injected = await logkit(['store', 'postgres', URL, '--table', 'x; DROP TABLE y'], { inputFile: input });
+  t.is(injected.exitCode, 64, 'a table name that is not an identifier is refused');
+});
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]));
+  }
+  return value;
+}
+
+test('a permanent failure mid-stream (table dropped) stops with exit 69 and reports how many events read were not stored', async (t) => {
+  const table = tableName('drop');
+  t.teardown(() => dropTable(table));
+  const total = 6000;
+  let storedBeforeDrop = 0;
+  const child = await feedStore(['postgres', URL, '--table', table, '--create', '--batch-size', '500', '--flush-interval', '20'], total, {
+    chunk: 500,
+    pauseMs: 20,
+    midway: async () => {
+      // wait until some batches are in, then take the table away
+      for (let i = 0; i < 100 && storedBeforeDrop === 0; i++) {
+        await sleep(50);
+        storedBeforeDrop = Number((await withClient((c) => c.query(`SELECT count(*) AS n FROM "${table}"`))).rows[0].n);
+      }
+      await withClient((c) => c.query(`DROP TABLE "${table}"`));
+    },
+  });
+  const r = await child;
+  t.is(r.exitCode, 69, String(r.stderr));
+  t.true(storedBeforeDrop > 0);
+  const match = /(\d+) events read were not stored/.exec(String(r.stderr));
+  t.truthy(match, String(r.stderr));
+  t.regex(String(r.stderr), /does not exist/);
+});
