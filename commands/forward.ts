@@ -52,7 +52,14 @@ export default defineCommand(
         type: 'number',
         default: 0.05,
         value: 'SECONDS',
-        describe: 'Seconds after its first event when a partly filled chunk is sealed and sent: the bound on the delay batching adds',
+        describe: 'Seconds after its first event when a partly filled chunk is sealed and sent at the latest: the bound on the delay batching adds',
+        group: 'Chunks',
+      },
+      'flush-mode': {
+        type: 'string',
+        choices: ['immediate', 'interval'],
+        default: 'immediate',
+        describe: 'immediate: with no chunk in flight, a partly filled chunk is sent as soon as the input pauses (chunks still fill up under load, while acknowledgements are awaited); interval: only when full or --flush-interval has passed',
         group: 'Chunks',
       },
       compress: {
@@ -204,6 +211,7 @@ export default defineCommand(
       input: args.input,
       chunkBytes: args.chunkBytes,
       flushInterval: args.flushInterval,
+      flushMode: args.flushMode as 'immediate' | 'interval',
       compress: args.compress,
       ack: args.ack,
       ackTimeout: args.ackTimeout,

@@ -33,6 +33,7 @@ _logkit() {
         --standby) COMPREPLY=(); return ;;
         --chunk-bytes) COMPREPLY=(); return ;;
         --flush-interval) COMPREPLY=(); return ;;
+        --flush-mode) COMPREPLY=( $(compgen -W "immediate interval" -- "$cur") ); return ;;
         --compress) COMPREPLY=( $(compgen -W "none gzip" -- "$cur") ); return ;;
         --ack-timeout) COMPREPLY=(); return ;;
         --max-pending-bytes) COMPREPLY=(); return ;;
@@ -50,7 +51,7 @@ _logkit() {
         --tls-servername) COMPREPLY=(); return ;;
         --stats-interval) COMPREPLY=(); return ;;
       esac
-      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --input -i --standby --chunk-bytes --flush-interval --compress --ack --no-ack --ack-timeout --max-pending-bytes --drain-timeout --heartbeat --heartbeat-interval --retry-max-interval --connect-timeout --keepalive-interval --shared-key --username --password --hostname --tls --no-tls --tls-ca --tls-verify --no-tls-verify --tls-servername --stats --no-stats --stats-interval" -- "$cur") ); else COMPREPLY=(); fi
+      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --input -i --standby --chunk-bytes --flush-interval --flush-mode --compress --ack --no-ack --ack-timeout --max-pending-bytes --drain-timeout --heartbeat --heartbeat-interval --retry-max-interval --connect-timeout --keepalive-interval --shared-key --username --password --hostname --tls --no-tls --tls-ca --tls-verify --no-tls-verify --tls-servername --stats --no-stats --stats-interval" -- "$cur") ); else COMPREPLY=(); fi
       ;;
     parse)
       case "$prev" in

@@ -15,6 +15,8 @@ export interface ForwarderOptions {
   compress: 'gzip' | 'none';
   chunkBytes: number;
   flushIntervalMs: number;
+  /** immediate: also send a partly filled chunk as soon as the input pauses with no chunk in flight. */
+  flushMode: 'immediate' | 'interval';
   ackTimeoutMs: number;
   maxPendingBytes: number;
   heartbeat: HeartbeatType;
@@ -41,6 +43,7 @@ export class Forwarder implements ConnectionListener {
   private sweepTimer: NodeJS.Timeout | undefined;
   /** Bytes being compressed or persisted: sealed, not yet in the ledger's queue. */
   private sealing = 0;
+  private idleSealScheduled = false;
   private sealingChain: Promise<void> = Promise.resolve();
   private waiters: Array<() => void> = [];
   private events = 0;
@@ -174,6 +177,7 @@ export class Forwarder implements ConnectionListener {
     if (chunk.carrier && chunk.carrier !== connection) (chunk.carrier as ServerConnection).forget(chunkId);
     this.ledger.ack(chunkId);
     this.notify();
+    this.sealIfIdle();
   }
 
   onWritable(): void {
@@ -184,9 +188,30 @@ export class Forwarder implements ConnectionListener {
 
   private afterAdd(sealed: SealedBatch[]): void {
     this.seal(sealed);
-    if (!this.batcher.isEmpty && !this.flushTimer) {
-      this.flushTimer = setTimeout(() => this.flush(), this.options.flushIntervalMs);
+    if (!this.batcher.isEmpty) {
+      if (!this.flushTimer) this.flushTimer = setTimeout(() => this.flush(), this.options.flushIntervalMs);
+      this.scheduleIdleSeal();
     }
+  }
+
+  /**
+   * Group commit: with no chunk in flight, a partly filled chunk is sealed and sent as soon as
+   * the input pauses (setImmediate runs after the input already queued has been read), not
+   * --flush-interval later: a quiet stream's events leave at once. With chunks in flight the
+   * events arriving meanwhile wait for the acknowledgement (onDelivered) or the interval, so
+   * chunks still grow with the rate.
+   */
+  private scheduleIdleSeal(): void {
+    if (this.options.flushMode !== 'immediate' || this.idleSealScheduled) return;
+    this.idleSealScheduled = true;
+    setImmediate(() => {
+      this.idleSealScheduled = false;
+      this.sealIfIdle();
+    });
+  }
+
+  private sealIfIdle(): void {
+    if (this.options.flushMode === 'immediate' && !this.batcher.isEmpty && this.sealing === 0 && this.ledger.heldChunks === 0) this.flush();
   }
 
   private batchedEvents(): number {

@@ -18,6 +18,7 @@ export interface ForwardOptions {
   chunkBytes: number;
   /** Seconds (as every duration of the command line). */
   flushInterval: number;
+  flushMode: 'immediate' | 'interval';
   compress: 'gzip' | 'none';
   ack: boolean;
   ackTimeout: number;
@@ -89,6 +90,7 @@ export async function runForward(options: ForwardOptions): Promise<void> {
     compress: options.compress,
     chunkBytes: Math.floor(options.chunkBytes),
     flushIntervalMs: ms(options.flushInterval),
+    flushMode: options.flushMode,
     ackTimeoutMs: ms(options.ackTimeout),
     maxPendingBytes: options.maxPendingBytes,
     heartbeat: options.heartbeat,

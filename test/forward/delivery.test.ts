@@ -73,7 +73,7 @@ test('SIGTERM: forward sends what it holds, waits for the acks and exits 0', asy
   const receiver = await startReceive(t);
   // A long flush interval: the events sit in a partly filled chunk until SIGTERM flushes them.
   // Full chunks go at once; the rest waits. (Full chunks arriving also tell us forward is running.)
-  const forward = startForward(t, [`127.0.0.1:${receiver.port}`, '--flush-interval', '60', '--chunk-bytes', '2000', '--stats', '--stats-interval', '0.2']);
+  const forward = startForward(t, [`127.0.0.1:${receiver.port}`, '--flush-interval', '60', '--flush-mode', 'interval', '--chunk-bytes', '2000', '--stats', '--stats-interval', '0.2']);
   await forward.send(numberedEvents(0, 300));
   await waitFor(() => receiver.events.length > 0, 'the full chunks');
   await sleep(200);
