@@ -151,7 +151,8 @@ async function w3() {
   const result = {};
   const formats = { apache: 'apache2', json: 'json', syslog: 'syslog', logfmt: 'logfmt' };
   console.log(`\nW3: ${LINES} lines through logkit parse (input pre-encoded as events)`);
-  console.log(`${'format'.padEnd(12)} ${'wall s'.padStart(8)} ${'cpu s'.padStart(8)} ${'rss MB'.padStart(8)} ${'lines/s'.padStart(10)} ${'unparsed'.padStart(9)}`);
+  // lines per CPU-second too: on a loaded machine the wall-clock rate says more about the load
+  console.log(`${'format'.padEnd(12)} ${'wall s'.padStart(8)} ${'cpu s'.padStart(8)} ${'rss MB'.padStart(8)} ${'lines/s'.padStart(10)} ${'per cpu-s'.padStart(10)} ${'unparsed'.padStart(9)}`);
   for (const [kind, parser] of Object.entries(formats)) {
     const file = await generate(kind, LINES);
     const events = `${file}.msgpack`;
@@ -162,12 +163,12 @@ async function w3() {
     const r = await readTime(timeFile);
     const count = spawnSync('bash', ['-c', `${LOGKIT} cat -o json ${outFile} | grep -c '"parse_error"' || true`]).stdout.toString().trim();
     const total = spawnSync('bash', ['-c', `${LOGKIT} cat -o json ${outFile} | wc -l`]).stdout.toString().trim();
-    result[parser] = { ...r, linesPerSec: LINES / r.wall, unparsed: Number(count), events: Number(total), exact: Number(total) === LINES };
+    result[parser] = { ...r, linesPerSec: LINES / r.wall, linesPerCpuSec: LINES / r.cpu, unparsed: Number(count), events: Number(total), exact: Number(total) === LINES };
     if (Number(total) !== LINES) failed = true;
-    console.log(`${parser.padEnd(12)} ${fmt(r.wall).padStart(8)} ${fmt(r.cpu).padStart(8)} ${fmt(r.rssMB, 0).padStart(8)} ${fmt(LINES / r.wall / 1000, 0).padStart(9)}k ${String(count).padStart(9)}`);
+    console.log(`${parser.padEnd(12)} ${fmt(r.wall).padStart(8)} ${fmt(r.cpu).padStart(8)} ${fmt(r.rssMB, 0).padStart(8)} ${fmt(LINES / r.wall / 1000, 0).padStart(9)}k ${fmt(LINES / r.cpu / 1000, 0).padStart(9)}k ${String(count).padStart(9)}`);
     await rm(outFile, { force: true });
   }
-  console.log(`target: apache2 ≥ 300k lines/s: ${result.apache2.linesPerSec >= 300_000 ? 'met' : 'missed'}`);
+  console.log(`target: apache2 ≥ 300k lines/s: ${result.apache2.linesPerSec >= 300_000 ? 'met' : 'missed'} (wall); ${result.apache2.linesPerCpuSec >= 300_000 ? 'met' : 'missed'} per CPU-second`);
   return result;
 }
 
@@ -181,8 +182,16 @@ async function w4(rate = 1000, seconds = 10) {
   const port = await freePort();
   const aggregator = startDaemon(`${LOGKIT} receive --bind 127.0.0.1:${port} | ${LOGKIT} store file '${out}/\${tag}.ndjson'`);
   await waitFor(async () => spawnSync('bash', ['-c', `exec 3<>/dev/tcp/127.0.0.1/${port}`]).status === 0, { timeoutMs: 30_000, intervalMs: 50 });
-  const collector = startDaemon(`${LOGKIT} tail ${log} --tag delay | ${LOGKIT} parse json | ${LOGKIT} forward 127.0.0.1:${port}`);
-  await sleep(1500); // let tail open the file
+  // --from-head: nothing is lost however late tail starts (it would start at the end of the file)
+  const collector = startDaemon(`${LOGKIT} tail ${log} --from-head --tag delay | ${LOGKIT} parse json | ${LOGKIT} forward 127.0.0.1:${port}`);
+  // warm up: probe lines (seq -1, which the reader ignores) until one is stored, so start-up
+  // under load is not counted as delay
+  const warm = new LineCounter(out);
+  const warmed = await waitFor(async () => {
+    await appendFile(log, JSON.stringify({ seq: -1, msg: 'warm-up probe' }) + '\n');
+    return (await warm.count()) > 0;
+  }, { timeoutMs: 60_000, intervalMs: 200 });
+  if (!warmed) throw new Error('W4: nothing reached the store within 60 s of starting');
   const written = new Map();
   const seen = new Map();
   const total = rate * seconds;
