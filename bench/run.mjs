@@ -23,6 +23,10 @@ const { values, positionals } = parseArgs({
     json: { type: 'string' },
   },
 });
+if (!existsSync('/usr/bin/time')) {
+  console.error('bench: GNU time (/usr/bin/time, Debian package "time") measures each process: install it first');
+  process.exit(69);
+}
 const LINES = Number(values.lines);
 const W5_FACTOR = Number(values['w5-factor']);
 if (!(LINES > 0) || !(W5_FACTOR >= 1)) {
