@@ -1,6 +1,7 @@
 import type { InputFormat } from '../codec/read-events.js';
 import { createSink, type SinkArgs } from './create-sink.js';
 import { runStore } from './run-store.js';
+import { log as logger } from '../log/logger.js';
 import type { CommitHook } from './store-sink.js';
 
 export interface StoreCommandArgs extends Omit<SinkArgs, 'target' | 'format' | 'compress' | 'fsync'> {
@@ -15,6 +16,9 @@ export interface StoreCommandArgs extends Omit<SinkArgs, 'target' | 'format' | '
   retryMaxDelay: number;
   retryTimeout: number;
   shutdownTimeout: number;
+  metrics?: string;
+  stats?: boolean;
+  statsInterval?: number;
 }
 
 /**
@@ -22,9 +26,7 @@ export interface StoreCommandArgs extends Omit<SinkArgs, 'target' | 'format' | '
  * disk buffer or checkpoint file plugs in (it receives each committed batch).
  */
 export async function runStoreCommand(args: StoreCommandArgs, onCommit: CommitHook = () => {}): Promise<void> {
-  const log = (message: string): void => {
-    process.stderr.write(`logkit store: ${message}\n`);
-  };
+  const log = (message: string): void => logger.warn(message);
   const sink = await createSink(args as SinkArgs, onCommit, log);
   await runStore(sink, {
     input: args.input,
@@ -34,5 +36,6 @@ export async function runStoreCommand(args: StoreCommandArgs, onCommit: CommitHo
     retryMaxDelayMs: Math.max(1, args.retryMaxDelay),
     retryTimeoutMs: Math.max(0, args.retryTimeout * 1000),
     shutdownTimeoutMs: Math.max(0, args.shutdownTimeout * 1000),
+    metrics: { metrics: args.metrics, stats: args.stats, statsInterval: args.statsInterval },
   });
 }
