@@ -7,6 +7,7 @@ import type { CommandModule, CommandSpec } from '../src/cli/spec.js';
 export const COMMANDS: Readonly<Record<string, () => Promise<{ default: CommandModule<CommandSpec> }>>> = {
   buffer: () => import('./buffer.js') as never,
   cat: () => import('./cat.js') as never,
+  forward: () => import('./forward.js') as never,
   parse: () => import('./parse.js') as never,
   receive: () => import('./receive.js') as never,
   tag: () => import('./tag.js') as never,

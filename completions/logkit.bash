@@ -2,7 +2,7 @@
 _logkit() {
   local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD-1]}"
   if [[ $COMP_CWORD -eq 1 ]]; then
-    COMPREPLY=( $(compgen -W "buffer cat parse receive tag tail store --help --version" -- "$cur") )
+    COMPREPLY=( $(compgen -W "buffer cat forward parse receive tag tail store --help --version" -- "$cur") )
     return
   fi
   case "${COMP_WORDS[1]}" in
@@ -30,6 +30,31 @@ _logkit() {
         --output|-o) COMPREPLY=( $(compgen -W "msgpack json pretty" -- "$cur") ); return ;;
       esac
       if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --input -i --output -o" -- "$cur") ); else COMPREPLY=( $(compgen -f -- "$cur") ); fi
+      ;;
+    forward)
+      case "$prev" in
+        --input|-i) COMPREPLY=( $(compgen -W "auto msgpack json text" -- "$cur") ); return ;;
+        --standby) COMPREPLY=(); return ;;
+        --chunk-bytes) COMPREPLY=(); return ;;
+        --flush-interval) COMPREPLY=(); return ;;
+        --compress) COMPREPLY=( $(compgen -W "none gzip" -- "$cur") ); return ;;
+        --ack-timeout) COMPREPLY=(); return ;;
+        --max-pending-bytes) COMPREPLY=(); return ;;
+        --drain-timeout) COMPREPLY=(); return ;;
+        --heartbeat) COMPREPLY=( $(compgen -W "tcp udp none" -- "$cur") ); return ;;
+        --heartbeat-interval) COMPREPLY=(); return ;;
+        --retry-max-interval) COMPREPLY=(); return ;;
+        --connect-timeout) COMPREPLY=(); return ;;
+        --keepalive-interval) COMPREPLY=(); return ;;
+        --shared-key) COMPREPLY=(); return ;;
+        --username) COMPREPLY=(); return ;;
+        --password) COMPREPLY=(); return ;;
+        --hostname) COMPREPLY=(); return ;;
+        --tls-ca) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;
+        --tls-servername) COMPREPLY=(); return ;;
+        --stats-interval) COMPREPLY=(); return ;;
+      esac
+      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --input -i --standby --chunk-bytes --flush-interval --compress --ack --no-ack --ack-timeout --max-pending-bytes --drain-timeout --heartbeat --heartbeat-interval --retry-max-interval --connect-timeout --keepalive-interval --shared-key --username --password --hostname --tls --no-tls --tls-ca --tls-verify --no-tls-verify --tls-servername --stats --no-stats --stats-interval" -- "$cur") ); else COMPREPLY=(); fi
       ;;
     parse)
       case "$prev" in

@@ -1,0 +1,229 @@
+import { defineCommand } from '../src/cli/spec.js';
+import { INPUT_OPTIONS } from '../src/cli/common-options.js';
+
+const MiB = 1024 * 1024;
+
+export default defineCommand(
+  {
+    name: 'forward',
+    summary: 'send events to Fluentd Forward Protocol servers (logkit receive, Fluentd, Fluent Bit)',
+    description:
+      'Reads events from standard input and sends them over the Fluentd Forward Protocol v1 in PackedForward ' +
+      'chunks (CompressedPackedForward with --compress gzip): one chunk per tag, sealed when it reaches ' +
+      '--chunk-bytes or when --flush-interval has passed since its first event. Each chunk carries a unique id ' +
+      'and is kept until the server acknowledges it; a chunk whose server fails, or does not answer within ' +
+      '--ack-timeout, is sent again (to another server if one is up), with the same id so the receiver can drop a ' +
+      'duplicate. Chunks go to the servers named by weighted round-robin over those that are up; --standby servers ' +
+      'get chunks only while every primary is down. A failed server is retried with exponential backoff up to ' +
+      '--retry-max-interval, and at once when a heartbeat reaches it again. When --max-pending-bytes are held ' +
+      'unacknowledged, forward stops reading its input (back pressure up the pipe). At the end of input, or on ' +
+      'SIGTERM, it sends what it holds and waits up to --drain-timeout for the acknowledgements: exit status 0 when ' +
+      'every event was acknowledged, 69 with the number of events not delivered otherwise. Nothing is dropped ' +
+      'silently. With --no-ack a chunk counts as delivered once the kernel accepted its bytes (at most once: a ' +
+      'server that dies may lose what it had not read). The per-event options map (source positions) is not sent: ' +
+      'PackedForward entries are [time, record]. SIGUSR1 prints the counters on standard error.',
+    positionals: [
+      {
+        name: 'server',
+        type: 'string',
+        variadic: true,
+        required: true,
+        describe: 'Servers to send to, HOST:PORT[@WEIGHT] (port 24224 and weight 1 when left out; weight 1 to 1000; IPv6 as [::1]:24224)',
+        completion: 'none',
+      },
+    ],
+    options: {
+      ...INPUT_OPTIONS,
+      standby: {
+        type: 'string',
+        array: true,
+        value: 'HOST:PORT',
+        describe: 'A standby server, used only while every primary server is down (repeatable)',
+        group: 'Servers',
+      },
+      'chunk-bytes': {
+        type: 'number',
+        default: 1 * MiB,
+        value: 'BYTES',
+        describe: 'Seal a chunk when its packed events reach this size (it exceeds it by at most one event); keep it below the receiver\'s request limit (logkit receive: 32 MiB by default)',
+        group: 'Chunks',
+      },
+      'flush-interval': {
+        type: 'number',
+        default: 0.05,
+        value: 'SECONDS',
+        describe: 'Seconds after its first event when a partly filled chunk is sealed and sent: the bound on the delay batching adds',
+        group: 'Chunks',
+      },
+      compress: {
+        type: 'string',
+        choices: ['none', 'gzip'],
+        default: 'none',
+        describe: 'Compress chunks (gzip: CompressedPackedForward, compressed in a worker thread)',
+        group: 'Chunks',
+      },
+      ack: {
+        type: 'boolean',
+        default: true,
+        describe: 'Ask the server to acknowledge each chunk and resend unacknowledged ones; --no-ack sends each chunk once',
+        group: 'Delivery',
+      },
+      'ack-timeout': {
+        type: 'number',
+        default: 20,
+        value: 'SECONDS',
+        describe: 'Seconds: a server that has not acknowledged a chunk after this long is treated as failed and its chunks go to another server',
+        group: 'Delivery',
+      },
+      'max-pending-bytes': {
+        type: 'number',
+        default: 64 * MiB,
+        value: 'BYTES',
+        describe: 'Bound on the bytes held in chunks not yet acknowledged; when it is reached, forward stops reading its input',
+        group: 'Delivery',
+      },
+      'drain-timeout': {
+        type: 'number',
+        default: 10,
+        value: 'SECONDS',
+        describe: 'Seconds to wait, at the end of input or on SIGTERM, for outstanding acknowledgements before giving up (exit status 69)',
+        group: 'Delivery',
+      },
+      heartbeat: {
+        type: 'string',
+        choices: ['tcp', 'udp', 'none'],
+        default: 'tcp',
+        describe: 'How to probe servers besides the data connection: tcp connects, udp sends the protocol\'s heartbeat datagram (it also notices a hung server); 3 missed probes take a server out until a probe is answered',
+        group: 'Servers',
+      },
+      'heartbeat-interval': {
+        type: 'number',
+        default: 1,
+        value: 'SECONDS',
+        describe: 'Seconds between heartbeats to each server',
+        group: 'Servers',
+      },
+      'retry-max-interval': {
+        type: 'number',
+        default: 30,
+        value: 'SECONDS',
+        describe: 'Seconds: cap of the exponential backoff between reconnection attempts (it starts at 0.5 s and doubles)',
+        group: 'Servers',
+      },
+      'connect-timeout': {
+        type: 'number',
+        default: 5,
+        value: 'SECONDS',
+        describe: 'Seconds before a connection attempt (TCP, TLS and the shared-key handshake) is given up',
+        group: 'Servers',
+      },
+      'keepalive-interval': {
+        type: 'number',
+        default: 30,
+        value: 'SECONDS',
+        describe: 'TCP keepalive: seconds of silence before the kernel probes a connection',
+        group: 'Servers',
+      },
+      'shared-key': {
+        type: 'string',
+        value: 'KEY',
+        describe: 'Authenticate with the shared-key handshake (HELO/PING/PONG); the environment variable LOGKIT_SHARED_KEY is read when this is absent',
+        group: 'Security',
+      },
+      username: {
+        type: 'string',
+        value: 'NAME',
+        describe: 'User name for servers that require user authentication (with --shared-key)',
+        group: 'Security',
+      },
+      password: {
+        type: 'string',
+        value: 'PASSWORD',
+        describe: 'Password for user authentication; the environment variable LOGKIT_PASSWORD is read when this is absent',
+        group: 'Security',
+      },
+      hostname: {
+        type: 'string',
+        value: 'NAME',
+        describe: 'Our host name, sent in the handshake (PING)',
+        defaultDescription: 'the system host name',
+        group: 'Security',
+      },
+      tls: {
+        type: 'boolean',
+        default: false,
+        describe: 'Connect with TLS',
+        group: 'Security',
+      },
+      'tls-ca': {
+        type: 'string',
+        value: 'FILE',
+        completion: 'file',
+        describe: 'PEM file of the certificate authorities to trust instead of the system ones',
+        group: 'Security',
+      },
+      'tls-verify': {
+        type: 'boolean',
+        default: true,
+        describe: 'Verify the server certificate and its name; --no-tls-verify accepts any certificate (testing only)',
+        group: 'Security',
+      },
+      'tls-servername': {
+        type: 'string',
+        value: 'NAME',
+        describe: 'Name to verify the server certificate against (and send in SNI)',
+        defaultDescription: 'the host of each server',
+        group: 'Security',
+      },
+      stats: {
+        type: 'boolean',
+        default: false,
+        describe: 'Print the counters (events, chunks, bytes, retries, per-server state) on standard error at exit',
+        group: 'Counters',
+      },
+      'stats-interval': {
+        type: 'number',
+        default: 0,
+        value: 'SECONDS',
+        describe: 'Also print the counters every this many seconds (0: never)',
+        group: 'Counters',
+      },
+    },
+    examples: [
+      ['logkit tail app.log | logkit parse json | logkit forward agg1:24224 agg2:24224', 'send to two aggregators by round-robin'],
+      ['logkit forward agg1:24224@3 agg2:24224@1 --standby dr:24224', 'three chunks to agg1 for one to agg2; dr only while both are down'],
+      ['LOGKIT_SHARED_KEY=secret logkit forward --tls --tls-ca ca.pem --compress gzip agg:24224', 'TLS, shared-key authentication and gzip'],
+      ['logkit forward --stats --stats-interval 60 agg:24224', 'print counters every minute and at exit'],
+    ],
+  },
+  async (args) => {
+    const { runForward } = await import('../src/forward/run-forward.js');
+    await runForward({
+      servers: args.server,
+      standby: args.standby ?? [],
+      input: args.input,
+      chunkBytes: args.chunkBytes,
+      flushInterval: args.flushInterval,
+      compress: args.compress,
+      ack: args.ack,
+      ackTimeout: args.ackTimeout,
+      maxPendingBytes: args.maxPendingBytes,
+      drainTimeout: args.drainTimeout,
+      heartbeat: args.heartbeat,
+      heartbeatInterval: args.heartbeatInterval,
+      retryMaxInterval: args.retryMaxInterval,
+      connectTimeout: args.connectTimeout,
+      keepaliveInterval: args.keepaliveInterval,
+      sharedKey: args.sharedKey,
+      username: args.username,
+      password: args.password,
+      hostname: args.hostname,
+      tls: args.tls,
+      tlsCa: args.tlsCa,
+      tlsVerify: args.tlsVerify,
+      tlsServername: args.tlsServername,
+      stats: args.stats,
+      statsInterval: args.statsInterval,
+    });
+  },
+);

@@ -1,0 +1,140 @@
+import type { Chunk, ChunkCarrier } from './chunk.js';
+
+/**
+ * Where chunks can be persisted across their life. The in-memory default does nothing; a disk
+ * buffer implements it to write a chunk durably before it is first sent and delete it once it is
+ * acknowledged, which makes `forward` a committing stage (see DESIGN.md, delivery guarantee).
+ */
+export interface ChunkStore {
+  /** Called once per chunk, before it can be sent. */
+  persist(chunk: Chunk): Promise<void>;
+  /** Called once per chunk, after its acknowledgement. */
+  release(chunk: Chunk): Promise<void>;
+}
+
+export const MEMORY_CHUNK_STORE: ChunkStore = {
+  persist: async () => {},
+  release: async () => {},
+};
+
+/**
+ * Every chunk from the moment it is created to its acknowledgement: the queue of chunks waiting
+ * to be sent (first in, first out; a resent chunk goes to the front, it is the oldest), the
+ * chunks in flight per carrier, and the bytes held — the bound of --max-pending-bytes. Nothing
+ * leaves the ledger except by an acknowledgement, so nothing is dropped silently.
+ */
+export class ChunkLedger {
+  private readonly queue: Chunk[] = [];
+  private queueHead = 0;
+  private readonly unacked = new Map<string, Chunk>();
+  private held = 0;
+  private heldEvents = 0;
+
+  /** Counters for --stats. */
+  readonly totals = { created: 0, acked: 0, resent: 0, ackedEvents: 0, ackedBytes: 0 };
+
+  constructor(private readonly store: ChunkStore = MEMORY_CHUNK_STORE) {}
+
+  /** Bytes of every chunk not yet acknowledged. */
+  get heldBytes(): number {
+    return this.held;
+  }
+
+  get heldChunks(): number {
+    return this.unacked.size;
+  }
+
+  get pendingEvents(): number {
+    return this.heldEvents;
+  }
+
+  /** Chunks waiting to be sent (not in flight). */
+  get queued(): number {
+    return this.queue.length - this.queueHead;
+  }
+
+  /** A new chunk: persisted, then queued for sending. */
+  async add(chunk: Chunk): Promise<void> {
+    this.held += chunk.bytes;
+    this.heldEvents += chunk.events;
+    this.unacked.set(chunk.id, chunk);
+    this.totals.created++;
+    await this.store.persist(chunk);
+    this.queue.push(chunk);
+  }
+
+  get(id: string): Chunk | undefined {
+    return this.unacked.get(id);
+  }
+
+  /** The next chunk to send, or undefined. */
+  next(): Chunk | undefined {
+    while (this.queueHead < this.queue.length) {
+      const chunk = this.queue[this.queueHead]!;
+      this.queue[this.queueHead] = undefined as never;
+      this.queueHead++;
+      if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
+        this.queue.splice(0, this.queueHead);
+        this.queueHead = 0;
+      }
+      if (chunk.state === 'created') return chunk;
+    }
+    return undefined;
+  }
+
+  /** Puts a chunk back at the front of the queue (it could not be handed to a carrier after all). */
+  unshift(chunk: Chunk): void {
+    if (this.queueHead > 0) this.queue[--this.queueHead] = chunk;
+    else this.queue.unshift(chunk);
+  }
+
+  markSent(chunk: Chunk, carrier: ChunkCarrier, now: number): void {
+    chunk.state = 'sent';
+    chunk.carrier = carrier;
+    chunk.sentAt = now;
+    chunk.attempts++;
+    if (chunk.attempts > 1) this.totals.resent++;
+  }
+
+  /**
+   * An acknowledgement arrived for `id` (from any carrier: a late ack from a server we gave up on
+   * still proves delivery). Returns the chunk, or undefined for an unknown or repeated id.
+   */
+  ack(id: string): Chunk | undefined {
+    const chunk = this.unacked.get(id);
+    if (!chunk) return undefined;
+    this.unacked.delete(id);
+    chunk.state = 'acked';
+    chunk.carrier = undefined;
+    this.held -= chunk.bytes;
+    this.heldEvents -= chunk.events;
+    this.totals.acked++;
+    this.totals.ackedEvents += chunk.events;
+    this.totals.ackedBytes += chunk.bytes;
+    void this.store.release(chunk);
+    return chunk;
+  }
+
+  /** The carrier failed or timed out: the chunk goes back to the front of the queue. */
+  requeue(chunk: Chunk): void {
+    if (chunk.state !== 'sent') return;
+    chunk.state = 'created';
+    chunk.lastFailedOn = chunk.carrier;
+    chunk.carrier = undefined;
+    this.unshift(chunk);
+  }
+
+  /** Chunks in flight longer than `timeoutMs`. */
+  expired(now: number, timeoutMs: number): Chunk[] {
+    const late: Chunk[] = [];
+    for (const chunk of this.unacked.values()) {
+      if (chunk.state === 'sent' && now - chunk.sentAt >= timeoutMs) late.push(chunk);
+    }
+    return late;
+  }
+
+  /** Every chunk not yet acknowledged (for the final report). */
+  unackedChunks(): IterableIterator<Chunk> {
+    return this.unacked.values();
+  }
+}

@@ -1,0 +1,215 @@
+import { readFile } from 'node:fs/promises';
+import { hostname as osHostname } from 'node:os';
+import { DecodeError } from '../codec/decode-error.js';
+import { readEvents, type InputFormat } from '../codec/read-events.js';
+import { CliError, ExitCode } from '../cli/exit-codes.js';
+import type { LogEvent } from '../event/event.js';
+import type { ChunkStore } from './chunk-ledger.js';
+import { Forwarder } from './forwarder.js';
+import type { HeartbeatType } from './heartbeat.js';
+import { RawEntryScanner } from './raw-entry-scanner.js';
+import { parseServerAddress } from './server-address.js';
+import { formatStats } from './stats.js';
+
+export interface ForwardOptions {
+  servers: readonly string[];
+  standby: readonly string[];
+  input: InputFormat;
+  chunkBytes: number;
+  /** Seconds (as every duration of the command line). */
+  flushInterval: number;
+  compress: 'gzip' | 'none';
+  ack: boolean;
+  ackTimeout: number;
+  maxPendingBytes: number;
+  heartbeat: HeartbeatType;
+  heartbeatInterval: number;
+  retryMaxInterval: number;
+  connectTimeout: number;
+  keepaliveInterval: number;
+  drainTimeout: number;
+  sharedKey?: string;
+  username?: string;
+  password?: string;
+  hostname?: string;
+  tls: boolean;
+  tlsCa?: string;
+  tlsVerify: boolean;
+  tlsServername?: string;
+  stats: boolean;
+  statsInterval: number;
+  /** Where chunks persist (a disk buffer); memory by default. */
+  store?: ChunkStore;
+}
+
+const ms = (seconds: number): number => Math.round(seconds * 1000);
+
+function positive(name: string, value: number, min = 0): number {
+  if (!Number.isFinite(value) || value <= min) throw new CliError(`--${name} must be a number greater than ${min}`, ExitCode.USAGE);
+  return value;
+}
+
+/** `logkit forward`: stdin → chunks → servers; exits once every event is acknowledged. */
+export async function runForward(options: ForwardOptions): Promise<void> {
+  if (options.servers.length === 0) throw new CliError('name at least one server (HOST:PORT)', ExitCode.USAGE);
+  const servers = [
+    ...options.servers.map((s) => parseServerAddress(s)),
+    ...options.standby.map((s) => parseServerAddress(s, true)),
+  ];
+  positive('chunk-bytes', options.chunkBytes);
+  positive('flush-interval', options.flushInterval);
+  positive('ack-timeout', options.ackTimeout);
+  positive('max-pending-bytes', options.maxPendingBytes);
+  positive('heartbeat-interval', options.heartbeatInterval);
+  positive('retry-max-interval', options.retryMaxInterval);
+  positive('connect-timeout', options.connectTimeout);
+  positive('keepalive-interval', options.keepaliveInterval);
+  if (!(options.drainTimeout >= 0)) throw new CliError('--drain-timeout must be 0 or more', ExitCode.USAGE);
+  if (!(options.statsInterval >= 0)) throw new CliError('--stats-interval must be 0 or more', ExitCode.USAGE);
+  // Secrets on a command line show in `ps`: the environment is the better place for them.
+  const sharedKey = options.sharedKey ?? process.env.LOGKIT_SHARED_KEY;
+  const password = options.password ?? process.env.LOGKIT_PASSWORD ?? '';
+  if ((options.username || password) && !sharedKey) {
+    throw new CliError('--username and --password need --shared-key (user authentication is part of the shared-key handshake)', ExitCode.USAGE);
+  }
+  if (!options.tls && (options.tlsCa || options.tlsServername)) {
+    throw new CliError('--tls-ca and --tls-servername need --tls', ExitCode.USAGE);
+  }
+  let ca: Buffer | undefined;
+  if (options.tlsCa) {
+    try {
+      ca = await readFile(options.tlsCa);
+    } catch (error) {
+      throw new CliError(`--tls-ca ${options.tlsCa}: ${(error as Error).message}`, ExitCode.NO_INPUT);
+    }
+  }
+
+  const forwarder = new Forwarder({
+    servers,
+    compress: options.compress,
+    chunkBytes: Math.floor(options.chunkBytes),
+    flushIntervalMs: ms(options.flushInterval),
+    ackTimeoutMs: ms(options.ackTimeout),
+    maxPendingBytes: options.maxPendingBytes,
+    heartbeat: options.heartbeat,
+    heartbeatIntervalMs: ms(options.heartbeatInterval),
+    store: options.store,
+    connection: {
+      ack: options.ack,
+      tls: options.tls ? { ca, verify: options.tlsVerify, servername: options.tlsServername } : undefined,
+      auth: sharedKey
+        ? { sharedKey, username: options.username ?? '', password, hostname: options.hostname ?? osHostname() }
+        : undefined,
+      connectTimeoutMs: ms(options.connectTimeout),
+      keepaliveMs: ms(options.keepaliveInterval),
+      retryInitialMs: Math.min(500, ms(options.retryMaxInterval)),
+      retryMaxMs: ms(options.retryMaxInterval),
+      // Enough to keep the pipe full; beyond it a slow server takes no new chunks.
+      writeHighWaterBytes: Math.max(4 * options.chunkBytes, 8 * 1024 * 1024),
+    },
+  });
+
+  const printStats = (): void => {
+    process.stderr.write(`logkit forward: ${formatStats(forwarder.stats())}\n`);
+  };
+  process.on('SIGUSR1', printStats);
+  const statsTimer = options.statsInterval > 0 ? setInterval(printStats, ms(options.statsInterval)) : undefined;
+  statsTimer?.unref();
+
+  // SIGTERM / SIGINT: stop reading, deliver what we hold, exit. (One fresh promise per wait:
+  // racing every read against one long-lived promise would pile reactions on it, each holding a batch.)
+  let terminated = false;
+  let wake: ((value: 'terminated') => void) | undefined;
+  const terminate = (): void => {
+    terminated = true;
+    wake?.('terminated');
+  };
+  const orTerminated = <T>(work: Promise<T>): Promise<T | 'terminated'> => {
+    if (terminated) return Promise.resolve('terminated');
+    return new Promise((resolve, reject) => {
+      wake = resolve;
+      work.then(resolve, reject);
+    });
+  };
+  process.once('SIGTERM', terminate);
+  process.once('SIGINT', terminate);
+
+  // Defensive: if the event loop ever ran dry before we finished (nothing left to wake us), say
+  // so and fail instead of exiting 0 with events undelivered.
+  let finished = false;
+  const stalled = (): void => {
+    if (finished) return;
+    process.stderr.write('logkit forward: internal error: stalled with nothing left to wait for\n');
+    process.exit(ExitCode.SOFTWARE);
+  };
+  process.on('beforeExit', stalled);
+
+  forwarder.start();
+  let inputError: CliError | undefined;
+  const chunks = process.stdin[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  try {
+    const first = await orTerminated(chunks.next());
+    if (first !== 'terminated' && !first.done) {
+      const head = first.value;
+      if (options.input !== 'json' && options.input !== 'text' && startsMessagePackArray(head)) {
+        // The fast path: MessagePack entries are copied into chunks without decoding records.
+        const scanner = new RawEntryScanner();
+        let next: IteratorResult<Buffer> | 'terminated' = first;
+        while (next !== 'terminated' && !next.done) {
+          if ((await orTerminated(forwarder.writeRaw(next.value, scanner))) === 'terminated') break;
+          next = await orTerminated(chunks.next());
+        }
+        if (next !== 'terminated' && next.done) scanner.end();
+      } else {
+        const batches = readEvents(prepend(head, chunks), { format: options.input })[Symbol.asyncIterator]();
+        for (;;) {
+          const next = await orTerminated(batches.next());
+          if (next === 'terminated' || next.done) break;
+          if ((await orTerminated(forwarder.write(next.value as LogEvent[]))) === 'terminated') break;
+        }
+      }
+    }
+  } catch (error) {
+    if (!(error instanceof DecodeError)) throw error;
+    // Deliver what came before the fault, then report it.
+    await forwarder.write(error.decoded);
+    const where = error.line !== undefined ? `line ${error.line}` : `byte ${error.offset}`;
+    inputError = new CliError(`stdin: ${where}: ${error.message}`, ExitCode.DATA_ERROR);
+  }
+  process.stdin.destroy();
+
+  const undelivered = await forwarder.drain(ms(options.drainTimeout));
+  finished = true;
+  const finalStates = forwarder.servers();
+  if (statsTimer) clearInterval(statsTimer);
+  await forwarder.close();
+  process.off('SIGUSR1', printStats);
+  if (options.stats) printStats();
+  if (undelivered.length > 0) {
+    const events = undelivered.reduce((sum, chunk) => sum + chunk.events, 0);
+    const why = finalStates.map((s) => `${s.label} ${s.state}${s.lastError ? `: ${s.lastError}` : ''}`).join('; ');
+    throw new CliError(
+      `${events} events in ${undelivered.length} chunks could not be delivered: no acknowledgement within ` +
+        `--drain-timeout ${options.drainTimeout} s (${why})`,
+      ExitCode.UNAVAILABLE,
+    );
+  }
+  if (inputError) throw inputError;
+  // stdin may still be open (SIGTERM with a live producer): do not wait for it.
+  process.exit(0);
+}
+
+/** A MessagePack array header: the first byte of a Message-mode entry (not gzip, not text). */
+function startsMessagePackArray(head: Buffer): boolean {
+  const first = head[0]!;
+  return (first >= 0x90 && first <= 0x9f) || first === 0xdc || first === 0xdd;
+}
+
+async function* prepend(first: Buffer, rest: AsyncIterator<Buffer>): AsyncGenerator<Buffer> {
+  yield first;
+  for (;;) {
+    const next = await rest.next();
+    if (next.done) return;
+    yield next.value;
+  }
+}

@@ -1,0 +1,130 @@
+import test from 'ava';
+import { gunzipSync } from 'node:zlib';
+import { Backoff } from '../../src/forward/backoff.js';
+import { WeightedRoundRobin } from '../../src/forward/balancer.js';
+import { ChunkBatcher } from '../../src/forward/chunk-batcher.js';
+import { buildChunk, newChunkId, type ChunkCarrier } from '../../src/forward/chunk.js';
+import { ChunkLedger, type ChunkStore } from '../../src/forward/chunk-ledger.js';
+import { parseServerAddress } from '../../src/forward/server-address.js';
+import { createUnpackr } from '../../src/codec/msgpack-reader.js';
+import { EventTime } from '../../src/event/event-time.js';
+import type { LogEvent } from '../../src/event/event.js';
+
+const event = (tag: string, i: number): LogEvent => ({ tag, time: new EventTime(1_700_000_000 + i, i), record: { i, msg: `event ${i}` } });
+
+test('server addresses: host, port, weight, IPv6, defaults and errors', (t) => {
+  t.like(parseServerAddress('agg1:24225@3'), { host: 'agg1', port: 24225, weight: 3, standby: false, label: 'agg1:24225' });
+  t.like(parseServerAddress('agg1'), { host: 'agg1', port: 24224, weight: 1 });
+  t.like(parseServerAddress('[::1]:9@2', true), { host: '::1', port: 9, weight: 2, standby: true, label: '[::1]:9' });
+  t.throws(() => parseServerAddress('agg:0'), { message: /bad port/ });
+  t.throws(() => parseServerAddress('agg:1@0'), { message: /bad weight/ });
+  t.throws(() => parseServerAddress('a:b:c'), { message: /bad server address/ });
+});
+
+test('weighted round-robin gives exact shares, spread out, and skips the server to avoid', (t) => {
+  const a = { weight: 1, name: 'a' };
+  const b = { weight: 3, name: 'b' };
+  const rr = new WeightedRoundRobin<typeof a>();
+  const picks = Array.from({ length: 8 }, () => rr.pick([a, b])!.name).join('');
+  t.is(picks, 'babbbabb');
+  const counts = { a: 0, b: 0 };
+  for (let i = 0; i < 4000; i++) counts[rr.pick([a, b])!.name as 'a' | 'b']++;
+  t.deepEqual(counts, { a: 1000, b: 3000 });
+  t.is(rr.pick([a, b], b), a);
+  t.is(rr.pick([b], b), b, 'the only candidate is used even if it should be avoided');
+  t.is(rr.pick([]), undefined);
+});
+
+test('backoff doubles up to its cap, with bounded jitter, and resets', (t) => {
+  const backoff = new Backoff(500, 4000, () => 0.5); // no jitter at the midpoint
+  t.deepEqual([backoff.next(), backoff.next(), backoff.next(), backoff.next(), backoff.next()], [500, 1000, 2000, 4000, 4000]);
+  backoff.reset();
+  t.is(backoff.next(), 500);
+  const jittery = new Backoff(1000, 60_000, () => 0.999);
+  t.true(jittery.next() <= 1200);
+});
+
+test('the batcher groups by tag, seals at the size bound and packs [time, record] entries', (t) => {
+  const batcher = new ChunkBatcher(200);
+  const sealed = batcher.add([event('a', 1), event('b', 2), event('a', 3), ...Array.from({ length: 20 }, (_, i) => event('a', 10 + i))]);
+  t.true(sealed.length >= 1);
+  t.true(sealed.every((s) => s.tag === 'a'));
+  for (const s of sealed) t.true(s.entries.length >= 200 && s.entries.length < 200 + 40);
+  const rest = batcher.flush();
+  t.true(batcher.isEmpty);
+  t.is(batcher.bufferedBytes, 0);
+  const all = [...sealed, ...rest];
+  t.is(all.reduce((n, s) => n + s.events, 0), 23);
+  const unpackr = createUnpackr();
+  const entries = all.filter((s) => s.tag === 'b').flatMap((s) => unpackr.unpackMultiple(s.entries) as unknown[]);
+  t.deepEqual(entries, [[new EventTime(1_700_000_002, 2), { i: 2, msg: 'event 2' }]]);
+});
+
+test('a chunk is [tag, bin(entries), {size, chunk, compressed}] and ids are 16 random bytes in base64', async (t) => {
+  const entries = Buffer.from('92d7000000000100000002800', 'hex');
+  const chunk = await buildChunk('app.web', entries, 1, { ack: true, compress: 'none' });
+  const [tag, payload, options] = createUnpackr().unpack(chunk.frame) as [string, Buffer, Record<string, unknown>];
+  t.is(tag, 'app.web');
+  t.deepEqual(Buffer.from(payload), entries);
+  t.deepEqual(options, { size: 1, chunk: chunk.id });
+  t.is(Buffer.from(chunk.id, 'base64').length, 16);
+  t.is(chunk.frame[0], 0x93);
+  t.is(chunk.frame[1 + 8], 0xc4, 'entries are a bin, not a str');
+  const zipped = await buildChunk('x', entries, 1, { ack: false, compress: 'gzip' });
+  const [, zpayload, zoptions] = createUnpackr().unpack(zipped.frame) as [string, Buffer, Record<string, unknown>];
+  t.deepEqual(gunzipSync(zpayload), entries);
+  t.deepEqual(zoptions, { size: 1, compressed: 'gzip' });
+  const ids = new Set(Array.from({ length: 1000 }, newChunkId));
+  t.is(ids.size, 1000);
+});
+
+test('the ledger: created → sent → acked, requeue to the front, timeouts, store hooks', async (t) => {
+  const calls: string[] = [];
+  const store: ChunkStore = {
+    persist: async (c) => void calls.push(`persist ${c.tag}`),
+    release: async (c) => void calls.push(`release ${c.tag}`),
+  };
+  const ledger = new ChunkLedger(store);
+  const one = await buildChunk('one', Buffer.from([0x90]), 1, { ack: true, compress: 'none' });
+  const two = await buildChunk('two', Buffer.from([0x90]), 2, { ack: true, compress: 'none' });
+  await ledger.add(one);
+  await ledger.add(two);
+  t.is(ledger.heldChunks, 2);
+  t.is(ledger.pendingEvents, 3);
+  const server: ChunkCarrier = { label: 's1' };
+  t.is(ledger.next(), one);
+  ledger.markSent(one, server, 1000);
+  t.is(one.state, 'sent');
+  t.deepEqual(ledger.expired(1500, 1000), []);
+  t.deepEqual(ledger.expired(2000, 1000), [one]);
+  ledger.requeue(one);
+  t.is(one.lastFailedOn, server);
+  t.is(ledger.next(), one, 'a requeued chunk goes before newer ones');
+  ledger.markSent(one, server, 3000);
+  t.is(ledger.totals.resent, 1);
+  t.is(ledger.ack(one.id), one);
+  t.is(ledger.ack(one.id), undefined, 'a repeated ack is ignored');
+  t.is(one.state, 'acked');
+  t.is(ledger.next(), two);
+  t.is(ledger.next(), undefined);
+  t.is(ledger.heldBytes, two.bytes);
+  t.deepEqual(calls, ['persist one', 'persist two', 'release one']);
+});
+
+test('the raw entry scanner copies [time, record] bytes exactly, across any split of the input', async (t) => {
+  const { RawEntryScanner } = await import('../../src/forward/raw-entry-scanner.js');
+  const { encodeEntries } = await import('../../src/codec/msgpack-writer.js');
+  const events = Array.from({ length: 50 }, (_, i) => ({ ...event(i % 3 === 0 ? 'x' : 'y', i), options: { src: { id: 'f', off: i } } }));
+  const input = encodeEntries(events);
+  for (const step of [1, 3, 7, 64, input.length]) {
+    const scanner = new RawEntryScanner();
+    const batcher = new ChunkBatcher(1 << 20);
+    for (let i = 0; i < input.length; i += step) scanner.push(input.subarray(i, i + step), batcher);
+    scanner.end();
+    t.is(scanner.entries, 50);
+    const unpackr = createUnpackr();
+    const got = batcher.flush().flatMap((s) => (unpackr.unpackMultiple(s.entries) as unknown[]).map((e) => [s.tag, e]));
+    const expected = ['x', 'y'].flatMap((tag) => events.filter((e) => e.tag === tag).map((e) => [tag, [e.time, e.record]]));
+    t.deepEqual(got, expected, `split every ${step} bytes`);
+  }
+});
