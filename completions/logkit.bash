@@ -52,9 +52,12 @@ _logkit() {
         --hostname) COMPREPLY=(); return ;;
         --tls-ca) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;
         --tls-servername) COMPREPLY=(); return ;;
+        --metrics) COMPREPLY=(); return ;;
         --stats-interval) COMPREPLY=(); return ;;
+        --log-level) COMPREPLY=( $(compgen -W "error warn info debug" -- "$cur") ); return ;;
+        --log-format) COMPREPLY=( $(compgen -W "text json" -- "$cur") ); return ;;
       esac
-      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --input -i --standby --chunk-bytes --flush-interval --compress --ack --no-ack --ack-timeout --max-pending-bytes --drain-timeout --heartbeat --heartbeat-interval --retry-max-interval --connect-timeout --keepalive-interval --shared-key --username --password --hostname --tls --no-tls --tls-ca --tls-verify --no-tls-verify --tls-servername --stats --no-stats --stats-interval" -- "$cur") ); else COMPREPLY=(); fi
+      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --input -i --standby --chunk-bytes --flush-interval --compress --ack --no-ack --ack-timeout --max-pending-bytes --drain-timeout --heartbeat --heartbeat-interval --retry-max-interval --connect-timeout --keepalive-interval --shared-key --username --password --hostname --tls --no-tls --tls-ca --tls-verify --no-tls-verify --tls-servername --metrics --stats --no-stats --stats-interval --log-level --log-format" -- "$cur") ); else COMPREPLY=(); fi
       ;;
     parse)
       case "$prev" in

@@ -94,7 +94,7 @@ try {
     return { n, receive, store, base: join(dir, `aggregator${n}`) };
   });
   for (const a of aggregators) {
-    a.address = await until(matchIn(a.receive, /listening on (\S+)/), `aggregator ${a.n} to listen`);
+    a.address = await until(matchIn(a.receive, /listening on (?:tcp:\/\/)?([^\s,]+)/), `aggregator ${a.n} to listen`);
     a.store.metricsUrl = await until(matchIn(a.store, /metrics on (http:\S+)/), `aggregator ${a.n}'s metrics`);
     say(`aggregator ${a.n}: logkit receive --bind ${a.address} | logkit store file ${a.base}/\${tag}.ndjson`);
   }
