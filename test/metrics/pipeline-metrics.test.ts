@@ -95,3 +95,37 @@ test('--log-format json: logkit\'s own messages are one JSON object a line; --lo
   t.is(await usage.exited, 64);
   t.is((JSON.parse(usage.stderr.trim()) as { level: string }).level, 'error');
 });
+
+test('--metrics on forward and receive: events, bytes, per-server state and acks match across the wire', async (t) => {
+  const count = 2500;
+  const receive = new StageProcess(t, ['receive', '--bind', '127.0.0.1:0', '--metrics', '127.0.0.1:0'], 'ignore');
+  receive.child.stdout!.resume();
+  await waitFor(() => /listening on (?:tcp:\/\/)?127\.0\.0\.1:\d+/.test(receive.stderr), 'receive to listen');
+  const port = /listening on (?:tcp:\/\/)?127\.0\.0\.1:(\d+)/.exec(receive.stderr)![1]!;
+  const forward = new StageProcess(t, ['forward', `127.0.0.1:${port}`, '--flush-interval', '0.05', '--chunk-bytes', '20000', '--metrics', '127.0.0.1:0', '--stats'], 'pipe');
+  const [receiveUrl, forwardUrl] = await Promise.all([receive.metricsUrl(), forward.metricsUrl()]);
+  let input = '';
+  for (let i = 0; i < count; i++) input += JSON.stringify({ tag: 'm.t', time: '2026-11-21T00:00:00Z', record: { seq: i } }) + '\n';
+  forward.child.stdin!.write(input);
+
+  await waitFor(async () => (await scrape(forwardUrl)).get('logkit_output_events_total') === count, `${count} events acknowledged`);
+  const [f, r] = await Promise.all([scrape(forwardUrl), scrape(receiveUrl)]);
+  t.is(f.get('logkit_input_events_total'), count);
+  t.is(f.get('logkit_forward_pending_events'), 0);
+  t.is(f.get(`logkit_forward_server_up{server="127.0.0.1:${port}",role="primary"}`), 1);
+  t.is(f.get(`logkit_forward_server_state{server="127.0.0.1:${port}",state="up"}`), 1);
+  const chunks = f.get('logkit_forward_acked_chunks_total')!;
+  t.true(chunks >= 2, `${chunks} chunks`);
+  t.is(f.get(`logkit_forward_server_acked_chunks_total{server="127.0.0.1:${port}",role="primary"}`), chunks);
+  t.is(r.get('logkit_input_events_total'), count);
+  t.is(r.get('logkit_output_events_total'), count);
+  t.is(r.get('logkit_receive_acks_total'), chunks);
+  t.is(r.get('logkit_receive_connections_total'), 1);
+  t.is(r.get('logkit_receive_open_connections'), 1);
+  t.is(r.get('logkit_input_bytes_total'), f.get('logkit_output_bytes_total'));
+
+  forward.child.stdin!.end();
+  t.is(await forward.exited, 0);
+  t.regex(forward.stderr, new RegExp(`logkit forward: stats \\(exit\\) events=${count} chunks=${chunks} acked_chunks=${chunks} acked_events=${count} `));
+  t.is(await receive.stop(), 0);
+});
