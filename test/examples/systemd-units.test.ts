@@ -33,3 +33,35 @@ test('examples/systemd: each unit restarts always, keeps state in StateDirectory
     t.notRegex(exec.replace(/\$\$(STATE|LOGS)_DIRECTORY\/[^"' ]+/g, ''), /--(buffer|checkpoint|pos) +"?\//, `${name}: a path outside the state directory`);
   }
 });
+
+/**
+ * Options the durability work adds (branches durable-fwd, durable-rcv). Until those land, the
+ * units may name them before the specs have them; once merged, this list must be emptied so
+ * that every option in the units is checked.
+ */
+const AWAITING_DURABILITY: Record<string, readonly string[]> = {
+  forward: ['buffer', 'checkpoint'],
+  receive: ['buffer', 'checkpoint'],
+  store: ['checkpoint'],
+};
+
+test('examples/systemd: every logkit option the units use exists in that command\'s spec', async (t) => {
+  const { loadCommand } = await import('../../commands/index.js');
+  for (const name of ['logkit-aggregator.service', 'logkit-collector.service', 'logkit-tail@.service']) {
+    const text = await readFile(join(UNITS, name), 'utf8');
+    const exec = /^ExecStart=([^]*?[^\\])\n/m.exec(text)![1]!.replace(/\\\n/g, ' ');
+    const stages = [...exec.matchAll(/logkit (\w+)([^|']*)/g)];
+    t.true(stages.length >= 2, name);
+    for (const [, command, rest] of stages) {
+      const { spec } = await loadCommand(command!);
+      for (const [, option] of rest!.matchAll(/(?:^| )--([a-z-]+)/g)) {
+        if (option! in spec.options) continue;
+        if (AWAITING_DURABILITY[command!]?.includes(option!)) {
+          t.log(`${name}: logkit ${command} --${option} awaits the durability branches`);
+          continue;
+        }
+        t.fail(`${name}: logkit ${command} has no --${option}`);
+      }
+    }
+  }
+});
