@@ -1,7 +1,6 @@
 import type { InputFormat } from '../codec/read-events.js';
 import { createSink, type SinkArgs } from './create-sink.js';
 import { runStore } from './run-store.js';
-import { log as logger } from '../log/logger.js';
 import type { CommitHook } from './store-sink.js';
 
 export interface StoreCommandArgs extends Omit<SinkArgs, 'target' | 'format' | 'compress' | 'fsync'> {
@@ -26,7 +25,9 @@ export interface StoreCommandArgs extends Omit<SinkArgs, 'target' | 'format' | '
  * disk buffer or checkpoint file plugs in (it receives each committed batch).
  */
 export async function runStoreCommand(args: StoreCommandArgs, onCommit: CommitHook = () => {}): Promise<void> {
-  const log = (message: string): void => logger.warn(message);
+  const log = (message: string): void => {
+    process.stderr.write(`logkit store: ${message}\n`);
+  };
   const sink = await createSink(args as SinkArgs, onCommit, log);
   await runStore(sink, {
     input: args.input,
