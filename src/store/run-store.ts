@@ -6,6 +6,7 @@ import { openInput } from '../cli/stdio.js';
 import { log as logger } from '../log/logger.js';
 import { CommandMetrics, type MetricsSettings } from '../metrics/command-metrics.js';
 import { storeMetrics } from './store-metrics.js';
+import { ProgressLine, grouped, perSecond } from '../cli/progress-line.js';
 import { RetriesExhaustedError, StoreBatcher, type BatcherOptions } from './store-batcher.js';
 import { PermanentStoreError, errorMessage } from './store-errors.js';
 import type { CommitHook, StoreSink } from './store-sink.js';
@@ -54,6 +55,11 @@ export async function runStore(sink: StoreSink, options: StoreRunOptions): Promi
   let inputError: CliError | undefined;
   const counted = new ByteCounter(options.source ?? openInput('-'));
   const metrics = await CommandMetrics.start(storeMetrics(batcher, counted), options.metrics ?? {});
+  const progress = ProgressLine.start(
+    (s) => `logkit store: ${grouped(batcher.committed)} events stored (${perSecond(batcher.committed, s)}/s), ${grouped(batcher.uncommitted)} pending, ${grouped(counted.bytes / 1048576)} MiB read`,
+    process.stderr,
+    false, // store writes nothing to stdout: a terminal there does not matter
+  );
   const batches = readEvents(counted.source, { format: options.input })[Symbol.asyncIterator]();
   let bytesAdded = 0;
   try {
@@ -77,6 +83,7 @@ export async function runStore(sink: StoreSink, options: StoreRunOptions): Promi
       process.off('SIGINT', onSignal);
       await batcher.close().catch(() => {});
       await sink.close().catch(() => {});
+      progress?.stop();
       await metrics.finish();
       throw error;
     }
@@ -94,6 +101,7 @@ export async function runStore(sink: StoreSink, options: StoreRunOptions): Promi
     process.off('SIGINT', onSignal);
     // input we stopped reading on SIGTERM must not keep the process alive
     if (options.source === undefined) process.stdin.destroy();
+    progress?.stop();
     await metrics.finish();
   }
   if (inputError) throw inputError;
