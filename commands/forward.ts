@@ -1,5 +1,5 @@
 import { defineCommand } from '../src/cli/spec.js';
-import { INPUT_OPTIONS } from '../src/cli/common-options.js';
+import { INPUT_OPTIONS, OPERATION_OPTIONS } from '../src/cli/common-options.js';
 
 const MiB = 1024 * 1024;
 
@@ -182,19 +182,7 @@ export default defineCommand(
         defaultDescription: 'the host of each server',
         group: 'Security',
       },
-      stats: {
-        type: 'boolean',
-        default: false,
-        describe: 'Print the counters (events, chunks, bytes, retries, per-server state) on standard error at exit',
-        group: 'Counters',
-      },
-      'stats-interval': {
-        type: 'number',
-        default: 0,
-        value: 'SECONDS',
-        describe: 'Also print the counters every this many seconds (0: never)',
-        group: 'Counters',
-      },
+      ...OPERATION_OPTIONS,
     },
     examples: [
       ['logkit tail app.log | logkit parse json | logkit forward agg1:24224 agg2:24224', 'send to two aggregators by round-robin'],
@@ -232,6 +220,7 @@ export default defineCommand(
       tlsServername: args.tlsServername,
       stats: args.stats,
       statsInterval: args.statsInterval,
+      metrics: args.metrics,
     });
   },
 );

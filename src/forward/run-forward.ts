@@ -10,6 +10,8 @@ import type { HeartbeatType } from './heartbeat.js';
 import { RawEntryScanner } from './raw-entry-scanner.js';
 import { parseServerAddress } from './server-address.js';
 import { formatStats } from './stats.js';
+import { forwardMetrics } from './forward-metrics.js';
+import { CommandMetrics } from '../metrics/command-metrics.js';
 
 export interface ForwardOptions {
   servers: readonly string[];
@@ -39,6 +41,7 @@ export interface ForwardOptions {
   tlsServername?: string;
   stats: boolean;
   statsInterval: number;
+  metrics?: string;
   /** Where chunks persist (a disk buffer); memory by default. */
   store?: ChunkStore;
 }
@@ -111,12 +114,12 @@ export async function runForward(options: ForwardOptions): Promise<void> {
     },
   });
 
-  const printStats = (): void => {
-    process.stderr.write(`logkit forward: ${formatStats(forwarder.stats())}\n`);
-  };
-  process.on('SIGUSR1', printStats);
-  const statsTimer = options.statsInterval > 0 ? setInterval(printStats, ms(options.statsInterval)) : undefined;
-  statsTimer?.unref();
+  // Counters: --metrics, --stats, --stats-interval and SIGUSR1 (src/metrics/); the line keeps forward's own format.
+  const metrics = await CommandMetrics.start(
+    forwardMetrics(() => forwarder.stats()),
+    { metrics: options.metrics, stats: options.stats, statsInterval: options.statsInterval },
+    { line: () => formatStats(forwarder.stats()) },
+  );
 
   // SIGTERM / SIGINT: stop reading, deliver what we hold, exit. (One fresh promise per wait:
   // racing every read against one long-lived promise would pile reactions on it, each holding a batch.)
@@ -183,10 +186,8 @@ export async function runForward(options: ForwardOptions): Promise<void> {
   const undelivered = await forwarder.drain(ms(options.drainTimeout));
   finished = true;
   const finalStates = forwarder.servers();
-  if (statsTimer) clearInterval(statsTimer);
   await forwarder.close();
-  process.off('SIGUSR1', printStats);
-  if (options.stats) printStats();
+  await metrics.finish();
   if (undelivered.length > 0) {
     const events = undelivered.reduce((sum, chunk) => sum + chunk.events, 0);
     const why = finalStates.map((s) => `${s.label} ${s.state}${s.lastError ? `: ${s.lastError}` : ''}`).join('; ');

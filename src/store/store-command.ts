@@ -15,6 +15,9 @@ export interface StoreCommandArgs extends Omit<SinkArgs, 'target' | 'format' | '
   retryMaxDelay: number;
   retryTimeout: number;
   shutdownTimeout: number;
+  metrics?: string;
+  stats?: boolean;
+  statsInterval?: number;
 }
 
 /**
@@ -34,5 +37,6 @@ export async function runStoreCommand(args: StoreCommandArgs, onCommit: CommitHo
     retryMaxDelayMs: Math.max(1, args.retryMaxDelay),
     retryTimeoutMs: Math.max(0, args.retryTimeout * 1000),
     shutdownTimeoutMs: Math.max(0, args.shutdownTimeout * 1000),
+    metrics: { metrics: args.metrics, stats: args.stats, statsInterval: args.statsInterval },
   });
 }
