@@ -1,7 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import test from 'ava';
-import { logkit, tempDir } from '../helpers/logkit.js';
+import { tempDir } from '../helpers/logkit.js';
 import { appendNumbers, firstArrivalsInOrder, freePort, numbersOf, sleep, startPipeline, startReceive, tally, waitFor } from './helpers.js';
 
 const collector = (log: string, spool: string, checkpoint: string, port: number, extra: string[] = []): string[][] => [
@@ -94,4 +94,30 @@ test('forward --buffer: the aggregator (receive | store file) down for a while, 
   t.deepEqual((await Promise.all(second.stages)).map((e) => e.exitCode), [0, 0, 0], second.stderr());
   for (const stage of aggregator.stages) stage.kill('SIGTERM');
   t.deepEqual((await Promise.all(aggregator.stages)).map((e) => e.exitCode), [0, 0], aggregator.stderr());
+});
+
+test('forward --checkpoint without --buffer commits on acknowledgement: nothing while the server is down (exit 69), the whole file once it acknowledged', async (t) => {
+  const dir = await tempDir(t);
+  const log = join(dir, 'app.log');
+  const checkpoint = join(dir, 'app.ckpt');
+  await appendNumbers(log, 1, 3000);
+  const port = await freePort();
+  const run = () =>
+    startPipeline(t, [
+      ['tail', '--from-head', '--no-follow', '--checkpoint', checkpoint, log],
+      ['forward', '--checkpoint', checkpoint, '--drain-timeout', '1', `127.0.0.1:${port}`],
+    ]);
+  const down = run();
+  const downExits = await Promise.all(down.stages);
+  t.is(downExits[1]!.exitCode, 69, down.stderr());
+  t.regex(down.stderr(), /3000 events could not be delivered.*not checkpointed, tail reads them again/);
+  t.deepEqual(JSON.parse(await readFile(checkpoint, 'utf8')), { version: 1, sources: {} });
+  const receiver = await startReceive(t, [], port);
+  const up = run();
+  t.deepEqual((await Promise.all(up.stages)).map((e) => e.exitCode), [0, 0], up.stderr());
+  const result = tally(numbersOf(receiver.events), 3000);
+  t.deepEqual(result.missing, []);
+  t.is(result.duplicates, 0);
+  const committed = JSON.parse(await readFile(checkpoint, 'utf8')) as { sources: Record<string, { off: number }> };
+  t.deepEqual(Object.values(committed.sources).map((s) => s.off), [(await stat(log)).size]);
 });
