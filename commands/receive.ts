@@ -1,5 +1,5 @@
 import { defineCommand } from '../src/cli/spec.js';
-import { OUTPUT_OPTIONS } from '../src/cli/common-options.js';
+import { OPERATION_OPTIONS, OUTPUT_OPTIONS } from '../src/cli/common-options.js';
 
 export default defineCommand(
   {
@@ -36,8 +36,8 @@ export default defineCommand(
       'source-address-key': { type: 'string', value: 'FIELD', describe: 'Add the sender\'s IP address to each record under this field', group: 'Records' },
       'source-hostname-key': { type: 'string', value: 'FIELD', describe: 'Add the sender\'s host name (reverse DNS, else its address) under this field', group: 'Records' },
       'tag-prefix': { type: 'string', value: 'PREFIX', describe: 'Prepend PREFIX. to every tag', group: 'Records' },
-      stats: { type: 'boolean', default: false, describe: 'Print the counters (connections, requests, events, bytes, acks, errors, rejections) on stderr at exit; SIGUSR1 prints them any time', group: 'Diagnostics' },
       ...OUTPUT_OPTIONS,
+      ...OPERATION_OPTIONS,
     },
     examples: [
       ['logkit receive | logkit cat', 'receive on 127.0.0.1:24224 and show the events'],
@@ -66,7 +66,7 @@ export default defineCommand(
       sourceAddressKey: args.sourceAddressKey,
       sourceHostnameKey: args.sourceHostnameKey,
       tagPrefix: args.tagPrefix,
-      stats: args.stats,
+      metrics: { metrics: args.metrics, stats: args.stats, statsInterval: args.statsInterval },
     });
   },
 );

@@ -10,6 +10,10 @@ import { RateLimitedLog } from './rate-limited-log.js';
 import { ReceiveServer } from './receive-server.js';
 import { ReceiveStats } from './receive-stats.js';
 import { isCleanTag } from './sanitize-tag.js';
+import { receiveMetrics } from './receive-metrics.js';
+import { CommandMetrics, type MetricsSettings } from '../metrics/command-metrics.js';
+import { observeOutput } from '../metrics/stage-metrics.js';
+import { log as logger } from '../log/logger.js';
 
 export interface ReceiveOptions {
   bind: string;
@@ -29,7 +33,7 @@ export interface ReceiveOptions {
   sourceAddressKey?: string;
   sourceHostnameKey?: string;
   tagPrefix?: string;
-  stats: boolean;
+  metrics: MetricsSettings;
 }
 
 const MIB = 1024 * 1024;
@@ -70,9 +74,9 @@ export async function runReceive(options: ReceiveOptions): Promise<void> {
 
   const log = new RateLimitedLog();
   if (bind.kind === 'tcp' && !isLoopback(bind.host) && !sharedKey && !tls) {
-    process.stderr.write(
-      `logkit receive: WARNING: listening on ${bind.host}, reachable from the network, with neither --shared-key nor TLS: ` +
-        'anyone who can connect can inject events\n',
+    logger.warn(
+      `WARNING: listening on ${bind.host}, reachable from the network, with neither --shared-key nor TLS: ` +
+        'anyone who can connect can inject events',
     );
   }
 
@@ -104,11 +108,12 @@ export async function runReceive(options: ReceiveOptions): Promise<void> {
     if (e.code === 'EACCES') throw new CliError(`cannot listen on ${what}: permission denied`, ExitCode.UNAVAILABLE);
     throw new CliError(`cannot listen on ${what}: ${e.message}`, ExitCode.UNAVAILABLE);
   }
-  process.stderr.write(`logkit receive: listening on ${where}${config.auth ? ', shared-key authentication' : ''}${tls ? ', TLS' : ''}\n`);
+  logger.info(`listening on ${where}${config.auth ? ', shared-key authentication' : ''}${tls ? ', TLS' : ''}`);
 
-  // Counters: on SIGUSR1 always, and at exit with --stats. One line, key=value.
-  const report = (when: string) => process.stderr.write(`logkit receive: stats (${when}) ${formatStats(stats.toJSON())}\n`);
-  process.on('SIGUSR1', () => report('SIGUSR1'));
+  // Counters: --metrics, --stats, --stats-interval and SIGUSR1 (src/metrics/).
+  const registry = receiveMetrics(stats);
+  observeOutput(registry, writer);
+  const metrics = await CommandMetrics.start(registry, options.metrics);
 
   // SIGTERM/SIGINT: stop accepting, stop reading, let in-flight events reach stdout and their
   // acks reach the clients (bounded), flush, exit 0.
@@ -125,7 +130,7 @@ export async function runReceive(options: ReceiveOptions): Promise<void> {
           if (!flushed) {
             // stdout is stuck: what was not written was not acknowledged either, so the senders
             // still hold it and will resend; say so and end rather than hang
-            process.stderr.write('logkit receive: stdout did not drain within 10 s of SIGTERM; unwritten events were not acknowledged\n');
+            logger.error('stdout did not drain within 10 s of SIGTERM; unwritten events were not acknowledged');
             process.exit(ExitCode.TEMP_FAIL);
           }
           resolve();
@@ -134,7 +139,7 @@ export async function runReceive(options: ReceiveOptions): Promise<void> {
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   });
-  if (options.stats) report('exit');
+  await metrics.finish();
 }
 
 /** true when the promise settled in time, false on timeout. */
@@ -153,10 +158,4 @@ function withTimeout(promise: Promise<unknown>, ms: number): Promise<boolean> {
       },
     );
   });
-}
-
-function formatStats(counters: Record<string, number>): string {
-  return Object.entries(counters)
-    .map(([key, value]) => `${key.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase())}=${value}`)
-    .join(' ');
 }
