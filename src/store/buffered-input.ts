@@ -15,6 +15,8 @@ export interface BufferedInputOptions {
   /** The store's --flush-interval: a chunk is sealed (durable, deliverable) at the latest this long after its first event. */
   flushIntervalMs: number;
   input: InputFormat;
+  /** The store's --batch-size: a chunk holds at most one batch, so a crash in the middle of a chunk repeats at most that much. */
+  batchSize: number;
   /** Positions advance when a chunk is durable: from then on the buffer replays it. */
   checkpoint?: CheckpointTracker;
 }
@@ -50,7 +52,7 @@ export class BufferedInput {
     try {
       buffer = await DiskBuffer.open(options.dir, {
         chunkBytes: BUFFER_DEFAULTS.chunkBytes,
-        chunkEvents: BUFFER_DEFAULTS.chunkEvents,
+        chunkEvents: Math.max(1, Math.min(BUFFER_DEFAULTS.chunkEvents, options.batchSize)),
         chunkAgeMs: Math.max(1, Math.min(options.flushIntervalMs, 2 ** 31 - 1)),
         totalLimitBytes: parseTotalLimit(options.totalLimit, BUFFER_DEFAULTS.chunkBytes),
         overflow: options.overflow,

@@ -40,7 +40,7 @@ export async function runStoreCommand(args: StoreCommandArgs, onCommit: CommitHo
   const checkpoint = args.checkpoint ? await openCheckpoint('store', args.checkpoint) : undefined;
   const flushIntervalMs = Math.max(1, args.flushInterval);
   const buffered = args.buffer
-    ? await BufferedInput.open({ dir: args.buffer, totalLimit: args.totalLimit, overflow: args.overflow, flushIntervalMs, input: args.input, checkpoint })
+    ? await BufferedInput.open({ dir: args.buffer, totalLimit: args.totalLimit, overflow: args.overflow, flushIntervalMs, input: args.input, batchSize: Math.max(1, Math.floor(args.batchSize)), checkpoint })
     : undefined;
   const hook: CommitHook = (events) => {
     if (buffered) buffered.committed(events);
