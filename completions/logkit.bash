@@ -42,6 +42,10 @@ _logkit() {
         --ack-timeout) COMPREPLY=(); return ;;
         --max-pending-bytes) COMPREPLY=(); return ;;
         --drain-timeout) COMPREPLY=(); return ;;
+        --buffer) COMPREPLY=( $(compgen -d -- "$cur") ); return ;;
+        --checkpoint) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;
+        --total-limit) COMPREPLY=(); return ;;
+        --overflow) COMPREPLY=( $(compgen -W "block drop-oldest fail" -- "$cur") ); return ;;
         --heartbeat) COMPREPLY=( $(compgen -W "tcp udp none" -- "$cur") ); return ;;
         --heartbeat-interval) COMPREPLY=(); return ;;
         --retry-max-interval) COMPREPLY=(); return ;;
@@ -58,7 +62,7 @@ _logkit() {
         --log-level) COMPREPLY=( $(compgen -W "error warn info debug" -- "$cur") ); return ;;
         --log-format) COMPREPLY=( $(compgen -W "text json" -- "$cur") ); return ;;
       esac
-      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --input -i --standby --chunk-bytes --flush-interval --flush-mode --compress --ack --no-ack --ack-timeout --max-pending-bytes --drain-timeout --heartbeat --heartbeat-interval --retry-max-interval --connect-timeout --keepalive-interval --shared-key --username --password --hostname --tls --no-tls --tls-ca --tls-verify --no-tls-verify --tls-servername --metrics --stats --no-stats --stats-interval --log-level --log-format" -- "$cur") ); else COMPREPLY=(); fi
+      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --input -i --standby --chunk-bytes --flush-interval --flush-mode --compress --ack --no-ack --ack-timeout --max-pending-bytes --drain-timeout --buffer --checkpoint --total-limit --overflow --heartbeat --heartbeat-interval --retry-max-interval --connect-timeout --keepalive-interval --shared-key --username --password --hostname --tls --no-tls --tls-ca --tls-verify --no-tls-verify --tls-servername --metrics --stats --no-stats --stats-interval --log-level --log-format" -- "$cur") ); else COMPREPLY=(); fi
       ;;
     parse)
       case "$prev" in
@@ -167,6 +171,10 @@ _logkit() {
         --retry-max-delay) COMPREPLY=(); return ;;
         --retry-timeout) COMPREPLY=(); return ;;
         --shutdown-timeout) COMPREPLY=(); return ;;
+        --checkpoint) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;
+        --buffer) COMPREPLY=( $(compgen -d -- "$cur") ); return ;;
+        --total-limit) COMPREPLY=(); return ;;
+        --overflow) COMPREPLY=( $(compgen -W "block drop-oldest fail" -- "$cur") ); return ;;
         --table) COMPREPLY=(); return ;;
         --timeout) COMPREPLY=(); return ;;
         --format) COMPREPLY=( $(compgen -W "ndjson msgpack text" -- "$cur") ); return ;;
@@ -177,7 +185,7 @@ _logkit() {
         --max-open-files) COMPREPLY=(); return ;;
         --message-key) COMPREPLY=(); return ;;
       esac
-      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --input -i --metrics --stats --no-stats --stats-interval --log-level --log-format --batch-size --batch-bytes --flush-interval --retry-max-delay --retry-timeout --shutdown-timeout --table --create --no-create --timeout --format --compress --gzip-level --fsync --fsync-interval --max-open-files --message-key" -- "$cur") ); else COMPREPLY=( $(compgen -f -- "$cur") ); fi
+      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --input -i --metrics --stats --no-stats --stats-interval --log-level --log-format --batch-size --batch-bytes --flush-interval --retry-max-delay --retry-timeout --shutdown-timeout --checkpoint --buffer --total-limit --overflow --table --create --no-create --timeout --format --compress --gzip-level --fsync --fsync-interval --max-open-files --message-key" -- "$cur") ); else COMPREPLY=( $(compgen -f -- "$cur") ); fi
       ;;
   esac
 }
