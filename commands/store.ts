@@ -38,6 +38,7 @@ export default defineCommand(
       fsync: { type: 'string', choices: ['always', 'interval', 'never'], default: 'always', describe: 'always: fsync after each batch, then commit; interval: fsync and commit every --fsync-interval; never: commit once written to the OS', group: 'Files' },
       'fsync-interval': { type: 'number', default: 1000, value: 'MS', describe: 'With --fsync interval: milliseconds between fsyncs (and commits)', group: 'Files' },
       'max-open-files': { type: 'number', default: 64, value: 'N', describe: 'Keep at most this many files open (least recently used closed first)', group: 'Files' },
+      checkpoint: { type: 'string', value: 'FILE', completion: 'file', describe: 'After each commit, record the highest committed source position (options.src) per source in FILE (atomically): logkit tail --checkpoint and receive --checkpoint resume from it', group: 'Delivery' },
       'message-key': { type: 'string', default: 'message', value: 'FIELD', describe: 'With --format text: the record field written as the line', group: 'Files' },
     },
     examples: [

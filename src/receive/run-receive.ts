@@ -5,7 +5,8 @@ import { CliError, ExitCode } from '../cli/exit-codes.js';
 import { EventWriter, colorWanted, resolveOutputFormat } from '../codec/event-writer.js';
 import { isLoopback, parseBindAddress } from './bind-address.js';
 import { BufferBudget, type ConnectionConfig } from './connection.js';
-import { StreamSink } from './event-sink.js';
+import { StreamSink, type EventSink } from './event-sink.js';
+import { openDurable, type Durable } from './durable/open-durable.js';
 import { RateLimitedLog } from './rate-limited-log.js';
 import { ReceiveServer } from './receive-server.js';
 import { ReceiveStats } from './receive-stats.js';
@@ -30,6 +31,11 @@ export interface ReceiveOptions {
   sourceHostnameKey?: string;
   tagPrefix?: string;
   stats: boolean;
+  /** Durable mode: buffer directory; acks wait for durability, stdout is replayed from the store's checkpoint. */
+  buffer?: string;
+  checkpoint?: string;
+  bufferMaxBytes: number;
+  dedupChunks: number;
 }
 
 const MIB = 1024 * 1024;
@@ -87,8 +93,30 @@ export async function runReceive(options: ReceiveOptions): Promise<void> {
     maxBatchEvents: 10_000,
   };
   const format = resolveOutputFormat(options.output, process.stdout.isTTY);
-  const writer = new EventWriter(process.stdout, format, colorWanted(process.stdout.isTTY));
-  const sink = new StreamSink(process.stdout, writer, 4 * MIB);
+  if ((options.buffer === undefined) !== (options.checkpoint === undefined)) {
+    throw new CliError('--buffer and --checkpoint go together (receive deletes buffered events once the store\'s checkpoint covers them)', ExitCode.USAGE);
+  }
+  if (!Number.isInteger(options.dedupChunks) || options.dedupChunks < 1) throw new CliError('--dedup-chunks must be a positive integer', ExitCode.USAGE);
+  if (!Number.isInteger(options.bufferMaxBytes) || options.bufferMaxBytes < 1) throw new CliError('--buffer-max-bytes must be a positive integer', ExitCode.USAGE);
+  let durable: Durable | undefined;
+  let emitting: Promise<void> | undefined;
+  let sink: EventSink;
+  if (options.buffer !== undefined) {
+    if (format !== 'msgpack') throw new CliError(`--buffer writes MessagePack to stdout (a pipe or file), not ${format}`, ExitCode.USAGE);
+    durable = await openDurable(
+      { bufferDir: options.buffer, checkpoint: options.checkpoint!, bufferMaxBytes: options.bufferMaxBytes, dedupChunks: options.dedupChunks, log: (m) => log.line(m) },
+      process.stdout,
+    );
+    sink = durable.sink;
+    // replay first: chunks left on disk go out before anything received now (chunk order)
+    emitting = durable.emitter.run().catch((error: Error) => {
+      process.stderr.write(`logkit receive: ${error.message}\n`);
+      process.exit(ExitCode.IO_ERROR);
+    });
+  } else {
+    const writer = new EventWriter(process.stdout, format, colorWanted(process.stdout.isTTY));
+    sink = new StreamSink(process.stdout, writer, 4 * MIB);
+  }
   const stats = new ReceiveStats();
   const server = new ReceiveServer(
     { bind, tls, maxConnections: options.maxConnections, heartbeat: bind.kind === 'tcp' },
@@ -107,7 +135,15 @@ export async function runReceive(options: ReceiveOptions): Promise<void> {
   process.stderr.write(`logkit receive: listening on ${where}${config.auth ? ', shared-key authentication' : ''}${tls ? ', TLS' : ''}\n`);
 
   // Counters: on SIGUSR1 always, and at exit with --stats. One line, key=value.
-  const report = (when: string) => process.stderr.write(`logkit receive: stats (${when}) ${formatStats(stats.toJSON())}\n`);
+  const counters = (): Record<string, number> => {
+    if (!durable) return stats.toJSON();
+    const b = durable.buffer.stats();
+    return {
+      ...stats.toJSON(), ...durable.emitter.stats, bufferedChunks: b.chunksOnDisk, bufferedEvents: b.eventsOnDisk,
+      replayedChunks: b.replayedChunks, corruptChunks: b.corruptChunks, fsyncs: b.fsyncs,
+    };
+  };
+  const report = (when: string) => process.stderr.write(`logkit receive: stats (${when}) ${formatStats(counters())}\n`);
   process.on('SIGUSR1', () => report('SIGUSR1'));
 
   // SIGTERM/SIGINT: stop accepting, stop reading, let in-flight events reach stdout and their
@@ -120,7 +156,7 @@ export async function runReceive(options: ReceiveOptions): Promise<void> {
       server.stopListening();
       void server
         .closeConnections(5000)
-        .then(() => withTimeout(sink.flush(), 10_000))
+        .then(() => withTimeout(durable ? drainDurable(durable, emitting!) : sink.flush(), 10_000))
         .then((flushed) => {
           if (!flushed) {
             // stdout is stuck: what was not written was not acknowledged either, so the senders
@@ -134,7 +170,18 @@ export async function runReceive(options: ReceiveOptions): Promise<void> {
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   });
+  if (durable) await durable.buffer.close();
   if (options.stats) report('exit');
+  else if (stats.duplicateChunks > 0) process.stderr.write(`logkit receive: dropped ${stats.duplicateChunks} resent chunks already received (acknowledged again)\n`);
+}
+
+/** SIGTERM with --buffer: make what was received durable, write what the buffer holds to stdout, look at the checkpoint once more. */
+async function drainDurable(durable: Durable, emitting: Promise<void>): Promise<void> {
+  await durable.sink.flush();
+  await durable.buffer.finish();
+  await emitting;
+  await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
+  await durable.emitter.finalPoll();
 }
 
 /** true when the promise settled in time, false on timeout. */

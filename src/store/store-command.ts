@@ -2,6 +2,7 @@ import type { InputFormat } from '../codec/read-events.js';
 import { createSink, type SinkArgs } from './create-sink.js';
 import { runStore } from './run-store.js';
 import type { CommitHook } from './store-sink.js';
+import { CheckpointTracker } from '../checkpoint/checkpoint-tracker.js';
 
 export interface StoreCommandArgs extends Omit<SinkArgs, 'target' | 'format' | 'compress' | 'fsync'> {
   target: string;
@@ -15,6 +16,8 @@ export interface StoreCommandArgs extends Omit<SinkArgs, 'target' | 'format' | '
   retryMaxDelay: number;
   retryTimeout: number;
   shutdownTimeout: number;
+  /** The checkpoint file to advance on each commit. */
+  checkpoint?: string;
 }
 
 /**
@@ -25,8 +28,25 @@ export async function runStoreCommand(args: StoreCommandArgs, onCommit: CommitHo
   const log = (message: string): void => {
     process.stderr.write(`logkit store: ${message}\n`);
   };
+  let tracker: CheckpointTracker | undefined;
+  if (args.checkpoint !== undefined) {
+    const t = (tracker = await CheckpointTracker.open(args.checkpoint, { intervalMs: 200 }));
+    const inner = onCommit;
+    onCommit = async (events) => {
+      await inner(events);
+      t.commit(events);
+    };
+  }
   const sink = await createSink(args as SinkArgs, onCommit, log);
-  await runStore(sink, {
+  try {
+    await runStoreWith(sink, args);
+  } finally {
+    await tracker?.close();
+  }
+}
+
+function runStoreWith(sink: Awaited<ReturnType<typeof createSink>>, args: StoreCommandArgs): Promise<void> {
+  return runStore(sink, {
     input: args.input,
     batchSize: Math.max(1, Math.floor(args.batchSize)),
     batchBytes: Math.max(1024, args.batchBytes),
