@@ -331,6 +331,7 @@ export class ForwardConnection {
   /** Acks a dropped resend after what this connection handed on before it and after the first copy is durable. */
   private ackDuplicate(earlier: Promise<void>, ack: Buffer): void {
     this.ctx.stats.duplicateChunks++;
+    this.ctx.log.line(`${this.peer}: dropped a resent chunk already received (${this.ctx.stats.duplicateChunks} so far); acknowledged it again`);
     this.lastDelivery = Promise.all([this.lastDelivery, earlier]).then(
       () => {
         if (this.socket.destroyed) return;
