@@ -1,6 +1,7 @@
 import { defineCommand } from '../src/cli/spec.js';
 import { INPUT_OPTIONS, OUTPUT_OPTIONS } from '../src/cli/common-options.js';
-import { BUFFER_DEFAULTS, OVERFLOW_POLICIES } from '../src/buffer/defaults.js';
+import { BUFFER_DEFAULTS } from '../src/buffer/defaults.js';
+import { BUFFER_LIMIT_OPTIONS } from '../src/buffer/buffer-options.js';
 
 export default defineCommand(
   {
@@ -39,14 +40,7 @@ export default defineCommand(
         type: 'number', value: 'SECONDS', default: BUFFER_DEFAULTS.chunkAgeMs / 1000, group: 'Chunks',
         describe: 'Seal a chunk when its first event is this old: the longest a quiet stream waits (at most 86400)',
       },
-      'total-limit': {
-        type: 'string', value: 'BYTES', default: '1g', group: 'Limits',
-        describe: 'Most bytes of chunk files kept in DIR (at least twice --chunk-bytes)',
-      },
-      overflow: {
-        type: 'string', choices: OVERFLOW_POLICIES, default: BUFFER_DEFAULTS.overflow, group: 'Limits',
-        describe: 'When the total limit is reached or the disk is full: block the input, drop the oldest chunk, or fail (exit 75)',
-      },
+      ...BUFFER_LIMIT_OPTIONS,
       checkpoint: {
         type: 'string', value: 'FILE', completion: 'file', group: 'Delivery',
         describe: 'Commit here: write the source positions of every durable chunk to FILE, for tail to resume from',

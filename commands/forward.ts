@@ -1,5 +1,6 @@
 import { defineCommand } from '../src/cli/spec.js';
 import { INPUT_OPTIONS } from '../src/cli/common-options.js';
+import { BUFFER_LIMIT_OPTIONS } from '../src/buffer/buffer-options.js';
 
 const MiB = 1024 * 1024;
 
@@ -21,7 +22,16 @@ export default defineCommand(
       'every event was acknowledged, 69 with the number of events not delivered otherwise. Nothing is dropped ' +
       'silently. With --no-ack a chunk counts as delivered once the kernel accepted its bytes (at most once: a ' +
       'server that dies may lose what it had not read). The per-event options map (source positions) is not sent: ' +
-      'PackedForward entries are [time, record]. SIGUSR1 prints the counters on standard error.',
+      'PackedForward entries are [time, record]. SIGUSR1 prints the counters on standard error.\n\n' +
+      'With --buffer DIR every chunk is made durable in DIR (written, fsynced, renamed) before it is first sent and ' +
+      'deleted once acknowledged; after a crash or a restart the chunks left in DIR are sent first, in order, with ' +
+      'their original chunk ids (so logkit receive drops those it already stored). --total-limit and --overflow bound ' +
+      'DIR as in logkit buffer (block holds back the input; drop-oldest deletes the oldest chunk not in flight and ' +
+      'reports it; fail exits 75). Events not acknowledged within --drain-timeout stay in DIR: on SIGTERM that is a ' +
+      'clean stop (exit 0); at the end of input the exit status is 75. With --checkpoint FILE forward is the committing ' +
+      'stage: it writes the source positions of events that are durable in DIR (or, without --buffer, acknowledged) ' +
+      'for tail --checkpoint FILE to resume from. --buffer and --checkpoint decode the input (source positions are ' +
+      'read from each event), which costs throughput.',
     positionals: [
       {
         name: 'server',
@@ -89,6 +99,21 @@ export default defineCommand(
         describe: 'Seconds to wait, at the end of input or on SIGTERM, for outstanding acknowledgements before giving up (exit status 69)',
         group: 'Delivery',
       },
+      buffer: {
+        type: 'string',
+        value: 'DIR',
+        completion: 'directory',
+        describe: 'Keep chunks in a disk buffer: each is durable (fsynced) before it is first sent and deleted once acknowledged; after a restart the chunks left are sent first, in order, with their original ids',
+        group: 'Buffer',
+      },
+      checkpoint: {
+        type: 'string',
+        value: 'FILE',
+        completion: 'file',
+        describe: 'Commit here: write the highest source position per file (options.src from tail) to FILE once its events are durable in --buffer, or acknowledged without it; tail --checkpoint FILE resumes from it',
+        group: 'Buffer',
+      },
+      ...BUFFER_LIMIT_OPTIONS,
       heartbeat: {
         type: 'string',
         choices: ['tcp', 'udp', 'none'],
@@ -194,6 +219,7 @@ export default defineCommand(
       ['logkit forward agg1:24224@3 agg2:24224@1 --standby dr:24224', 'three chunks to agg1 for one to agg2; dr only while both are down'],
       ['LOGKIT_SHARED_KEY=secret logkit forward --tls --tls-ca ca.pem --compress gzip agg:24224', 'TLS, shared-key authentication and gzip'],
       ['logkit forward --stats --stats-interval 60 agg:24224', 'print counters every minute and at exit'],
+      ['logkit tail --checkpoint /var/lib/logkit/app.ckpt app.log | logkit parse json | logkit forward --buffer /var/spool/logkit/fwd --checkpoint /var/lib/logkit/app.ckpt agg:24224', 'at least once from the file to the aggregator across crashes of any process'],
     ],
   },
   async (args) => {
@@ -224,6 +250,10 @@ export default defineCommand(
       tlsServername: args.tlsServername,
       stats: args.stats,
       statsInterval: args.statsInterval,
+      buffer: args.buffer,
+      checkpoint: args.checkpoint,
+      totalLimit: args.totalLimit,
+      overflow: args.overflow,
     });
   },
 );

@@ -37,6 +37,10 @@ _logkit() {
         --ack-timeout) COMPREPLY=(); return ;;
         --max-pending-bytes) COMPREPLY=(); return ;;
         --drain-timeout) COMPREPLY=(); return ;;
+        --buffer) COMPREPLY=( $(compgen -d -- "$cur") ); return ;;
+        --checkpoint) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;
+        --total-limit) COMPREPLY=(); return ;;
+        --overflow) COMPREPLY=( $(compgen -W "block drop-oldest fail" -- "$cur") ); return ;;
         --heartbeat) COMPREPLY=( $(compgen -W "tcp udp none" -- "$cur") ); return ;;
         --heartbeat-interval) COMPREPLY=(); return ;;
         --retry-max-interval) COMPREPLY=(); return ;;
@@ -50,7 +54,7 @@ _logkit() {
         --tls-servername) COMPREPLY=(); return ;;
         --stats-interval) COMPREPLY=(); return ;;
       esac
-      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --input -i --standby --chunk-bytes --flush-interval --compress --ack --no-ack --ack-timeout --max-pending-bytes --drain-timeout --heartbeat --heartbeat-interval --retry-max-interval --connect-timeout --keepalive-interval --shared-key --username --password --hostname --tls --no-tls --tls-ca --tls-verify --no-tls-verify --tls-servername --stats --no-stats --stats-interval" -- "$cur") ); else COMPREPLY=(); fi
+      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --input -i --standby --chunk-bytes --flush-interval --compress --ack --no-ack --ack-timeout --max-pending-bytes --drain-timeout --buffer --checkpoint --total-limit --overflow --heartbeat --heartbeat-interval --retry-max-interval --connect-timeout --keepalive-interval --shared-key --username --password --hostname --tls --no-tls --tls-ca --tls-verify --no-tls-verify --tls-servername --stats --no-stats --stats-interval" -- "$cur") ); else COMPREPLY=(); fi
       ;;
     parse)
       case "$prev" in

@@ -6,7 +6,9 @@ import { readEvents, type InputFormat } from '../codec/read-events.js';
 import { CliError, ExitCode } from '../cli/exit-codes.js';
 import { BufferError } from './buffer-error.js';
 import { parseByteSize } from './byte-size.js';
-import { CheckpointFile } from './checkpoint-file.js';
+import { parseTotalLimit } from './buffer-options.js';
+import type { CheckpointTracker } from '../checkpoint/checkpoint-tracker.js';
+import { closeCheckpoint, openCheckpoint } from '../checkpoint/open-checkpoint.js';
 import { DiskBuffer, MAX_CHUNK_BYTES, type OverflowPolicy } from './disk-buffer.js';
 
 export interface BufferStageOptions {
@@ -35,8 +37,7 @@ const say = (message: string) => process.stderr.write(`logkit buffer: ${message}
  */
 export async function runBuffer(options: BufferStageOptions): Promise<void> {
   const { chunkBytes, totalLimit } = checkSizes(options);
-  const checkpoint = options.checkpoint ? await openCheckpoint(options.checkpoint) : undefined;
-  if (checkpoint) checkpoint.log = say;
+  const checkpoint = options.checkpoint ? await openCheckpoint('buffer', options.checkpoint) : undefined;
   let buffer: DiskBuffer;
   try {
     buffer = await DiskBuffer.open(options.dir, {
@@ -46,7 +47,7 @@ export async function runBuffer(options: BufferStageOptions): Promise<void> {
       totalLimitBytes: totalLimit,
       overflow: options.overflow,
       log: say,
-      onDurable: checkpoint ? (positions) => checkpoint.advance(positions) : undefined,
+      onDurable: checkpoint ? (positions) => checkpoint.commitPositions(positions) : undefined,
     });
   } catch (error) {
     if (error instanceof BufferError) throw new CliError(`buffer: ${error.message}`, error.reason === 'locked' ? ExitCode.TEMP_FAIL : ExitCode.CANT_CREATE);
@@ -67,7 +68,7 @@ class BufferStage {
 
   constructor(
     private readonly buffer: DiskBuffer,
-    private readonly checkpoint: CheckpointFile | undefined,
+    private readonly checkpoint: CheckpointTracker | undefined,
     private readonly options: BufferStageOptions,
   ) {}
 
@@ -208,11 +209,7 @@ class BufferStage {
   }
 
   private async flushCheckpoint(): Promise<void> {
-    try {
-      await this.checkpoint?.flush();
-    } catch (error) {
-      throw new CliError(`buffer: cannot write the checkpoint ${this.options.checkpoint}: ${(error as Error).message}`, ExitCode.IO_ERROR);
-    }
+    await closeCheckpoint('buffer', this.checkpoint);
   }
 
   private report(): void {
@@ -244,24 +241,13 @@ function writeFully(out: Writable, bytes: Buffer): Promise<void> {
 
 function checkSizes(options: BufferStageOptions): { chunkBytes: number; totalLimit: number } {
   const chunkBytes = parseByteSize(options.chunkBytes);
-  const totalLimit = parseByteSize(options.totalLimit);
   if (chunkBytes === undefined || chunkBytes < 1024 || chunkBytes > MAX_CHUNK_BYTES) {
     throw new CliError(`--chunk-bytes: expected a size from 1k to 256m, like 1m (got ${options.chunkBytes})`, ExitCode.USAGE);
   }
-  if (totalLimit === undefined || totalLimit < 2 * chunkBytes) {
-    throw new CliError(`--total-limit: expected a size of at least twice --chunk-bytes, like 1g (got ${options.totalLimit})`, ExitCode.USAGE);
-  }
+  const totalLimit = parseTotalLimit(options.totalLimit, chunkBytes);
   if (!Number.isInteger(options.chunkEvents) || options.chunkEvents < 1) throw new CliError('--chunk-events: expected a positive integer', ExitCode.USAGE);
   // A day at most: Node timers cannot wait much beyond 24 days, and fire at once if asked to.
   if (!(options.chunkAge > 0 && options.chunkAge <= 86_400)) throw new CliError('--chunk-age: expected seconds, more than 0 and at most 86400', ExitCode.USAGE);
   if (!(options.drainTimeout >= 0 && options.drainTimeout <= 86_400)) throw new CliError('--drain-timeout: expected seconds, from 0 to 86400', ExitCode.USAGE);
   return { chunkBytes, totalLimit };
-}
-
-async function openCheckpoint(path: string): Promise<CheckpointFile> {
-  try {
-    return await CheckpointFile.open(path);
-  } catch (error) {
-    throw new CliError(`buffer: --checkpoint ${path}: ${(error as Error).message}`, ExitCode.CONFIG);
-  }
 }

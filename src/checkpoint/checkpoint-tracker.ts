@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import type { LogEvent } from '../event/event.js';
 import { readCheckpointFile, writeCheckpointFile, type SourcePositions } from './checkpoint-file.js';
 
@@ -21,7 +22,14 @@ export interface CheckpointTrackerOptions {
   intervalMs?: number;
   /** Sources remembered at most; the least recently committed are forgotten first. */
   maxSources?: number;
+  /** Create the file (empty) at once when it is missing, so that a path that cannot be written fails at start. */
+  create?: boolean;
+  /** Diagnostics: a failed background write is reported once, and again once writing works again. */
+  log?: (message: string) => void;
 }
+
+/** Source id → committed offset: what a chunk of a disk buffer records for the events it holds. */
+export type PositionsRecord = Readonly<Record<string, number>>;
 
 /**
  * For a committing stage (buffer, forward, store): feed it the events of each batch once that
@@ -43,6 +51,7 @@ export class CheckpointTracker {
   private lastWrite = 0;
   private readonly intervalMs: number;
   private readonly maxSources: number;
+  private readonly log: (message: string) => void;
   /** A write failure, reported by the next flush() or close(). */
   private failure: Error | undefined;
 
@@ -54,11 +63,14 @@ export class CheckpointTracker {
     this.positions = positions;
     this.intervalMs = options.intervalMs ?? 1000;
     this.maxSources = options.maxSources ?? 10_000;
+    this.log = options.log ?? (() => {});
   }
 
   /** Opens the tracker, keeping what the file already holds (sources this process never sees stay). */
   static async open(path: string, options: CheckpointTrackerOptions = {}): Promise<CheckpointTracker> {
-    return new CheckpointTracker(path, await readCheckpointFile(path), options);
+    const positions = await readCheckpointFile(path);
+    if (options.create && !(await exists(path))) await writeCheckpointFile(path, positions);
+    return new CheckpointTracker(path, positions, options);
   }
 
   /** The committed offset of a source, if known. */
@@ -79,7 +91,28 @@ export class CheckpointTracker {
       this.positions.set(src.id, { ...known, off: src.off });
       changed = true;
     }
-    if (!changed) return;
+    if (changed) this.markDirty();
+  }
+
+  /**
+   * Records committed positions given as a record (source id → offset), as a disk buffer keeps
+   * them per chunk. Same rule as commit(): the highest offset per source wins.
+   */
+  commitPositions(positions: PositionsRecord): void {
+    let changed = false;
+    for (const id in positions) {
+      const off = positions[id]!;
+      if (!Number.isSafeInteger(off) || off < 0) continue;
+      const known = this.positions.get(id);
+      if (known && known.off >= off) continue;
+      this.positions.delete(id);
+      this.positions.set(id, { ...known, off });
+      changed = true;
+    }
+    if (changed) this.markDirty();
+  }
+
+  private markDirty(): void {
     while (this.positions.size > this.maxSources) this.positions.delete(this.positions.keys().next().value!);
     this.dirty = true;
     this.schedule();
@@ -114,12 +147,25 @@ export class CheckpointTracker {
       this.lastWrite = Date.now();
       try {
         await writeCheckpointFile(this.path, new Map(this.positions));
+        if (this.failure) this.log(`checkpoint ${this.path} written again`);
         this.failure = undefined;
       } catch (error) {
+        // Keep the data flowing (the positions stay behind: tail would re-read, not lose); the
+        // next commit retries, flush() and close() report it.
+        if (!this.failure) this.log(`cannot write the checkpoint ${this.path}: ${(error as Error).message}; retrying`);
         this.dirty = true;
         this.failure = error as Error;
       }
     });
     return this.writing;
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
   }
 }

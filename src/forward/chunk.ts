@@ -75,10 +75,10 @@ export interface FrameOptions {
  * Builds a chunk from packed entries (`[time, record]` each, concatenated):
  * `[tag, bin(entries), {size, chunk?, compressed?}]` — PackedForward, or CompressedPackedForward
  * when gzip is on (src/protocol writes it). The entries go in a bin (not a str) so no peer reads
- * them as UTF-8. gzip runs in libuv's thread pool, beside the main thread.
+ * them as UTF-8. `id` is random unless given (a chunk rebuilt from a disk buffer keeps the id it
+ * was first sent with, so the receiver can drop it as a duplicate). gzip runs in libuv's thread pool, beside the main thread.
  */
-export async function buildChunk(tag: string, entries: Buffer, events: number, options: FrameOptions): Promise<Chunk> {
-  const id = newChunkId();
+export async function buildChunk(tag: string, entries: Buffer, events: number, options: FrameOptions, id = newChunkId()): Promise<Chunk> {
   const payload = options.compress === 'gzip' ? await gzip(entries, { level: 1 }) : entries;
   const frame = encodePackedForward(tag, payload, {
     size: events,

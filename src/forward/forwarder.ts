@@ -97,6 +97,16 @@ export class Forwarder implements ConnectionListener {
     while (this.heldBytes >= this.options.maxPendingBytes) await this.changed();
   }
 
+  /**
+   * Takes batches that are chunks already (from a durable source: see durable-input.ts), each
+   * with its id, in order; resolves when there is room for more (back pressure).
+   */
+  async enqueue(batches: readonly SealedBatch[], ids: readonly string[]): Promise<void> {
+    for (const batch of batches) this.events += batch.events;
+    this.seal(batches, ids);
+    while (this.heldBytes >= this.options.maxPendingBytes) await this.changed();
+  }
+
   /** Seals every partly filled chunk now (flush interval, end of input, SIGTERM). */
   flush(): void {
     if (this.flushTimer) clearTimeout(this.flushTimer);
@@ -193,13 +203,14 @@ export class Forwarder implements ConnectionListener {
     return Math.max(0, this.events - this.ledger.totals.ackedEvents - this.ledger.pendingEvents);
   }
 
-  private seal(batches: SealedBatch[]): void {
+  private seal(batches: readonly SealedBatch[], ids?: readonly string[]): void {
     if (batches.length === 0) return;
     const frame = { ack: this.options.connection.ack, compress: this.options.compress };
-    for (const batch of batches) {
+    for (let i = 0; i < batches.length; i++) {
+      const batch = batches[i]!;
       this.sealing += batch.entries.length;
       // Chained so that chunks enter the queue in the order they were sealed.
-      const built = buildChunk(batch.tag, batch.entries, batch.events, frame);
+      const built = buildChunk(batch.tag, batch.entries, batch.events, frame, ids?.[i]);
       this.sealingChain = this.sealingChain.then(async () => {
         const chunk = await built;
         this.sealing -= batch.entries.length;

@@ -5,6 +5,8 @@ import { readEvents, type InputFormat } from '../codec/read-events.js';
 import { CliError, ExitCode } from '../cli/exit-codes.js';
 import type { LogEvent } from '../event/event.js';
 import type { ChunkStore } from './chunk-ledger.js';
+import type { OverflowPolicy } from '../buffer/defaults.js';
+import { DurableInput } from './durable-input.js';
 import { Forwarder } from './forwarder.js';
 import type { HeartbeatType } from './heartbeat.js';
 import { RawEntryScanner } from './raw-entry-scanner.js';
@@ -38,8 +40,14 @@ export interface ForwardOptions {
   tlsServername?: string;
   stats: boolean;
   statsInterval: number;
-  /** Where chunks persist (a disk buffer); memory by default. */
+  /** Where chunks persist; memory by default (--buffer brings its own, see durable-input.ts). */
   store?: ChunkStore;
+  /** --buffer DIR: a disk buffer of chunks (durable before the first send, deleted on ack, replayed after a restart). */
+  buffer?: string;
+  /** --checkpoint FILE: commit source positions (on durability with --buffer, on acknowledgement without). */
+  checkpoint?: string;
+  totalLimit: string | number;
+  overflow: OverflowPolicy;
 }
 
 const ms = (seconds: number): number => Math.round(seconds * 1000);
@@ -84,6 +92,20 @@ export async function runForward(options: ForwardOptions): Promise<void> {
     }
   }
 
+  // A committing forward (--buffer, --checkpoint) reads its input into segments with source positions.
+  const durable =
+    options.buffer !== undefined || options.checkpoint !== undefined
+      ? await DurableInput.open({
+          buffer: options.buffer,
+          checkpoint: options.checkpoint,
+          totalLimit: options.totalLimit,
+          overflow: options.overflow,
+          chunkBytes: Math.floor(options.chunkBytes),
+          flushIntervalMs: ms(options.flushInterval),
+          input: options.input,
+        })
+      : undefined;
+
   const forwarder = new Forwarder({
     servers,
     compress: options.compress,
@@ -93,7 +115,7 @@ export async function runForward(options: ForwardOptions): Promise<void> {
     maxPendingBytes: options.maxPendingBytes,
     heartbeat: options.heartbeat,
     heartbeatIntervalMs: ms(options.heartbeatInterval),
-    store: options.store,
+    store: durable?.sender ?? options.store,
     connection: {
       ack: options.ack,
       tls: options.tls ? { ca, verify: options.tlsVerify, servername: options.tlsServername } : undefined,
@@ -146,6 +168,29 @@ export async function runForward(options: ForwardOptions): Promise<void> {
 
   forwarder.start();
   let inputError: CliError | undefined;
+  if (durable) {
+    inputError = await durable.read(forwarder, orTerminated);
+    process.stdin.destroy();
+    const outcome = await durable.complete(forwarder, ms(options.drainTimeout), terminated);
+    finished = true;
+    await finishRun(forwarder, options, statsTimer, printStats);
+    if (outcome.keptEvents > 0) {
+      const kept = `${outcome.keptEvents} events in ${outcome.keptChunks} chunks not acknowledged within --drain-timeout ${options.drainTimeout} s ` +
+        `are kept in ${options.buffer} and sent first at the next start (${serverStates(forwarder)})`;
+      // SIGTERM: they are durable, the stop is clean; at the end of input a supervisor should run us again.
+      if (terminated) process.stderr.write(`logkit forward: ${kept}\n`);
+      else throw new CliError(kept, ExitCode.TEMP_FAIL);
+    } else if (outcome.undeliveredEvents > 0) {
+      throw new CliError(
+        `${outcome.undeliveredEvents} events could not be delivered: no acknowledgement within --drain-timeout ${options.drainTimeout} s ` +
+          `(${serverStates(forwarder)}); they are not checkpointed, tail reads them again`,
+        ExitCode.UNAVAILABLE,
+      );
+    }
+    if (inputError) throw inputError;
+    process.exit(0);
+  }
+
   const chunks = process.stdin[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   try {
     const first = await orTerminated(chunks.next());
@@ -180,14 +225,10 @@ export async function runForward(options: ForwardOptions): Promise<void> {
 
   const undelivered = await forwarder.drain(ms(options.drainTimeout));
   finished = true;
-  const finalStates = forwarder.servers();
-  if (statsTimer) clearInterval(statsTimer);
-  await forwarder.close();
-  process.off('SIGUSR1', printStats);
-  if (options.stats) printStats();
+  const why = serverStates(forwarder);
+  await finishRun(forwarder, options, statsTimer, printStats);
   if (undelivered.length > 0) {
     const events = undelivered.reduce((sum, chunk) => sum + chunk.events, 0);
-    const why = finalStates.map((s) => `${s.label} ${s.state}${s.lastError ? `: ${s.lastError}` : ''}`).join('; ');
     throw new CliError(
       `${events} events in ${undelivered.length} chunks could not be delivered: no acknowledgement within ` +
         `--drain-timeout ${options.drainTimeout} s (${why})`,
@@ -197,6 +238,20 @@ export async function runForward(options: ForwardOptions): Promise<void> {
   if (inputError) throw inputError;
   // stdin may still be open (SIGTERM with a live producer): do not wait for it.
   process.exit(0);
+}
+
+async function finishRun(forwarder: Forwarder, options: ForwardOptions, statsTimer: NodeJS.Timeout | undefined, printStats: () => void): Promise<void> {
+  if (statsTimer) clearInterval(statsTimer);
+  await forwarder.close();
+  process.off('SIGUSR1', printStats);
+  if (options.stats) printStats();
+}
+
+function serverStates(forwarder: Forwarder): string {
+  return forwarder
+    .servers()
+    .map((s) => `${s.label} ${s.state}${s.lastError ? `: ${s.lastError}` : ''}`)
+    .join('; ');
 }
 
 /** A MessagePack array header: the first byte of a Message-mode entry (not gzip, not text). */

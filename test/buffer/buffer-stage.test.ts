@@ -227,7 +227,7 @@ test('usage errors and a directory in use are refused clearly', async (t) => {
   const dir = join(await tempDir(t), 'spool');
   const bad = await logkit(['buffer', dir, '--total-limit', '1m', '--chunk-bytes', '1m'], { input: '' });
   t.is(bad.exitCode, 64);
-  t.regex(String(bad.stderr), /--total-limit: expected a size of at least twice --chunk-bytes/);
+  t.regex(String(bad.stderr), /--total-limit: expected a size of at least twice the chunk size/);
   const holder = spawnStage(t, ['buffer', dir]);
   await waitFor(async () => (await readdir(dir).catch(() => [] as string[])).includes('lock'), 'the lock');
   const second = await logkit(['buffer', dir], { input: '' });

@@ -1,0 +1,167 @@
+import { DecodeError } from '../codec/decode-error.js';
+import { readEvents, type InputFormat } from '../codec/read-events.js';
+import { CliError, ExitCode } from '../cli/exit-codes.js';
+import { BufferError } from '../buffer/buffer-error.js';
+import { BUFFER_DEFAULTS, type OverflowPolicy } from '../buffer/defaults.js';
+import { DiskBuffer, type Chunk as BufferChunk } from '../buffer/disk-buffer.js';
+import { parseTotalLimit } from '../buffer/buffer-options.js';
+import type { CheckpointTracker } from '../checkpoint/checkpoint-tracker.js';
+import { closeCheckpoint, openCheckpoint } from '../checkpoint/open-checkpoint.js';
+import type { LogEvent } from '../event/event.js';
+import type { Forwarder } from './forwarder.js';
+import { MemorySegmentQueue, type SegmentQueue } from './segment-queue.js';
+import { SegmentSender } from './segment-sender.js';
+
+export interface DurableOptions {
+  /** --buffer DIR: chunks durable on disk before they are sent, deleted once acknowledged. */
+  buffer?: string;
+  /** --checkpoint FILE: forward commits source positions (on durability with --buffer, on acknowledgement without). */
+  checkpoint?: string;
+  totalLimit: string | number;
+  overflow: OverflowPolicy;
+  chunkBytes: number;
+  flushIntervalMs: number;
+  input: InputFormat;
+}
+
+export interface DurableOutcome {
+  /** Events not acknowledged at the end. */
+  undeliveredEvents: number;
+  /** …of which safe on disk for the next start (--buffer). */
+  keptEvents: number;
+  keptChunks: number;
+}
+
+const say = (message: string): void => {
+  process.stderr.write(`logkit forward: ${message}\n`);
+};
+
+/**
+ * `forward` as the committing stage of a collector (DESIGN.md, "Delivery guarantee"). Input
+ * events (with their source positions) go into segments — chunks of a DiskBuffer with --buffer,
+ * memory segments without — and a SegmentSender turns each into forward chunks with stable ids.
+ * With --buffer a chunk is durable before it is first sent, deleted once every forward chunk
+ * cut from it is acknowledged, and replayed in order, before new input, after a restart; the
+ * checkpoint advances when a chunk is durable. Without --buffer it advances when a segment and
+ * every one before it are acknowledged.
+ */
+export class DurableInput {
+  private sending: Promise<void> = Promise.resolve();
+  private sendError: Error | undefined;
+
+  private constructor(
+    readonly sender: SegmentSender,
+    private readonly options: DurableOptions,
+    private readonly buffer: DiskBuffer | undefined,
+    private readonly memory: MemorySegmentQueue | undefined,
+    private readonly checkpoint: CheckpointTracker | undefined,
+  ) {}
+
+  static async open(options: DurableOptions): Promise<DurableInput> {
+    const checkpoint = options.checkpoint ? await openCheckpoint('forward', options.checkpoint) : undefined;
+    if (options.buffer === undefined) {
+      const memory = new MemorySegmentQueue(options.chunkBytes, options.flushIntervalMs, (positions) => checkpoint?.commitPositions(positions));
+      return new DurableInput(new SegmentSender(memory, options.chunkBytes), options, undefined, memory, checkpoint);
+    }
+    const totalLimit = parseTotalLimit(options.totalLimit, options.chunkBytes);
+    let buffer: DiskBuffer;
+    try {
+      buffer = await DiskBuffer.open(options.buffer, {
+        chunkBytes: options.chunkBytes,
+        chunkEvents: BUFFER_DEFAULTS.chunkEvents,
+        chunkAgeMs: Math.max(1, options.flushIntervalMs),
+        totalLimitBytes: totalLimit,
+        overflow: options.overflow,
+        log: say,
+        onDurable: checkpoint ? (positions) => checkpoint.commitPositions(positions) : undefined,
+      });
+    } catch (error) {
+      if (error instanceof BufferError) {
+        throw new CliError(`forward: --buffer: ${error.message}`, error.reason === 'locked' ? ExitCode.TEMP_FAIL : ExitCode.CANT_CREATE);
+      }
+      throw error;
+    }
+    const opened = buffer.stats();
+    if (opened.replayedChunks > 0) say(`resending ${opened.replayedEvents} events in ${opened.replayedChunks} chunks left in ${options.buffer}`);
+    const queue: SegmentQueue = { next: () => buffer.next(), ack: (segment) => buffer.ack(segment as BufferChunk) };
+    return new DurableInput(new SegmentSender(queue, options.chunkBytes), options, buffer, undefined, checkpoint);
+  }
+
+  /**
+   * Reads stdin into segments until its end or termination, sending them meanwhile. Returns the
+   * input's decode error (after keeping what came before it), if any.
+   */
+  async read(forwarder: Forwarder, orTerminated: <T>(work: Promise<T>) => Promise<T | 'terminated'>): Promise<CliError | undefined> {
+    this.sending = this.sender.run(forwarder).catch((error: unknown) => {
+      this.sendError = error as Error;
+    });
+    const batches = readEvents(process.stdin, { format: this.options.input })[Symbol.asyncIterator]();
+    try {
+      for (;;) {
+        const next = await orTerminated(batches.next());
+        if (next === 'terminated' || next.done) break;
+        if ((await orTerminated(this.append(next.value as LogEvent[]))) === 'terminated') break;
+      }
+    } catch (error) {
+      if (error instanceof BufferError) this.failFull(error);
+      if (!(error instanceof DecodeError)) throw error;
+      await this.append(error.decoded);
+      const where = error.line !== undefined ? `line ${error.line}` : `byte ${error.offset}`;
+      return new CliError(`stdin: ${where}: ${error.message}`, ExitCode.DATA_ERROR);
+    }
+    return undefined;
+  }
+
+  /**
+   * End of input or SIGTERM: make what is held durable (--buffer), send the rest and wait for
+   * the acknowledgements until `drainMs` has passed, commit the checkpoint, release the buffer.
+   */
+  async complete(forwarder: Forwarder, drainMs: number, terminated: boolean): Promise<DurableOutcome> {
+    const deadline = Date.now() + drainMs;
+    const left = (): number => Math.max(0, deadline - Date.now());
+    if (this.buffer) {
+      // On SIGTERM what is held is written even past --total-limit: a stop loses nothing.
+      if (terminated) this.buffer.shutdown();
+      try {
+        await withDeadline(this.buffer.finish(), left());
+      } catch (error) {
+        if (error instanceof BufferError) this.failFull(error);
+        throw error;
+      }
+    } else {
+      this.memory!.finish();
+    }
+    await withDeadline(this.sending, left());
+    if (this.sendError) throw this.sendError;
+    const undelivered = await forwarder.drain(left());
+    await this.sender.settled();
+    await closeCheckpoint('forward', this.checkpoint);
+    const undeliveredEvents = undelivered.reduce((sum, chunk) => sum + chunk.events, 0);
+    if (!this.buffer) return { undeliveredEvents, keptEvents: 0, keptChunks: 0 };
+    const stats = this.buffer.stats();
+    if (this.buffer.holdsUndurable()) {
+      say('events held in memory could not be made durable in time (not checkpointed: tail reads them again)');
+    }
+    if (stats.droppedEvents > 0) say(`dropped ${stats.droppedEvents} events in ${stats.droppedChunks} chunks (--overflow drop-oldest)`);
+    await this.buffer.close();
+    return { undeliveredEvents: Math.max(undeliveredEvents, stats.eventsOnDisk), keptEvents: stats.eventsOnDisk, keptChunks: stats.chunksOnDisk };
+  }
+
+  private append(events: readonly LogEvent[]): Promise<void> {
+    return this.buffer ? this.buffer.append(events) : this.memory!.append(events);
+  }
+
+  /** --overflow fail (or an unusable buffer directory): what is durable stays for the next start; exit 75 now. */
+  private failFull(error: BufferError): never {
+    const stats = this.buffer!.stats();
+    process.stderr.write(
+      `logkit: forward: --buffer: ${error.message}; ${stats.eventsOnDisk} events in ${stats.chunksOnDisk} chunks kept in ${this.options.buffer} for the next start\n`,
+    );
+    process.exit(error.reason === 'io' ? ExitCode.IO_ERROR : ExitCode.TEMP_FAIL);
+  }
+}
+
+function withDeadline(work: Promise<unknown>, ms: number): Promise<unknown> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([work, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,117 @@
+import { MsgpackWriter } from '../codec/msgpack-writer.js';
+import { sourcePositionOf, type PositionsRecord } from '../checkpoint/checkpoint-tracker.js';
+import type { LogEvent } from '../event/event.js';
+import { newChunkId } from './chunk.js';
+
+/**
+ * A run of input events with an id, as a committing forward handles them: MessagePack
+ * Message-mode entries (options and their source positions included) and the highest source
+ * position per source among them. A disk buffer's chunk is one (it keeps its id across
+ * restarts); without a disk buffer, MemorySegmentQueue cuts them.
+ */
+export interface Segment {
+  readonly id: string;
+  readonly events: number;
+  readonly payload: Buffer;
+  readonly positions: PositionsRecord;
+}
+
+/** Where segments come from, in input order, and where their delivery is reported. */
+export interface SegmentQueue {
+  /** The next segment, waiting for one; undefined once input ended and every segment was handed out. */
+  next(): Promise<Segment | undefined>;
+  /** Every chunk of the segment was acknowledged. */
+  ack(segment: Segment): Promise<void>;
+}
+
+interface MemorySegment extends Segment {
+  done: boolean;
+}
+
+/**
+ * Segments in memory, for `forward --checkpoint` without --buffer: events are packed as they
+ * come and cut into a segment at `segmentBytes` or `maxAgeMs` after its first event. A
+ * segment's positions are committed (`onAcked`) once it and every segment before it are
+ * acknowledged, so the checkpoint never passes an event still in flight. Memory: the open
+ * segment and at most two sealed ones not yet taken (append waits); what was taken is bounded
+ * by the forwarder's --max-pending-bytes.
+ */
+export class MemorySegmentQueue implements SegmentQueue {
+  private writer = new MsgpackWriter();
+  private events = 0;
+  private positions: Record<string, number> = {};
+  private timer: NodeJS.Timeout | undefined;
+  private readonly sealed: MemorySegment[] = [];
+  /** Taken, in order, until acknowledged together with every earlier one. */
+  private readonly outstanding: MemorySegment[] = [];
+  private ended = false;
+  private waiters: Array<() => void> = [];
+
+  constructor(
+    private readonly segmentBytes: number,
+    private readonly maxAgeMs: number,
+    private readonly onAcked: (positions: PositionsRecord) => void,
+  ) {}
+
+  async append(events: readonly LogEvent[]): Promise<void> {
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i]!;
+      if (this.events === 0) this.timer = setTimeout(() => this.seal(), this.maxAgeMs);
+      this.writer.writeEntry(event);
+      this.events++;
+      const src = sourcePositionOf(event);
+      if (src) this.positions[src.id] = src.off;
+      if (this.writer.length >= this.segmentBytes) this.seal();
+    }
+    while (this.sealed.length > 2) await this.changed();
+  }
+
+  /** End of input: seal what is held; next() ends once everything is taken. */
+  finish(): void {
+    this.seal();
+    this.ended = true;
+    this.notify();
+  }
+
+  async next(): Promise<Segment | undefined> {
+    for (;;) {
+      const segment = this.sealed.shift();
+      if (segment) {
+        this.outstanding.push(segment);
+        this.notify();
+        return segment;
+      }
+      if (this.ended) return undefined;
+      await this.changed();
+    }
+  }
+
+  async ack(segment: Segment): Promise<void> {
+    (segment as MemorySegment).done = true;
+    let positions: Record<string, number> | undefined;
+    while (this.outstanding.length > 0 && this.outstanding[0]!.done) {
+      positions = Object.assign(positions ?? {}, this.outstanding.shift()!.positions);
+    }
+    if (positions) this.onAcked(positions);
+  }
+
+  private seal(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.events === 0) return;
+    this.sealed.push({ id: newChunkId(), events: this.events, payload: this.writer.take(), positions: this.positions, done: false });
+    this.events = 0;
+    this.positions = {};
+    this.notify();
+  }
+
+  private changed(): Promise<void> {
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  private notify(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}
