@@ -30,7 +30,7 @@ export async function runStoreCommand(args: StoreCommandArgs, onCommit: CommitHo
   };
   let tracker: CheckpointTracker | undefined;
   if (args.checkpoint !== undefined) {
-    const t = (tracker = await CheckpointTracker.open(args.checkpoint, { intervalMs: 200 }));
+    const t = (tracker = await CheckpointTracker.open(args.checkpoint, { intervalMs: 0 }));
     const inner = onCommit;
     onCommit = async (events) => {
       await inner(events);
