@@ -10,7 +10,10 @@ export default defineCommand(
       'Fluentd, logkit forward — and writes every event it receives to standard output as a logkit stream. All four event ' +
       'modes (Message, Forward, PackedForward, CompressedPackedForward with gzip) are accepted, with integer, EventTime and ' +
       'v1.5 [time, metadata] times. A request carrying a chunk option is acknowledged ({ack: chunk}) only after its events ' +
-      'have been written to standard output. UDP heartbeats are answered on the same port. With --shared-key, clients must ' +
+      'have been written to standard output — with --buffer DIR, once they are durable (fsynced) in DIR; then the buffered ' +
+      'events are written to standard output stamped with receive\'s own source positions, deleted once the store\'s ' +
+      '--checkpoint FILE covers them, replayed after a restart, and a chunk resent with an id already received is dropped ' +
+      '(and acknowledged again). UDP heartbeats are answered on the same port. With --shared-key, clients must ' +
       'pass the HELO/PING/PONG handshake (and, with --user, give a user name and password); --tls-cert/--tls-key turn on TLS. ' +
       'When standard output is slower than the senders, receive stops reading its sockets (TCP back pressure) instead of ' +
       'buffering. Every size a client controls is bounded: a request larger than --max-chunk-bytes is rejected with an ' +

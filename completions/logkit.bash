@@ -91,9 +91,13 @@ _logkit() {
         --source-address-key) COMPREPLY=(); return ;;
         --source-hostname-key) COMPREPLY=(); return ;;
         --tag-prefix) COMPREPLY=(); return ;;
+        --buffer) COMPREPLY=( $(compgen -d -- "$cur") ); return ;;
+        --checkpoint) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;
+        --buffer-max-bytes) COMPREPLY=(); return ;;
+        --dedup-chunks) COMPREPLY=(); return ;;
         --output|-o) COMPREPLY=( $(compgen -W "msgpack json pretty" -- "$cur") ); return ;;
       esac
-      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --bind -b --max-connections --max-chunk-bytes --max-decompressed-bytes --max-buffered-bytes --max-depth --idle-timeout --shared-key --user --self-hostname --tls-cert --tls-key --tls-ca --source-address-key --source-hostname-key --tag-prefix --stats --no-stats --output -o" -- "$cur") ); else COMPREPLY=(); fi
+      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --bind -b --max-connections --max-chunk-bytes --max-decompressed-bytes --max-buffered-bytes --max-depth --idle-timeout --shared-key --user --self-hostname --tls-cert --tls-key --tls-ca --source-address-key --source-hostname-key --tag-prefix --buffer --checkpoint --buffer-max-bytes --dedup-chunks --stats --no-stats --output -o" -- "$cur") ); else COMPREPLY=(); fi
       ;;
     tag)
       case "$prev" in
@@ -151,9 +155,10 @@ _logkit() {
         --fsync) COMPREPLY=( $(compgen -W "always interval never" -- "$cur") ); return ;;
         --fsync-interval) COMPREPLY=(); return ;;
         --max-open-files) COMPREPLY=(); return ;;
+        --checkpoint) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;
         --message-key) COMPREPLY=(); return ;;
       esac
-      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --input -i --batch-size --batch-bytes --flush-interval --retry-max-delay --retry-timeout --shutdown-timeout --table --create --no-create --timeout --format --compress --gzip-level --fsync --fsync-interval --max-open-files --message-key" -- "$cur") ); else COMPREPLY=( $(compgen -f -- "$cur") ); fi
+      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --input -i --batch-size --batch-bytes --flush-interval --retry-max-delay --retry-timeout --shutdown-timeout --table --create --no-create --timeout --format --compress --gzip-level --fsync --fsync-interval --max-open-files --checkpoint --message-key" -- "$cur") ); else COMPREPLY=( $(compgen -f -- "$cur") ); fi
       ;;
   esac
 }
