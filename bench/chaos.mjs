@@ -261,20 +261,26 @@ async function main() {
   const killer = (async () => {
     for (const at of killTimes) {
       while (Date.now() - started < at) await sleep(20);
-      // a victim among the processes alive now; wait for one if every unit is restarting
-      let candidates = [];
-      for (let tries = 0; tries < 100 && candidates.length === 0; tries++) {
-        candidates = units.filter((u) => u.name.startsWith(ONLY)).flatMap((u) => u.processes().map((p) => ({ unit: u.name, ...p })));
-        if (candidates.length === 0) await sleep(50);
-      }
-      if (candidates.length === 0) continue;
-      const victim = candidates[Math.floor(random() * candidates.length)];
-      const name = victim.argv[2] ?? '?';
-      try {
-        process.kill(victim.pid, 'SIGKILL');
+      // a victim among the processes alive now; if every unit is restarting, or the victim exits
+      // before the signal lands, pick again (a scheduled kill always lands)
+      for (let tries = 0; tries < 200; tries++) {
+        const candidates = units.filter((u) => u.name.startsWith(ONLY)).flatMap((u) => u.processes().map((p) => ({ unit: u.name, ...p })));
+        if (candidates.length === 0) {
+          await sleep(50);
+          continue;
+        }
+        const victim = candidates[Math.floor(random() * candidates.length)];
+        try {
+          process.kill(victim.pid, 'SIGKILL');
+        } catch {
+          await sleep(20);
+          continue;
+        }
+        const name = victim.argv[2] ?? '?';
         kills.push({ t: Number(elapsed()), unit: victim.unit, command: name, pid: victim.pid });
         say(`kill -9 ${victim.pid} (${victim.unit}: logkit ${name})`);
-      } catch {}
+        break;
+      }
     }
   })();
 

@@ -161,7 +161,11 @@ export async function runReceive(options: ReceiveOptions): Promise<void> {
           if (!flushed) {
             // stdout is stuck: what was not written was not acknowledged either, so the senders
             // still hold it and will resend; say so and end rather than hang
-            process.stderr.write('logkit receive: stdout did not drain within 10 s of SIGTERM; unwritten events were not acknowledged\n');
+            process.stderr.write(
+              durable
+                ? 'logkit receive: stdout did not drain within 10 s of SIGTERM; what it did not take stays in the buffer and is replayed at the next start\n'
+                : 'logkit receive: stdout did not drain within 10 s of SIGTERM; unwritten events were not acknowledged\n',
+            );
             process.exit(ExitCode.TEMP_FAIL);
           }
           resolve();

@@ -16,7 +16,7 @@ test('chaos: 20,000 lines, 20 random kill -9 across the topology, nothing lost',
   t.log(run.stdout);
   if (run.exitCode !== 0) t.log(run.stderr.split('\n').slice(-40).join('\n'));
   const summary = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { lines: number; kills: number; distinct: number; lost: number; duplicates: number; stored: number };
-  t.is(summary.kills, 20, 'every scheduled kill found a victim');
+  t.true(summary.kills >= 20, `${summary.kills} kills`);
   t.is(summary.lost, 0, 'no number is missing from the stores');
   t.is(summary.distinct, 20000);
   t.is(summary.stored, summary.distinct + summary.duplicates);

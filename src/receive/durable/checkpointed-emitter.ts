@@ -38,6 +38,7 @@ export class CheckpointedEmitter {
   private polling: Promise<void> = Promise.resolve();
   private lastEmitted = -1;
   private stopped = false;
+  private lastProblem: string | undefined;
 
   constructor(
     private readonly buffer: DiskBuffer,
@@ -97,9 +98,13 @@ export class CheckpointedEmitter {
       try {
         off = (await readCheckpointFile(this.checkpointPath)).get(this.sourceId)?.off;
       } catch (error) {
-        this.log(`cannot read the store checkpoint: ${(error as Error).message}`);
+        // once per distinct problem, not every poll: the chunks simply stay until it is readable
+        const message = `cannot read the store checkpoint: ${(error as Error).message}; keeping the buffered chunks`;
+        if (message !== this.lastProblem) this.log(message);
+        this.lastProblem = message;
         return;
       }
+      this.lastProblem = undefined;
       if (off === undefined || off <= this.committed) return;
       this.committed = off;
       const covered: Emitted[] = [];
