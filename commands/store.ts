@@ -1,5 +1,6 @@
 import { defineCommand } from '../src/cli/spec.js';
 import { INPUT_OPTIONS } from '../src/cli/common-options.js';
+import { BUFFER_LIMIT_OPTIONS } from '../src/buffer/buffer-options.js';
 
 const TARGETS = ['file', 'postgres', 'mysql', 'clickhouse'] as const;
 
@@ -29,6 +30,9 @@ export default defineCommand(
       'retry-max-delay': { type: 'number', default: 30000, value: 'MS', describe: 'Cap of the exponential backoff between retries of a transient failure (milliseconds)', group: 'Batching' },
       'retry-timeout': { type: 'number', default: 0, value: 'SECONDS', describe: 'Give up (exit 75) after retrying one batch this long; 0 retries forever', group: 'Batching' },
       'shutdown-timeout': { type: 'number', default: 30, value: 'SECONDS', describe: 'On SIGTERM, how long to keep retrying an unavailable destination before giving up (exit 75)', group: 'Batching' },
+      checkpoint: { type: 'string', value: 'FILE', completion: 'file', describe: 'Commit here: after each commit (COMMIT, or fsync of the files) write the highest source position per file (options.src from tail) to FILE; with --buffer, once events are durable in DIR', group: 'Delivery' },
+      buffer: { type: 'string', value: 'DIR', completion: 'directory', describe: 'Make the input durable in a disk buffer first and store from it; a chunk is deleted after the commit of its last event, and what is left is stored first after a restart', group: 'Delivery' },
+      ...BUFFER_LIMIT_OPTIONS,
       table: { type: 'string', default: 'logs', value: 'NAME', describe: 'Table (NAME or SCHEMA.NAME; letters, digits, _) for postgres, mysql and clickhouse', group: 'Databases' },
       create: { type: 'boolean', default: false, describe: 'Create the table (and its indexes) if it does not exist', group: 'Databases' },
       timeout: { type: 'number', default: 60000, value: 'MS', describe: 'ClickHouse: a request taking longer counts as a transient failure (milliseconds)', group: 'Databases' },
@@ -38,13 +42,14 @@ export default defineCommand(
       fsync: { type: 'string', choices: ['always', 'interval', 'never'], default: 'always', describe: 'always: fsync after each batch, then commit; interval: fsync and commit every --fsync-interval; never: commit once written to the OS', group: 'Files' },
       'fsync-interval': { type: 'number', default: 1000, value: 'MS', describe: 'With --fsync interval: milliseconds between fsyncs (and commits)', group: 'Files' },
       'max-open-files': { type: 'number', default: 64, value: 'N', describe: 'Keep at most this many files open (least recently used closed first)', group: 'Files' },
-      checkpoint: { type: 'string', value: 'FILE', completion: 'file', describe: 'After each commit, record the highest committed source position (options.src) per source in FILE (atomically): logkit tail --checkpoint and receive --checkpoint resume from it', group: 'Delivery' },
       'message-key': { type: 'string', default: 'message', value: 'FIELD', describe: 'With --format text: the record field written as the line', group: 'Files' },
     },
     examples: [
       ["logkit receive | logkit store file 'logs/${tag}/%Y/%m/%d/%H.ndjson.gz'", 'hourly gzip NDJSON files per tag, sliced by event time'],
       ['logkit receive | logkit store postgres postgres://logs@db/logs --create', 'store into PostgreSQL (table logs, created with indexes)'],
       ['logkit receive | logkit store mysql mysql://root@127.0.0.1/test --table events --create', 'store into MySQL or MariaDB'],
+      ['logkit receive | logkit store --buffer /var/spool/logkit/store file \'logs/${tag}/%Y-%m-%d.ndjson\'', 'input durable on disk first; stored from the buffer, even across restarts of the store'],
+      ['logkit tail --checkpoint app.ckpt app.log | logkit store --checkpoint app.ckpt postgres postgres://logs@db/logs', 'store commits: tail resumes from what the database committed'],
       ['logkit receive | logkit store clickhouse http://127.0.0.1:8123/default --create', 'store into ClickHouse over HTTP (MergeTree partitioned by day)'],
     ],
     sections: [
@@ -54,6 +59,10 @@ export default defineCommand(
         'time has the column precision (microseconds; seconds in ClickHouse); time_nsec holds the exact nanoseconds within the second.'],
       ['GUARANTEES', 'At least once: an event is acknowledged (committed) only after its transaction committed or its file was fsynced. ' +
         'A batch is retried whole after a transient failure, so a connection lost between COMMIT and its reply may store that batch twice. ' +
+        'With --checkpoint FILE the store is the committing stage: after each commit it writes the source positions of the committed events for tail --checkpoint FILE. ' +
+        'With --buffer DIR the input is durable in DIR before it is stored (the checkpoint then advances on durability), a chunk is deleted once all its events are committed, ' +
+        'and after a crash the chunks left are stored first (a chunk partly committed before the crash is stored again whole). ' +
+        'SIGHUP closes the open files; the next batch opens them by name again (for logrotate). ' +
         'Files: each batch appends complete units (lines, entries, or one gzip member); a torn last unit left by a crash is cut off ' +
         'at the next start (files open at the crash are listed in BASE/.logkit-store/open/). One store process per file.'],
     ],

@@ -147,6 +147,10 @@ _logkit() {
         --retry-max-delay) COMPREPLY=(); return ;;
         --retry-timeout) COMPREPLY=(); return ;;
         --shutdown-timeout) COMPREPLY=(); return ;;
+        --checkpoint) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;
+        --buffer) COMPREPLY=( $(compgen -d -- "$cur") ); return ;;
+        --total-limit) COMPREPLY=(); return ;;
+        --overflow) COMPREPLY=( $(compgen -W "block drop-oldest fail" -- "$cur") ); return ;;
         --table) COMPREPLY=(); return ;;
         --timeout) COMPREPLY=(); return ;;
         --format) COMPREPLY=( $(compgen -W "ndjson msgpack text" -- "$cur") ); return ;;
@@ -155,10 +159,9 @@ _logkit() {
         --fsync) COMPREPLY=( $(compgen -W "always interval never" -- "$cur") ); return ;;
         --fsync-interval) COMPREPLY=(); return ;;
         --max-open-files) COMPREPLY=(); return ;;
-        --checkpoint) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;
         --message-key) COMPREPLY=(); return ;;
       esac
-      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --input -i --batch-size --batch-bytes --flush-interval --retry-max-delay --retry-timeout --shutdown-timeout --table --create --no-create --timeout --format --compress --gzip-level --fsync --fsync-interval --max-open-files --checkpoint --message-key" -- "$cur") ); else COMPREPLY=( $(compgen -f -- "$cur") ); fi
+      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --input -i --batch-size --batch-bytes --flush-interval --retry-max-delay --retry-timeout --shutdown-timeout --checkpoint --buffer --total-limit --overflow --table --create --no-create --timeout --format --compress --gzip-level --fsync --fsync-interval --max-open-files --message-key" -- "$cur") ); else COMPREPLY=( $(compgen -f -- "$cur") ); fi
       ;;
   esac
 }

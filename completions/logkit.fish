@@ -140,6 +140,10 @@ complete -c logkit -n '__fish_seen_subcommand_from store' -l flush-interval -x -
 complete -c logkit -n '__fish_seen_subcommand_from store' -l retry-max-delay -x -d 'Cap of the exponential backoff between retries of a transient failure'
 complete -c logkit -n '__fish_seen_subcommand_from store' -l retry-timeout -x -d 'Give up'
 complete -c logkit -n '__fish_seen_subcommand_from store' -l shutdown-timeout -x -d 'On SIGTERM, how long to keep retrying an unavailable destination before giving up'
+complete -c logkit -n '__fish_seen_subcommand_from store' -l checkpoint -r -F -d 'Commit here: after each commit'
+complete -c logkit -n '__fish_seen_subcommand_from store' -l buffer -r -F -d 'Make the input durable in a disk buffer first and store from it'
+complete -c logkit -n '__fish_seen_subcommand_from store' -l total-limit -x -d 'Most bytes of chunk files kept in the buffer directory'
+complete -c logkit -n '__fish_seen_subcommand_from store' -l overflow -x -a 'block drop-oldest fail' -d 'When the total limit is reached or the disk is full: block the input, drop the oldest chunk, or fail'
 complete -c logkit -n '__fish_seen_subcommand_from store' -l table -x -d 'Table'
 complete -c logkit -n '__fish_seen_subcommand_from store' -l create -d 'Create the table'
 complete -c logkit -n '__fish_seen_subcommand_from store' -l no-create -d 'turn off --create'
@@ -150,6 +154,5 @@ complete -c logkit -n '__fish_seen_subcommand_from store' -l gzip-level -x -d 'g
 complete -c logkit -n '__fish_seen_subcommand_from store' -l fsync -x -a 'always interval never' -d 'always: fsync after each batch, then commit'
 complete -c logkit -n '__fish_seen_subcommand_from store' -l fsync-interval -x -d 'With --fsync interval: milliseconds between fsyncs'
 complete -c logkit -n '__fish_seen_subcommand_from store' -l max-open-files -x -d 'Keep at most this many files open'
-complete -c logkit -n '__fish_seen_subcommand_from store' -l checkpoint -r -F -d 'After each commit, record the highest committed source position'
 complete -c logkit -n '__fish_seen_subcommand_from store' -l message-key -x -d 'With --format text: the record field written as the line'
 complete -c logkit -n '__fish_seen_subcommand_from store' -F

@@ -1,8 +1,10 @@
 import type { InputFormat } from '../codec/read-events.js';
+import type { OverflowPolicy } from '../buffer/defaults.js';
+import { closeCheckpoint, openCheckpoint } from '../checkpoint/open-checkpoint.js';
+import { BufferedInput } from './buffered-input.js';
 import { createSink, type SinkArgs } from './create-sink.js';
 import { runStore } from './run-store.js';
 import type { CommitHook } from './store-sink.js';
-import { CheckpointTracker } from '../checkpoint/checkpoint-tracker.js';
 
 export interface StoreCommandArgs extends Omit<SinkArgs, 'target' | 'format' | 'compress' | 'fsync'> {
   target: string;
@@ -16,43 +18,66 @@ export interface StoreCommandArgs extends Omit<SinkArgs, 'target' | 'format' | '
   retryMaxDelay: number;
   retryTimeout: number;
   shutdownTimeout: number;
-  /** The checkpoint file to advance on each commit. */
+  /** --checkpoint FILE: commit source positions (after each COMMIT/fsync; with --buffer, once durable in the buffer). */
   checkpoint?: string;
+  /** --buffer DIR: input durable in a disk buffer first, delivered from it, deleted after the destination's commit. */
+  buffer?: string;
+  totalLimit: string | number;
+  overflow: OverflowPolicy;
 }
 
 /**
- * `logkit store`: wires the command line to a sink and the store loop. `onCommit` is where a
- * disk buffer or checkpoint file plugs in (it receives each committed batch).
+ * `logkit store`: wires the command line to a sink and the store loop. `onCommit` receives
+ * each committed batch; --checkpoint and --buffer plug in there.
  */
 export async function runStoreCommand(args: StoreCommandArgs, onCommit: CommitHook = () => {}): Promise<void> {
   const log = (message: string): void => {
     process.stderr.write(`logkit store: ${message}\n`);
   };
-  let tracker: CheckpointTracker | undefined;
-  if (args.checkpoint !== undefined) {
-    const t = (tracker = await CheckpointTracker.open(args.checkpoint, { intervalMs: 0 }));
-    const inner = onCommit;
-    onCommit = async (events) => {
-      await inner(events);
-      t.commit(events);
-    };
-  }
-  const sink = await createSink(args as SinkArgs, onCommit, log);
-  try {
-    await runStoreWith(sink, args);
-  } finally {
-    await tracker?.close();
-  }
-}
+  const checkpoint = args.checkpoint ? await openCheckpoint('store', args.checkpoint) : undefined;
+  const flushIntervalMs = Math.max(1, args.flushInterval);
+  const buffered = args.buffer
+    ? await BufferedInput.open({ dir: args.buffer, totalLimit: args.totalLimit, overflow: args.overflow, flushIntervalMs, input: args.input, checkpoint })
+    : undefined;
+  const hook: CommitHook = (events) => {
+    if (buffered) buffered.committed(events);
+    else checkpoint?.commit(events);
+    return onCommit(events);
+  };
+  const sink = await createSink(args as SinkArgs, hook, log);
 
-function runStoreWith(sink: Awaited<ReturnType<typeof createSink>>, args: StoreCommandArgs): Promise<void> {
-  return runStore(sink, {
-    input: args.input,
-    batchSize: Math.max(1, Math.floor(args.batchSize)),
-    batchBytes: Math.max(1024, args.batchBytes),
-    flushIntervalMs: Math.max(1, args.flushInterval),
-    retryMaxDelayMs: Math.max(1, args.retryMaxDelay),
-    retryTimeoutMs: Math.max(0, args.retryTimeout * 1000),
-    shutdownTimeoutMs: Math.max(0, args.shutdownTimeout * 1000),
-  });
+  const onHangup = (): void => {
+    sink.reopen?.().catch((error: unknown) => log(`cannot reopen files: ${(error as Error).message}`));
+  };
+  process.on('SIGHUP', onHangup);
+  let filling: Promise<void> | undefined;
+  const onTerminate = (): void => buffered?.stop();
+  if (buffered) {
+    process.once('SIGTERM', onTerminate);
+    process.once('SIGINT', onTerminate);
+    filling = buffered.fill();
+  }
+  try {
+    await runStore(sink, {
+      // The buffer holds MessagePack entries, whatever the format of standard input was.
+      input: buffered ? 'msgpack' : args.input,
+      source: buffered?.source(),
+      batchSize: Math.max(1, Math.floor(args.batchSize)),
+      batchBytes: Math.max(1024, args.batchBytes),
+      flushIntervalMs,
+      retryMaxDelayMs: Math.max(1, args.retryMaxDelay),
+      retryTimeoutMs: Math.max(0, args.retryTimeout * 1000),
+      shutdownTimeoutMs: Math.max(0, args.shutdownTimeout * 1000),
+    });
+  } finally {
+    process.off('SIGHUP', onHangup);
+  }
+  if (buffered) {
+    buffered.stop(); // runStore returned on SIGTERM (or its source ended): no more input either way
+    await filling;
+    const left = await buffered.close();
+    if (left.eventsOnDisk > 0) log(`${left.eventsOnDisk} events in ${left.chunksOnDisk} chunks kept in ${args.buffer}, stored first at the next start`);
+  }
+  await closeCheckpoint('store', checkpoint);
+  if (buffered?.inputError) throw buffered.inputError;
 }

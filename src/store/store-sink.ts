@@ -19,6 +19,8 @@ export interface StoreSink {
   write(events: readonly LogEvent[]): Promise<void>;
   /** Makes everything written durable (commits what a deferred fsync policy holds) and releases resources. */
   close(): Promise<void>;
+  /** SIGHUP: close and reopen files (for logrotate of outputs); absent where there is nothing to reopen. */
+  reopen?(): Promise<void>;
   /** Where it stores, for messages, without credentials. */
   readonly description: string;
 }

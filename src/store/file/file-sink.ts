@@ -111,6 +111,22 @@ export class FileSink implements StoreSink {
     });
   }
 
+  /**
+   * SIGHUP (logrotate moved our files away): commit what is written, close every file; the next
+   * batch opens its files by name again, creating them anew.
+   */
+  reopen(): Promise<void> {
+    return this.exclusive(async () => {
+      await this.syncAndCommit();
+      for (const file of this.files.values()) {
+        await file.handle.close().catch(() => {});
+        await this.journal.closed(file.path);
+      }
+      this.files.clear();
+      this.knownDirs.clear();
+    });
+  }
+
   private exclusive<T>(work: () => Promise<T>): Promise<T> {
     const next = this.turn.then(work);
     this.turn = next.catch(() => {});

@@ -1,0 +1,142 @@
+import { DecodeError } from '../codec/decode-error.js';
+import { readEvents, type InputFormat } from '../codec/read-events.js';
+import { CliError, ExitCode } from '../cli/exit-codes.js';
+import { BufferError } from '../buffer/buffer-error.js';
+import { parseTotalLimit } from '../buffer/buffer-options.js';
+import { BUFFER_DEFAULTS, type OverflowPolicy } from '../buffer/defaults.js';
+import { DiskBuffer, type Chunk } from '../buffer/disk-buffer.js';
+import type { CheckpointTracker } from '../checkpoint/checkpoint-tracker.js';
+import type { LogEvent } from '../event/event.js';
+
+export interface BufferedInputOptions {
+  dir: string;
+  totalLimit: string | number;
+  overflow: OverflowPolicy;
+  /** The store's --flush-interval: a chunk is sealed (durable, deliverable) at the latest this long after its first event. */
+  flushIntervalMs: number;
+  input: InputFormat;
+  /** Positions advance when a chunk is durable: from then on the buffer replays it. */
+  checkpoint?: CheckpointTracker;
+}
+
+const say = (message: string): void => {
+  process.stderr.write(`logkit store: ${message}\n`);
+};
+
+/**
+ * `store --buffer DIR`: standard input is made durable in a DiskBuffer first, and the store
+ * reads its input from the buffer (`source`). The store's batching is unchanged: it cuts
+ * batches across chunks as it likes, and reports each commit (`committed`) with the events in
+ * input order; a chunk is deleted once every one of its events is committed. After a restart
+ * the chunks left are stored first; a chunk partly committed before a crash is stored again
+ * whole (at least once).
+ */
+export class BufferedInput {
+  /** Chunks handed to the store, oldest first, with the running event count at their end. */
+  private readonly delivered: Array<{ chunk: Chunk; end: number }> = [];
+  private handedOut = 0;
+  private committedEvents = 0;
+  private acking: Promise<void> = Promise.resolve();
+  private stopping = false;
+  inputError: CliError | undefined;
+
+  private constructor(
+    private readonly buffer: DiskBuffer,
+    private readonly options: BufferedInputOptions,
+  ) {}
+
+  static async open(options: BufferedInputOptions): Promise<BufferedInput> {
+    let buffer: DiskBuffer;
+    try {
+      buffer = await DiskBuffer.open(options.dir, {
+        chunkBytes: BUFFER_DEFAULTS.chunkBytes,
+        chunkEvents: BUFFER_DEFAULTS.chunkEvents,
+        chunkAgeMs: Math.max(1, Math.min(options.flushIntervalMs, 2 ** 31 - 1)),
+        totalLimitBytes: parseTotalLimit(options.totalLimit, BUFFER_DEFAULTS.chunkBytes),
+        overflow: options.overflow,
+        log: say,
+        onDurable: options.checkpoint ? (positions) => options.checkpoint!.commitPositions(positions) : undefined,
+      });
+    } catch (error) {
+      if (error instanceof BufferError) {
+        throw new CliError(`store: --buffer: ${error.message}`, error.reason === 'locked' ? ExitCode.TEMP_FAIL : ExitCode.CANT_CREATE);
+      }
+      throw error;
+    }
+    const opened = buffer.stats();
+    if (opened.replayedChunks > 0) say(`storing first ${opened.replayedEvents} events in ${opened.replayedChunks} chunks left in ${options.dir}`);
+    return new BufferedInput(buffer, options);
+  }
+
+  /** The store's input: chunk payloads (MessagePack entries), in order, until the buffer is finished and empty. */
+  async *source(): AsyncGenerator<Buffer> {
+    for (;;) {
+      const chunk = await this.buffer.next();
+      if (!chunk) return;
+      this.handedOut += chunk.events;
+      this.delivered.push({ chunk, end: this.handedOut });
+      yield chunk.payload;
+    }
+  }
+
+  /** The commit hook: events committed in input order; chunks wholly committed are deleted. */
+  committed(events: readonly LogEvent[]): void {
+    this.committedEvents += events.length;
+    while (this.delivered.length > 0 && this.delivered[0]!.end <= this.committedEvents) {
+      const { chunk } = this.delivered.shift()!;
+      this.acking = this.acking.then(() => this.buffer.ack(chunk));
+    }
+  }
+
+  /** Reads standard input into the buffer until its end or stop(); then seals and makes durable what is held. */
+  async fill(): Promise<void> {
+    try {
+      for await (const batch of readEvents(process.stdin, { format: this.options.input })) {
+        if (this.stopping) break;
+        await this.buffer.append(batch);
+        if (this.stopping) break;
+      }
+    } catch (error) {
+      if (error instanceof DecodeError) {
+        await this.buffer.append(error.decoded).catch(() => {});
+        const where = error.line !== undefined ? `line ${error.line}` : `byte ${error.offset}`;
+        this.inputError = new CliError(`stdin: ${where}: ${error.message}`, ExitCode.DATA_ERROR);
+      } else if (error instanceof BufferError) {
+        this.failNow(error);
+      } else if (!this.stopping) {
+        throw error;
+      }
+    }
+    try {
+      await this.buffer.finish();
+    } catch (error) {
+      if (error instanceof BufferError) this.failNow(error);
+      throw error;
+    }
+  }
+
+  /** SIGTERM: stop reading; what is held is made durable even past --total-limit. */
+  stop(): void {
+    this.stopping = true;
+    this.buffer.shutdown();
+    process.stdin.destroy();
+  }
+
+  /** After the store finished: deletions done, directory released; chunks not committed stay for the next start. */
+  async close(): Promise<{ eventsOnDisk: number; chunksOnDisk: number }> {
+    await this.acking;
+    const stats = this.buffer.stats();
+    if (stats.droppedEvents > 0) say(`dropped ${stats.droppedEvents} events in ${stats.droppedChunks} chunks (--overflow drop-oldest)`);
+    // Sealed chunks the store never took (SIGTERM) stay on disk; stop the consumer side.
+    await this.buffer.close();
+    return { eventsOnDisk: stats.eventsOnDisk, chunksOnDisk: stats.chunksOnDisk };
+  }
+
+  private failNow(error: BufferError): never {
+    const stats = this.buffer.stats();
+    process.stderr.write(
+      `logkit: store: --buffer: ${error.message}; ${stats.eventsOnDisk} events in ${stats.chunksOnDisk} chunks kept in ${this.options.dir} for the next start\n`,
+    );
+    process.exit(error.reason === 'io' ? ExitCode.IO_ERROR : ExitCode.TEMP_FAIL);
+  }
+}
