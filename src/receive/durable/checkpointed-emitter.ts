@@ -38,6 +38,9 @@ export class CheckpointedEmitter {
   private polling: Promise<void> = Promise.resolve();
   private lastEmitted = -1;
   private stopped = false;
+  /** When chunks were first seen waiting on a checkpoint that does not move (0: not waiting). */
+  private stalledSince = 0;
+  private warnedStall = false;
   private lastProblem: string | undefined;
 
   constructor(
@@ -91,6 +94,21 @@ export class CheckpointedEmitter {
     this.stopped = true;
   }
 
+  private warnIfStalled(): void {
+    if (this.emitted.length === 0) {
+      this.stalledSince = 0;
+      return;
+    }
+    if (this.stalledSince === 0) this.stalledSince = Date.now();
+    else if (!this.warnedStall && Date.now() - this.stalledSince > STALL_WARNING_MS) {
+      this.warnedStall = true;
+      this.log(
+        `the store's checkpoint ${this.checkpointPath} has not covered the events written to stdout for ${STALL_WARNING_MS / 1000} s; ` +
+          'they stay in the buffer until it does (is the store run with --checkpoint on this same file?)',
+      );
+    }
+  }
+
   private poll(): Promise<void> {
     this.polling = this.polling.then(async () => {
       if (this.stopped) return;
@@ -105,8 +123,12 @@ export class CheckpointedEmitter {
         return;
       }
       this.lastProblem = undefined;
-      if (off === undefined || off <= this.committed) return;
+      if (off === undefined || off <= this.committed) {
+        this.warnIfStalled();
+        return;
+      }
       this.committed = off;
+      this.stalledSince = 0;
       const covered: Emitted[] = [];
       while (this.emitted.length > 0 && this.emitted[0]!.last <= off) covered.push(this.emitted.shift()!);
       if (covered.length === 0) return;
@@ -124,6 +146,9 @@ export class CheckpointedEmitter {
     return this.polling;
   }
 }
+
+/** A checkpoint that never moves fills the buffer: say so once (a store run without --checkpoint, or another FILE). */
+const STALL_WARNING_MS = 60_000;
 
 function waitForDrain(out: Writable): Promise<void> {
   return new Promise((resolve, reject) => {
