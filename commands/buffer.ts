@@ -1,5 +1,5 @@
 import { defineCommand } from '../src/cli/spec.js';
-import { INPUT_OPTIONS, OUTPUT_OPTIONS } from '../src/cli/common-options.js';
+import { INPUT_OPTIONS, OPERATION_OPTIONS, OUTPUT_OPTIONS } from '../src/cli/common-options.js';
 import { BUFFER_DEFAULTS } from '../src/buffer/defaults.js';
 import { BUFFER_LIMIT_OPTIONS } from '../src/buffer/buffer-options.js';
 
@@ -49,10 +49,7 @@ export default defineCommand(
         type: 'number', value: 'SECONDS', default: 5, group: 'Delivery',
         describe: 'On SIGTERM, how long to keep writing out chunks before exiting (the rest stays in DIR)',
       },
-      stats: {
-        type: 'boolean', default: false, group: 'Delivery',
-        describe: 'Print counters (chunks, fsyncs, drops) on standard error at exit and on SIGHUP',
-      },
+      ...OPERATION_OPTIONS,
     },
     examples: [
       ['logkit tail app.log | logkit buffer /var/spool/logkit/app | logkit forward agg1:24224', 'spool on disk in front of a network that may be down'],
@@ -80,6 +77,8 @@ export default defineCommand(
       checkpoint: args.checkpoint,
       drainTimeout: args.drainTimeout,
       stats: args.stats,
+      metrics: args.metrics,
+      statsInterval: args.statsInterval,
     });
   },
 );

@@ -1,5 +1,5 @@
 import { defineCommand } from '../src/cli/spec.js';
-import { INPUT_OPTIONS } from '../src/cli/common-options.js';
+import { INPUT_OPTIONS, OPERATION_OPTIONS } from '../src/cli/common-options.js';
 import { BUFFER_LIMIT_OPTIONS } from '../src/buffer/buffer-options.js';
 
 const MiB = 1024 * 1024;
@@ -200,19 +200,7 @@ export default defineCommand(
         defaultDescription: 'the host of each server',
         group: 'Security',
       },
-      stats: {
-        type: 'boolean',
-        default: false,
-        describe: 'Print the counters (events, chunks, bytes, retries, per-server state) on standard error at exit',
-        group: 'Counters',
-      },
-      'stats-interval': {
-        type: 'number',
-        default: 0,
-        value: 'SECONDS',
-        describe: 'Also print the counters every this many seconds (0: never)',
-        group: 'Counters',
-      },
+      ...OPERATION_OPTIONS,
     },
     examples: [
       ['logkit tail app.log | logkit parse json | logkit forward agg1:24224 agg2:24224', 'send to two aggregators by round-robin'],
@@ -254,6 +242,7 @@ export default defineCommand(
       checkpoint: args.checkpoint,
       totalLimit: args.totalLimit,
       overflow: args.overflow,
+      metrics: args.metrics,
     });
   },
 );

@@ -1,5 +1,5 @@
 import { defineCommand } from '../src/cli/spec.js';
-import { INPUT_OPTIONS, OUTPUT_OPTIONS } from '../src/cli/common-options.js';
+import { INPUT_OPTIONS, OPERATION_OPTIONS, OUTPUT_OPTIONS } from '../src/cli/common-options.js';
 
 // Kept here (not imported from src/parse) so that --help loads no parser code.
 const FORMATS = ['json', 'regexp', 'apache2', 'apache_error', 'nginx', 'syslog', 'ltsv', 'logfmt', 'csv', 'tsv', 'docker', 'cri', 'none'] as const;
@@ -85,6 +85,7 @@ export default defineCommand(
       'error-key': { type: 'string', value: 'FIELD', default: 'parse_error', describe: 'The field a line that does not parse gains, saying why', group: 'Errors' },
       ...INPUT_OPTIONS,
       ...OUTPUT_OPTIONS,
+      ...OPERATION_OPTIONS,
     },
     examples: [
       ['kubectl logs pod | logkit parse json | logkit cat', 'parse JSON application logs from raw text and show them'],
@@ -121,6 +122,7 @@ export default defineCommand(
       keepTimeKey: args.keepTimeKey,
       errors: args.errors,
       errorKey: args.errorKey,
+      metrics: { metrics: args.metrics, stats: args.stats, statsInterval: args.statsInterval },
     });
   },
 );

@@ -1,5 +1,5 @@
 import { defineCommand } from '../src/cli/spec.js';
-import { OUTPUT_OPTIONS } from '../src/cli/common-options.js';
+import { OPERATION_OPTIONS, OUTPUT_OPTIONS } from '../src/cli/common-options.js';
 
 export default defineCommand(
   {
@@ -43,8 +43,8 @@ export default defineCommand(
       checkpoint: { type: 'string', value: 'FILE', completion: 'file', describe: 'With --buffer: the checkpoint FILE of the store reading stdout (logkit store --checkpoint); buffered events are deleted once it covers them, and a restart replays what it does not cover', group: 'Durability' },
       'buffer-max-bytes': { type: 'number', default: 1024 * 1024 * 1024, defaultDescription: '1073741824 (1 GiB)', value: 'BYTES', describe: 'With --buffer: bytes of chunk files at most; when full, receive stops acknowledging and reading (back pressure)', group: 'Durability' },
       'dedup-chunks': { type: 'number', default: 100_000, value: 'N', describe: 'With --buffer: remember the ids of the last N chunks received (kept across restarts) and drop a resent one, acknowledging it again', group: 'Durability' },
-      stats: { type: 'boolean', default: false, describe: 'Print the counters (connections, requests, events, bytes, acks, errors, rejections) on stderr at exit; SIGUSR1 prints them any time', group: 'Diagnostics' },
       ...OUTPUT_OPTIONS,
+      ...OPERATION_OPTIONS,
     },
     examples: [
       ['logkit receive | logkit cat', 'receive on 127.0.0.1:24224 and show the events'],
@@ -74,7 +74,7 @@ export default defineCommand(
       sourceAddressKey: args.sourceAddressKey,
       sourceHostnameKey: args.sourceHostnameKey,
       tagPrefix: args.tagPrefix,
-      stats: args.stats,
+      metrics: { metrics: args.metrics, stats: args.stats, statsInterval: args.statsInterval },
       buffer: args.buffer,
       checkpoint: args.checkpoint,
       bufferMaxBytes: args.bufferMaxBytes,

@@ -1,5 +1,5 @@
 import { defineCommand } from '../src/cli/spec.js';
-import { INPUT_OPTIONS } from '../src/cli/common-options.js';
+import { INPUT_OPTIONS, OPERATION_OPTIONS } from '../src/cli/common-options.js';
 import { BUFFER_LIMIT_OPTIONS } from '../src/buffer/buffer-options.js';
 
 const TARGETS = ['file', 'postgres', 'mysql', 'clickhouse'] as const;
@@ -24,6 +24,7 @@ export default defineCommand(
     ],
     options: {
       ...INPUT_OPTIONS,
+      ...OPERATION_OPTIONS,
       'batch-size': { type: 'number', default: 10000, describe: 'Write a batch once this many events are pending (one transaction / one append per file)', group: 'Batching' },
       'batch-bytes': { type: 'number', default: 8 * 1024 * 1024, value: 'BYTES', describe: 'Or once the input carrying the pending events reaches this many bytes (bounds memory per batch)', group: 'Batching' },
       'flush-interval': { type: 'number', default: 1000, value: 'MS', describe: 'Write pending events once the oldest has waited this many milliseconds', group: 'Batching' },

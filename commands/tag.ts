@@ -1,5 +1,5 @@
 import { defineCommand } from '../src/cli/spec.js';
-import { INPUT_OPTIONS, OUTPUT_OPTIONS } from '../src/cli/common-options.js';
+import { INPUT_OPTIONS, OPERATION_OPTIONS, OUTPUT_OPTIONS } from '../src/cli/common-options.js';
 
 /**
  * The repeatable options are plain string options: yargs collects a repeated one into an array,
@@ -54,6 +54,7 @@ export default defineCommand(
       exclude: { type: 'string', value: "'FIELD /REGEX/'", describe: 'Drop events whose FIELD matches; repeatable, any drops', group: 'Select' },
       ...INPUT_OPTIONS,
       ...OUTPUT_OPTIONS,
+      ...OPERATION_OPTIONS,
     },
     examples: [
       ["logkit tag --add 'host=${hostname}' --add 'env=${env.DEPLOY_ENV}' --prefix prod", 'label events at the source'],
@@ -81,6 +82,7 @@ export default defineCommand(
       keep: repeated(args.keep),
       include: repeated(args.include),
       exclude: repeated(args.exclude),
+      metrics: { metrics: args.metrics, stats: args.stats, statsInterval: args.statsInterval },
     });
   },
 );

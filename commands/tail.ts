@@ -1,5 +1,5 @@
 import { defineCommand } from '../src/cli/spec.js';
-import { OUTPUT_OPTIONS } from '../src/cli/common-options.js';
+import { OPERATION_OPTIONS, OUTPUT_OPTIONS } from '../src/cli/common-options.js';
 
 const FORMATS = ['text', 'docker', 'cri'] as const;
 const MULTILINE = ['java', 'python'] as const;
@@ -42,6 +42,7 @@ export default defineCommand(
       'max-line-bytes': { type: 'number', default: 1048576, value: 'BYTES', describe: 'Longest line (and multiline or joined event) kept; longer ones are cut and flagged truncated: true', group: 'Limits' },
       'max-open-files': { type: 'number', default: 1024, value: 'N', describe: 'Files open at once; further matches wait until others are let go', group: 'Limits' },
       ...OUTPUT_OPTIONS,
+      ...OPERATION_OPTIONS,
     },
     examples: [
       ["logkit tail '/var/log/app/*.log' --tag 'app.*' --pos /var/lib/logkit/app.pos | logkit forward agg:24224", 'follow every app log, surviving rotation and restarts'],
@@ -85,6 +86,7 @@ export default defineCommand(
       maxLineBytes: args.maxLineBytes,
       maxOpenFiles: args.maxOpenFiles,
       output: args.output,
+      metrics: { metrics: args.metrics, stats: args.stats, statsInterval: args.statsInterval },
     });
   },
 );

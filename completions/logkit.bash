@@ -17,8 +17,12 @@ _logkit() {
         --overflow) COMPREPLY=( $(compgen -W "block drop-oldest fail" -- "$cur") ); return ;;
         --checkpoint) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;
         --drain-timeout) COMPREPLY=(); return ;;
+        --metrics) COMPREPLY=(); return ;;
+        --stats-interval) COMPREPLY=(); return ;;
+        --log-level) COMPREPLY=( $(compgen -W "error warn info debug" -- "$cur") ); return ;;
+        --log-format) COMPREPLY=( $(compgen -W "text json" -- "$cur") ); return ;;
       esac
-      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --input -i --output -o --chunk-bytes --chunk-events --chunk-age --total-limit --overflow --checkpoint --drain-timeout --stats --no-stats" -- "$cur") ); else COMPREPLY=(); fi
+      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --input -i --output -o --chunk-bytes --chunk-events --chunk-age --total-limit --overflow --checkpoint --drain-timeout --metrics --stats --no-stats --stats-interval --log-level --log-format" -- "$cur") ); else COMPREPLY=(); fi
       ;;
     cat)
       case "$prev" in
@@ -52,9 +56,12 @@ _logkit() {
         --hostname) COMPREPLY=(); return ;;
         --tls-ca) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;
         --tls-servername) COMPREPLY=(); return ;;
+        --metrics) COMPREPLY=(); return ;;
         --stats-interval) COMPREPLY=(); return ;;
+        --log-level) COMPREPLY=( $(compgen -W "error warn info debug" -- "$cur") ); return ;;
+        --log-format) COMPREPLY=( $(compgen -W "text json" -- "$cur") ); return ;;
       esac
-      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --input -i --standby --chunk-bytes --flush-interval --compress --ack --no-ack --ack-timeout --max-pending-bytes --drain-timeout --buffer --checkpoint --total-limit --overflow --heartbeat --heartbeat-interval --retry-max-interval --connect-timeout --keepalive-interval --shared-key --username --password --hostname --tls --no-tls --tls-ca --tls-verify --no-tls-verify --tls-servername --stats --no-stats --stats-interval" -- "$cur") ); else COMPREPLY=(); fi
+      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --input -i --standby --chunk-bytes --flush-interval --compress --ack --no-ack --ack-timeout --max-pending-bytes --drain-timeout --buffer --checkpoint --total-limit --overflow --heartbeat --heartbeat-interval --retry-max-interval --connect-timeout --keepalive-interval --shared-key --username --password --hostname --tls --no-tls --tls-ca --tls-verify --no-tls-verify --tls-servername --metrics --stats --no-stats --stats-interval --log-level --log-format" -- "$cur") ); else COMPREPLY=(); fi
       ;;
     parse)
       case "$prev" in
@@ -70,8 +77,12 @@ _logkit() {
         --error-key) COMPREPLY=(); return ;;
         --input|-i) COMPREPLY=( $(compgen -W "auto msgpack json text" -- "$cur") ); return ;;
         --output|-o) COMPREPLY=( $(compgen -W "msgpack json pretty" -- "$cur") ); return ;;
+        --metrics) COMPREPLY=(); return ;;
+        --stats-interval) COMPREPLY=(); return ;;
+        --log-level) COMPREPLY=( $(compgen -W "error warn info debug" -- "$cur") ); return ;;
+        --log-format) COMPREPLY=( $(compgen -W "text json" -- "$cur") ); return ;;
       esac
-      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --key -k --pattern -e --fields --types --keep-original --no-keep-original --remove-key --no-remove-key --nest --time-key --time-format --timezone --keep-time-key --no-keep-time-key --errors --error-key --input -i --output -o" -- "$cur") ); else COMPREPLY=( $(compgen -f -- "$cur") ); fi
+      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --key -k --pattern -e --fields --types --keep-original --no-keep-original --remove-key --no-remove-key --nest --time-key --time-format --timezone --keep-time-key --no-keep-time-key --errors --error-key --input -i --output -o --metrics --stats --no-stats --stats-interval --log-level --log-format" -- "$cur") ); else COMPREPLY=( $(compgen -f -- "$cur") ); fi
       ;;
     receive)
       case "$prev" in
@@ -96,8 +107,12 @@ _logkit() {
         --buffer-max-bytes) COMPREPLY=(); return ;;
         --dedup-chunks) COMPREPLY=(); return ;;
         --output|-o) COMPREPLY=( $(compgen -W "msgpack json pretty" -- "$cur") ); return ;;
+        --metrics) COMPREPLY=(); return ;;
+        --stats-interval) COMPREPLY=(); return ;;
+        --log-level) COMPREPLY=( $(compgen -W "error warn info debug" -- "$cur") ); return ;;
+        --log-format) COMPREPLY=( $(compgen -W "text json" -- "$cur") ); return ;;
       esac
-      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --bind -b --max-connections --max-chunk-bytes --max-decompressed-bytes --max-buffered-bytes --max-depth --idle-timeout --shared-key --user --self-hostname --tls-cert --tls-key --tls-ca --source-address-key --source-hostname-key --tag-prefix --buffer --checkpoint --buffer-max-bytes --dedup-chunks --stats --no-stats --output -o" -- "$cur") ); else COMPREPLY=(); fi
+      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --bind -b --max-connections --max-chunk-bytes --max-decompressed-bytes --max-buffered-bytes --max-depth --idle-timeout --shared-key --user --self-hostname --tls-cert --tls-key --tls-ca --source-address-key --source-hostname-key --tag-prefix --buffer --checkpoint --buffer-max-bytes --dedup-chunks --output -o --metrics --stats --no-stats --stats-interval --log-level --log-format" -- "$cur") ); else COMPREPLY=(); fi
       ;;
     tag)
       case "$prev" in
@@ -114,8 +129,12 @@ _logkit() {
         --exclude) COMPREPLY=(); return ;;
         --input|-i) COMPREPLY=( $(compgen -W "auto msgpack json text" -- "$cur") ); return ;;
         --output|-o) COMPREPLY=( $(compgen -W "msgpack json pretty" -- "$cur") ); return ;;
+        --metrics) COMPREPLY=(); return ;;
+        --stats-interval) COMPREPLY=(); return ;;
+        --log-level) COMPREPLY=( $(compgen -W "error warn info debug" -- "$cur") ); return ;;
+        --log-format) COMPREPLY=( $(compgen -W "text json" -- "$cur") ); return ;;
       esac
-      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --set-tag -t --tag-from-field --rewrite --remove-prefix --prefix --add --rename --remove --keep --include --exclude --input -i --output -o" -- "$cur") ); else COMPREPLY=( $(compgen -f -- "$cur") ); fi
+      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --set-tag -t --tag-from-field --rewrite --remove-prefix --prefix --add --rename --remove --keep --include --exclude --input -i --output -o --metrics --stats --no-stats --stats-interval --log-level --log-format" -- "$cur") ); else COMPREPLY=( $(compgen -f -- "$cur") ); fi
       ;;
     tail)
       case "$prev" in
@@ -135,12 +154,20 @@ _logkit() {
         --max-line-bytes) COMPREPLY=(); return ;;
         --max-open-files) COMPREPLY=(); return ;;
         --output|-o) COMPREPLY=( $(compgen -W "msgpack json pretty" -- "$cur") ); return ;;
+        --metrics) COMPREPLY=(); return ;;
+        --stats-interval) COMPREPLY=(); return ;;
+        --log-level) COMPREPLY=( $(compgen -W "error warn info debug" -- "$cur") ); return ;;
+        --log-format) COMPREPLY=( $(compgen -W "text json" -- "$cur") ); return ;;
       esac
-      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --tag -t --path-key --format --multiline --multiline-start --multiline-flush --from-head --no-from-head --follow --no-follow --pos --checkpoint --pos-interval --refresh-interval --poll-interval --rotate-wait --partial-flush --max-line-bytes --max-open-files --output -o" -- "$cur") ); else COMPREPLY=( $(compgen -f -- "$cur") ); fi
+      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --tag -t --path-key --format --multiline --multiline-start --multiline-flush --from-head --no-from-head --follow --no-follow --pos --checkpoint --pos-interval --refresh-interval --poll-interval --rotate-wait --partial-flush --max-line-bytes --max-open-files --output -o --metrics --stats --no-stats --stats-interval --log-level --log-format" -- "$cur") ); else COMPREPLY=( $(compgen -f -- "$cur") ); fi
       ;;
     store)
       case "$prev" in
         --input|-i) COMPREPLY=( $(compgen -W "auto msgpack json text" -- "$cur") ); return ;;
+        --metrics) COMPREPLY=(); return ;;
+        --stats-interval) COMPREPLY=(); return ;;
+        --log-level) COMPREPLY=( $(compgen -W "error warn info debug" -- "$cur") ); return ;;
+        --log-format) COMPREPLY=( $(compgen -W "text json" -- "$cur") ); return ;;
         --batch-size) COMPREPLY=(); return ;;
         --batch-bytes) COMPREPLY=(); return ;;
         --flush-interval) COMPREPLY=(); return ;;
@@ -161,7 +188,7 @@ _logkit() {
         --max-open-files) COMPREPLY=(); return ;;
         --message-key) COMPREPLY=(); return ;;
       esac
-      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --input -i --batch-size --batch-bytes --flush-interval --retry-max-delay --retry-timeout --shutdown-timeout --checkpoint --buffer --total-limit --overflow --table --create --no-create --timeout --format --compress --gzip-level --fsync --fsync-interval --max-open-files --message-key" -- "$cur") ); else COMPREPLY=( $(compgen -f -- "$cur") ); fi
+      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --input -i --metrics --stats --no-stats --stats-interval --log-level --log-format --batch-size --batch-bytes --flush-interval --retry-max-delay --retry-timeout --shutdown-timeout --checkpoint --buffer --total-limit --overflow --table --create --no-create --timeout --format --compress --gzip-level --fsync --fsync-interval --max-open-files --message-key" -- "$cur") ); else COMPREPLY=( $(compgen -f -- "$cur") ); fi
       ;;
   esac
 }

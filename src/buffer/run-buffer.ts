@@ -9,6 +9,9 @@ import { parseByteSize } from './byte-size.js';
 import { parseTotalLimit } from './buffer-options.js';
 import type { CheckpointTracker } from '../checkpoint/checkpoint-tracker.js';
 import { closeCheckpoint, openCheckpoint } from '../checkpoint/open-checkpoint.js';
+import { CommandMetrics } from '../metrics/command-metrics.js';
+import { log } from '../log/logger.js';
+import { bufferMetrics } from './buffer-metrics.js';
 import { DiskBuffer, MAX_CHUNK_BYTES, type OverflowPolicy } from './disk-buffer.js';
 
 export interface BufferStageOptions {
@@ -25,9 +28,11 @@ export interface BufferStageOptions {
   /** Seconds a SIGTERM waits for the consumer to take what is on disk. */
   drainTimeout: number;
   stats: boolean;
+  metrics?: string;
+  statsInterval?: number;
 }
 
-const say = (message: string) => process.stderr.write(`logkit buffer: ${message}\n`);
+const say = (message: string) => log.info(message);
 
 /**
  * `logkit buffer DIR`: stdin → durable chunks in DIR → stdout, in order. A chunk is deleted once
@@ -56,7 +61,9 @@ export async function runBuffer(options: BufferStageOptions): Promise<void> {
   const opened = buffer.stats();
   if (opened.replayedChunks > 0) say(`replaying ${opened.replayedEvents} events in ${opened.replayedChunks} chunks left in ${options.dir}`);
 
-  const stage = new BufferStage(buffer, checkpoint, options);
+  // the exit line is printed by report() below: this stage ends through process.exit
+  const metrics = await CommandMetrics.start(bufferMetrics(buffer), { metrics: options.metrics, statsInterval: options.statsInterval });
+  const stage = new BufferStage(buffer, checkpoint, options, metrics);
   await stage.run();
 }
 
@@ -70,6 +77,7 @@ class BufferStage {
     private readonly buffer: DiskBuffer,
     private readonly checkpoint: CheckpointTracker | undefined,
     private readonly options: BufferStageOptions,
+    private readonly metrics: CommandMetrics,
   ) {}
 
   async run(): Promise<void> {
@@ -94,7 +102,7 @@ class BufferStage {
     // SIGHUP: seal the open chunk now (make it durable and deliverable), and show the counters.
     process.on('SIGHUP', () => {
       buffer.flush().then(
-        () => this.printStats(),
+        () => this.printStats('SIGHUP'),
         () => {},
       );
     });
@@ -217,18 +225,11 @@ class BufferStage {
     if (stats.droppedEvents > 0) {
       say(`dropped ${stats.droppedEvents} events in ${stats.droppedChunks} chunks (--overflow drop-oldest)`);
     }
-    this.printStats();
+    this.printStats('exit');
   }
 
-  private printStats(): void {
-    if (!this.options.stats) return;
-    const s = this.buffer.stats();
-    say(
-      `stats chunks_written=${s.chunksWritten} events_written=${s.eventsWritten} fsyncs=${s.fsyncs} ` +
-        `chunks_acked=${s.chunksAcked} events_acked=${s.eventsAcked} dropped_chunks=${s.droppedChunks} ` +
-        `dropped_events=${s.droppedEvents} corrupt_chunks=${s.corruptChunks} replayed_events=${s.replayedEvents} ` +
-        `chunks_on_disk=${s.chunksOnDisk} bytes_on_disk=${s.bytesOnDisk}`,
-    );
+  private printStats(when: string): void {
+    if (this.options.stats) this.metrics.report(when);
   }
 }
 

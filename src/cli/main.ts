@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import type YargsFactory from 'yargs';
 import { COMMAND_NAMES, loadAllCommands, loadCommand } from '../../commands/index.js';
 import { CliError, ExitCode } from './exit-codes.js';
+import { log, type LogFormat, type LogLevel } from '../log/logger.js';
 import { exitQuietlyOnBrokenPipe } from './stdio.js';
 import { applySpec, yargsCommandString } from './yargs-wiring.js';
 
@@ -48,7 +49,11 @@ async function main(argv: string[]): Promise<void> {
       yargsCommandString(spec),
       spec.summary,
       (y) => applySpec(y, spec),
-      async (args) => module.run(args as never),
+      async (args) => {
+        const { logLevel, logFormat } = args as { logLevel?: LogLevel; logFormat?: LogFormat };
+        log.configure({ command: spec.name, level: logLevel, format: logFormat });
+        return module.run(args as never);
+      },
     );
   }
   await cli.parseAsync();
@@ -56,10 +61,10 @@ async function main(argv: string[]): Promise<void> {
 
 main(process.argv.slice(2)).catch((error: unknown) => {
   if (error instanceof CliError) {
-    process.stderr.write(`logkit: ${error.message}\n`);
+    log.fatal(error.message);
     process.exitCode = error.exitCode;
     return;
   }
-  process.stderr.write(`logkit: internal error: ${(error as Error)?.stack ?? String(error)}\n`);
+  log.fatal(`internal error: ${(error as Error)?.stack ?? String(error)}`);
   process.exitCode = ExitCode.SOFTWARE;
 });

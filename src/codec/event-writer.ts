@@ -32,6 +32,8 @@ export class EventWriter {
   private readonly msgpack = new MsgpackWriter();
   private readonly pretty: PrettyFormatter | undefined;
   written = 0;
+  /** Bytes handed to the stream (for the metrics: read, never reset). */
+  bytesWritten = 0;
 
   constructor(
     private readonly out: Writable,
@@ -59,7 +61,9 @@ export class EventWriter {
   async write(events: readonly LogEvent[]): Promise<void> {
     if (events.length === 0) return;
     this.written += events.length;
-    if (!this.out.write(this.encode(events))) await once(this.out, 'drain');
+    const data = this.encode(events);
+    this.bytesWritten += typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+    if (!this.out.write(data)) await once(this.out, 'drain');
   }
 
   /** Resolves once everything written has been handed to the OS. */

@@ -12,6 +12,8 @@ import type { HeartbeatType } from './heartbeat.js';
 import { RawEntryScanner } from './raw-entry-scanner.js';
 import { parseServerAddress } from './server-address.js';
 import { formatStats } from './stats.js';
+import { forwardMetrics } from './forward-metrics.js';
+import { CommandMetrics } from '../metrics/command-metrics.js';
 
 export interface ForwardOptions {
   servers: readonly string[];
@@ -40,6 +42,7 @@ export interface ForwardOptions {
   tlsServername?: string;
   stats: boolean;
   statsInterval: number;
+  metrics?: string;
   /** Where chunks persist; memory by default (--buffer brings its own, see durable-input.ts). */
   store?: ChunkStore;
   /** --buffer DIR: a disk buffer of chunks (durable before the first send, deleted on ack, replayed after a restart). */
@@ -131,12 +134,12 @@ export async function runForward(options: ForwardOptions): Promise<void> {
     },
   });
 
-  const printStats = (): void => {
-    process.stderr.write(`logkit forward: ${formatStats(forwarder.stats())}\n`);
-  };
-  process.on('SIGUSR1', printStats);
-  const statsTimer = options.statsInterval > 0 ? setInterval(printStats, ms(options.statsInterval)) : undefined;
-  statsTimer?.unref();
+  // Counters: --metrics, --stats, --stats-interval and SIGUSR1 (src/metrics/); the line keeps forward's own format.
+  const metrics = await CommandMetrics.start(
+    forwardMetrics(() => forwarder.stats()),
+    { metrics: options.metrics, stats: options.stats, statsInterval: options.statsInterval },
+    { line: () => formatStats(forwarder.stats()) },
+  );
 
   // SIGTERM / SIGINT: stop reading, deliver what we hold, exit. (One fresh promise per wait:
   // racing every read against one long-lived promise would pile reactions on it, each holding a batch.)
@@ -173,7 +176,8 @@ export async function runForward(options: ForwardOptions): Promise<void> {
     process.stdin.destroy();
     const outcome = await durable.complete(forwarder, ms(options.drainTimeout), terminated);
     finished = true;
-    await finishRun(forwarder, options, statsTimer, printStats);
+    await forwarder.close();
+    await metrics.finish();
     if (outcome.keptEvents > 0) {
       const kept = `${outcome.keptEvents} events in ${outcome.keptChunks} chunks not acknowledged within --drain-timeout ${options.drainTimeout} s ` +
         `are kept in ${options.buffer} and sent first at the next start (${serverStates(forwarder)})`;
@@ -226,7 +230,8 @@ export async function runForward(options: ForwardOptions): Promise<void> {
   const undelivered = await forwarder.drain(ms(options.drainTimeout));
   finished = true;
   const why = serverStates(forwarder);
-  await finishRun(forwarder, options, statsTimer, printStats);
+  await forwarder.close();
+  await metrics.finish();
   if (undelivered.length > 0) {
     const events = undelivered.reduce((sum, chunk) => sum + chunk.events, 0);
     throw new CliError(
@@ -238,13 +243,6 @@ export async function runForward(options: ForwardOptions): Promise<void> {
   if (inputError) throw inputError;
   // stdin may still be open (SIGTERM with a live producer): do not wait for it.
   process.exit(0);
-}
-
-async function finishRun(forwarder: Forwarder, options: ForwardOptions, statsTimer: NodeJS.Timeout | undefined, printStats: () => void): Promise<void> {
-  if (statsTimer) clearInterval(statsTimer);
-  await forwarder.close();
-  process.off('SIGUSR1', printStats);
-  if (options.stats) printStats();
 }
 
 function serverStates(forwarder: Forwarder): string {

@@ -5,6 +5,10 @@ import type { InputFormat } from '../codec/read-events.js';
 import type { LogEvent } from '../event/event.js';
 import { CliError, ExitCode } from '../cli/exit-codes.js';
 import { LinearRegex } from '../regex/linear-regex.js';
+import { CommandMetrics, type MetricsSettings } from '../metrics/command-metrics.js';
+import { MetricsRegistry } from '../metrics/registry.js';
+import { filterStageMetrics } from '../metrics/stage-metrics.js';
+import { log } from '../log/logger.js';
 import { pumpUntilSigterm } from '../stream/pump-until-sigterm.js';
 import { parseFieldTypes, type FieldConversion } from './field-types.js';
 import { ParseStage } from './parse-stage.js';
@@ -30,6 +34,7 @@ export interface ParseCommandOptions {
   keepTimeKey: boolean;
   errors: string | undefined;
   errorKey: string;
+  metrics?: MetricsSettings;
 }
 
 const usage = (message: string): CliError => new CliError(`parse: ${message}`, ExitCode.USAGE);
@@ -96,8 +101,13 @@ export async function runParse(o: ParseCommandOptions): Promise<void> {
   const writer = new EventWriter(process.stdout, resolveOutputFormat(o.output, process.stdout.isTTY), colorWanted(process.stdout.isTTY));
   const errorSink = o.errors !== undefined ? await openErrorSink(o.errors) : undefined;
   const failures: LogEvent[] = [];
+  const registry = new MetricsRegistry('parse');
+  const { eventsIn } = filterStageMetrics(registry, writer);
+  registry.observe({ name: 'logkit_parse_failures_total', help: 'Lines that did not parse', type: 'counter', stat: 'parse_failures' }, () => stage.failed);
+  const metrics = await CommandMetrics.start(registry, o.metrics ?? {});
   try {
     await pumpUntilSigterm(o.files, { format: o.input }, writer, async (events) => {
+      eventsIn.inc(events.length);
       if (!errorSink) return stage.process(events);
       const parsed = stage.process(events, failures);
       if (failures.length > 0) {
@@ -110,10 +120,9 @@ export async function runParse(o: ParseCommandOptions): Promise<void> {
     if (errorSink) await errorSink.close();
     if (stage.failed > 0) {
       const where = o.errors !== undefined ? `; written to ${o.errors}` : `; marked with the field ${o.errorKey}`;
-      process.stderr.write(
-        `logkit parse: ${stage.failed} of ${stage.seen} lines did not parse as ${o.format}${where} (first: ${stage.firstError})\n`,
-      );
+      log.warn(`${stage.failed} of ${stage.seen} lines did not parse as ${o.format}${where} (first: ${stage.firstError})`);
     }
+    await metrics.finish();
   }
 }
 

@@ -11,6 +11,11 @@ import { RateLimitedLog } from './rate-limited-log.js';
 import { ReceiveServer } from './receive-server.js';
 import { ReceiveStats } from './receive-stats.js';
 import { isCleanTag } from './sanitize-tag.js';
+import { receiveMetrics } from './receive-metrics.js';
+import { CommandMetrics, type MetricsSettings } from '../metrics/command-metrics.js';
+import type { MetricsRegistry } from '../metrics/registry.js';
+import { observeOutput } from '../metrics/stage-metrics.js';
+import { log as logger } from '../log/logger.js';
 
 export interface ReceiveOptions {
   bind: string;
@@ -30,7 +35,7 @@ export interface ReceiveOptions {
   sourceAddressKey?: string;
   sourceHostnameKey?: string;
   tagPrefix?: string;
-  stats: boolean;
+  metrics: MetricsSettings;
   /** Durable mode: buffer directory; acks wait for durability, stdout is replayed from the store's checkpoint. */
   buffer?: string;
   checkpoint?: string;
@@ -76,9 +81,9 @@ export async function runReceive(options: ReceiveOptions): Promise<void> {
 
   const log = new RateLimitedLog();
   if (bind.kind === 'tcp' && !isLoopback(bind.host) && !sharedKey && !tls) {
-    process.stderr.write(
-      `logkit receive: WARNING: listening on ${bind.host}, reachable from the network, with neither --shared-key nor TLS: ` +
-        'anyone who can connect can inject events\n',
+    logger.warn(
+      `WARNING: listening on ${bind.host}, reachable from the network, with neither --shared-key nor TLS: ` +
+        'anyone who can connect can inject events',
     );
   }
 
@@ -100,6 +105,7 @@ export async function runReceive(options: ReceiveOptions): Promise<void> {
   if (!Number.isInteger(options.bufferMaxBytes) || options.bufferMaxBytes < 1) throw new CliError('--buffer-max-bytes must be a positive integer', ExitCode.USAGE);
   let durable: Durable | undefined;
   let emitting: Promise<void> | undefined;
+  let writer: EventWriter | undefined;
   let sink: EventSink;
   if (options.buffer !== undefined) {
     if (format !== 'msgpack') throw new CliError(`--buffer writes MessagePack to stdout (a pipe or file), not ${format}`, ExitCode.USAGE);
@@ -110,11 +116,11 @@ export async function runReceive(options: ReceiveOptions): Promise<void> {
     sink = durable.sink;
     // replay first: chunks left on disk go out before anything received now (chunk order)
     emitting = durable.emitter.run().catch((error: Error) => {
-      process.stderr.write(`logkit receive: ${error.message}\n`);
+      logger.error(error.message);
       process.exit(ExitCode.IO_ERROR);
     });
   } else {
-    const writer = new EventWriter(process.stdout, format, colorWanted(process.stdout.isTTY));
+    writer = new EventWriter(process.stdout, format, colorWanted(process.stdout.isTTY));
     sink = new StreamSink(process.stdout, writer, 4 * MIB);
   }
   const stats = new ReceiveStats();
@@ -132,19 +138,13 @@ export async function runReceive(options: ReceiveOptions): Promise<void> {
     if (e.code === 'EACCES') throw new CliError(`cannot listen on ${what}: permission denied`, ExitCode.UNAVAILABLE);
     throw new CliError(`cannot listen on ${what}: ${e.message}`, ExitCode.UNAVAILABLE);
   }
-  process.stderr.write(`logkit receive: listening on ${where}${config.auth ? ', shared-key authentication' : ''}${tls ? ', TLS' : ''}\n`);
+  logger.info(`listening on ${where}${config.auth ? ', shared-key authentication' : ''}${tls ? ', TLS' : ''}`);
 
-  // Counters: on SIGUSR1 always, and at exit with --stats. One line, key=value.
-  const counters = (): Record<string, number> => {
-    if (!durable) return stats.toJSON();
-    const b = durable.buffer.stats();
-    return {
-      ...stats.toJSON(), ...durable.emitter.stats, bufferedChunks: b.chunksOnDisk, bufferedEvents: b.eventsOnDisk,
-      replayedChunks: b.replayedChunks, corruptChunks: b.corruptChunks, fsyncs: b.fsyncs,
-    };
-  };
-  const report = (when: string) => process.stderr.write(`logkit receive: stats (${when}) ${formatStats(counters())}\n`);
-  process.on('SIGUSR1', () => report('SIGUSR1'));
+  // Counters: --metrics, --stats, --stats-interval and SIGUSR1 (src/metrics/).
+  const registry = receiveMetrics(stats);
+  if (writer) observeOutput(registry, writer);
+  if (durable) observeDurable(registry, durable);
+  const metrics = await CommandMetrics.start(registry, options.metrics);
 
   // SIGTERM/SIGINT: stop accepting, stop reading, let in-flight events reach stdout and their
   // acks reach the clients (bounded), flush, exit 0.
@@ -161,10 +161,10 @@ export async function runReceive(options: ReceiveOptions): Promise<void> {
           if (!flushed) {
             // stdout is stuck: what was not written was not acknowledged either, so the senders
             // still hold it and will resend; say so and end rather than hang
-            process.stderr.write(
+            logger.error(
               durable
-                ? 'logkit receive: stdout did not drain within 10 s of SIGTERM; what it did not take stays in the buffer and is replayed at the next start\n'
-                : 'logkit receive: stdout did not drain within 10 s of SIGTERM; unwritten events were not acknowledged\n',
+                ? 'stdout did not drain within 10 s of SIGTERM; what it did not take stays in the buffer and is replayed at the next start'
+                : 'stdout did not drain within 10 s of SIGTERM; unwritten events were not acknowledged',
             );
             process.exit(ExitCode.TEMP_FAIL);
           }
@@ -175,8 +175,8 @@ export async function runReceive(options: ReceiveOptions): Promise<void> {
     process.once('SIGINT', stop);
   });
   if (durable) await durable.buffer.close();
-  if (options.stats) report('exit');
-  else if (stats.duplicateChunks > 0) process.stderr.write(`logkit receive: dropped ${stats.duplicateChunks} resent chunks already received (acknowledged again)\n`);
+  await metrics.finish();
+  if (stats.duplicateChunks > 0 && !options.metrics.stats) logger.info(`dropped ${stats.duplicateChunks} resent chunks already received (acknowledged again)`);
 }
 
 /** SIGTERM with --buffer: make what was received durable, write what the buffer holds to stdout, look at the checkpoint once more. */
@@ -186,6 +186,22 @@ async function drainDurable(durable: Durable, emitting: Promise<void>): Promise<
   await emitting;
   await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
   await durable.emitter.finalPoll();
+}
+
+/** The durable mode's counters, beside the connection counters (same `--stats` keys as before). */
+function observeDurable(registry: MetricsRegistry, durable: Durable): void {
+  const e = durable.emitter.stats;
+  const b = () => durable.buffer.stats();
+  const add = (stat: string, name: string, help: string, type: 'counter' | 'gauge', read: () => number) => registry.observe({ name, help, type, stat }, read);
+  add('emitted_chunks', 'logkit_receive_emitted_chunks_total', 'Buffered chunks written to standard output', 'counter', () => e.emittedChunks);
+  add('emitted_events', 'logkit_output_events_total', 'Events written to standard output', 'counter', () => e.emittedEvents);
+  add('skipped_chunks', 'logkit_receive_skipped_chunks_total', 'Chunks found at start that the store checkpoint already covered', 'counter', () => e.skippedChunks);
+  add('committed_chunks', 'logkit_receive_committed_chunks_total', 'Chunks deleted once the store checkpoint covered them', 'counter', () => e.committedChunks);
+  add('buffered_chunks', 'logkit_buffer_chunks', 'Chunks in the buffer directory', 'gauge', () => b().chunksOnDisk);
+  add('buffered_events', 'logkit_buffer_events', 'Events in the buffer directory', 'gauge', () => b().eventsOnDisk);
+  add('replayed_chunks', 'logkit_buffer_replayed_chunks_total', 'Chunks found in the buffer at start', 'counter', () => b().replayedChunks);
+  add('corrupt_chunks', 'logkit_buffer_corrupt_chunks_total', 'Chunks moved aside as unusable', 'counter', () => b().corruptChunks);
+  add('fsyncs', 'logkit_buffer_fsyncs_total', 'fsync calls of the buffer', 'counter', () => b().fsyncs);
 }
 
 /** true when the promise settled in time, false on timeout. */
@@ -204,10 +220,4 @@ function withTimeout(promise: Promise<unknown>, ms: number): Promise<boolean> {
       },
     );
   });
-}
-
-function formatStats(counters: Record<string, number>): string {
-  return Object.entries(counters)
-    .map(([key, value]) => `${key.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase())}=${value}`)
-    .join(' ');
 }

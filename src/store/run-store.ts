@@ -3,6 +3,10 @@ import { DecodeError } from '../codec/decode-error.js';
 import { readEvents, type InputFormat } from '../codec/read-events.js';
 import { CliError, ExitCode, type ExitCodeValue } from '../cli/exit-codes.js';
 import { openInput } from '../cli/stdio.js';
+import { log as logger } from '../log/logger.js';
+import { CommandMetrics, type MetricsSettings } from '../metrics/command-metrics.js';
+import { storeMetrics } from './store-metrics.js';
+import { ProgressLine, grouped, perSecond } from '../cli/progress-line.js';
 import { RetriesExhaustedError, StoreBatcher, type BatcherOptions } from './store-batcher.js';
 import { PermanentStoreError, errorMessage } from './store-errors.js';
 import type { CommitHook, StoreSink } from './store-sink.js';
@@ -13,6 +17,7 @@ export interface StoreRunOptions extends Omit<BatcherOptions, 'log'> {
   shutdownTimeoutMs: number;
   /** Byte source; standard input by default. */
   source?: AsyncIterable<Buffer>;
+  metrics?: MetricsSettings;
 }
 
 const TERMINATED = Symbol('terminated');
@@ -24,9 +29,7 @@ const TERMINATED = Symbol('terminated');
  * with a message saying how many events read were not stored.
  */
 export async function runStore(sink: StoreSink, options: StoreRunOptions): Promise<void> {
-  const log = (message: string): void => {
-    process.stderr.write(`logkit store: ${message}\n`);
-  };
+  const log = (message: string): void => logger.warn(message);
   const batcher = new StoreBatcher(sink, { ...options, log });
 
   let terminate: (value: typeof TERMINATED) => void = () => {};
@@ -51,6 +54,12 @@ export async function runStore(sink: StoreSink, options: StoreRunOptions): Promi
 
   let inputError: CliError | undefined;
   const counted = new ByteCounter(options.source ?? openInput('-'));
+  const metrics = await CommandMetrics.start(storeMetrics(batcher, counted), options.metrics ?? {});
+  const progress = ProgressLine.start(
+    (s) => `logkit store: ${grouped(batcher.committed)} events stored (${perSecond(batcher.committed, s)}/s), ${grouped(batcher.uncommitted)} pending, ${grouped(counted.bytes / 1048576)} MiB read`,
+    process.stderr,
+    false, // store writes nothing to stdout: a terminal there does not matter
+  );
   const batches = readEvents(counted.source, { format: options.input })[Symbol.asyncIterator]();
   let bytesAdded = 0;
   try {
@@ -74,6 +83,8 @@ export async function runStore(sink: StoreSink, options: StoreRunOptions): Promi
       process.off('SIGINT', onSignal);
       await batcher.close().catch(() => {});
       await sink.close().catch(() => {});
+      progress?.stop();
+      await metrics.finish();
       throw error;
     }
   }
@@ -90,12 +101,14 @@ export async function runStore(sink: StoreSink, options: StoreRunOptions): Promi
     process.off('SIGINT', onSignal);
     // input we stopped reading on SIGTERM must not keep the process alive
     if (options.source === undefined) process.stdin.destroy();
+    progress?.stop();
+    await metrics.finish();
   }
   if (inputError) throw inputError;
 }
 
 /** Wraps a byte source to count what has been read (the batch byte bound measures input bytes). */
-class ByteCounter {
+export class ByteCounter {
   bytes = 0;
   readonly source: AsyncIterable<Buffer>;
 

@@ -41,6 +41,8 @@ export class StoreBatcher {
   readonly failed: Promise<never>;
   private signalFailure: (error: Error) => void = () => {};
   committed = 0;
+  /** Transient failures retried (for the metrics). */
+  retries = 0;
   received = 0;
 
   constructor(
@@ -149,6 +151,7 @@ export class StoreBatcher {
           throw new RetriesExhaustedError(`${error.message}; gave up retrying after ${Math.round((now - started) / 1000)} s`);
         }
         const delay = backoff.nextDelay();
+        this.retries++;
         // the first failure and then every tenth: enough to see an outage without a wall of logs
         if (backoff.attempts === 1 || backoff.attempts % 10 === 0) {
           this.options.log(`${this.sink.description}: ${error.message}; retrying (attempt ${backoff.attempts}, next in ${delay} ms)`);

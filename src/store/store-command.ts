@@ -24,6 +24,9 @@ export interface StoreCommandArgs extends Omit<SinkArgs, 'target' | 'format' | '
   buffer?: string;
   totalLimit: string | number;
   overflow: OverflowPolicy;
+  metrics?: string;
+  stats?: boolean;
+  statsInterval?: number;
 }
 
 /**
@@ -68,6 +71,7 @@ export async function runStoreCommand(args: StoreCommandArgs, onCommit: CommitHo
       retryMaxDelayMs: Math.max(1, args.retryMaxDelay),
       retryTimeoutMs: Math.max(0, args.retryTimeout * 1000),
       shutdownTimeoutMs: Math.max(0, args.shutdownTimeout * 1000),
+      metrics: { metrics: args.metrics, stats: args.stats, statsInterval: args.statsInterval },
     });
   } finally {
     process.off('SIGHUP', onHangup);

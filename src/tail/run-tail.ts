@@ -1,3 +1,6 @@
+import { CommandMetrics, type MetricsSettings } from '../metrics/command-metrics.js';
+import { MetricsRegistry } from '../metrics/registry.js';
+import { observeOutput } from '../metrics/stage-metrics.js';
 import { CliError, ExitCode } from '../cli/exit-codes.js';
 import { EventWriter, colorWanted, resolveOutputFormat } from '../codec/event-writer.js';
 import type { LineFormat } from './container-log.js';
@@ -11,12 +14,16 @@ export interface TailArgs extends Omit<TailOptions, 'multiline' | 'format'> {
   multiline?: string;
   format: string;
   output?: string;
+  metrics?: MetricsSettings;
 }
 
 export async function runTail(args: TailArgs): Promise<void> {
   const options = validate(args);
   const format = resolveOutputFormat(args.output, process.stdout.isTTY);
   const writer = new EventWriter(process.stdout, format, colorWanted(process.stdout.isTTY));
+  const registry = new MetricsRegistry('tail');
+  observeOutput(registry, writer);
+  const metrics = await CommandMetrics.start(registry, args.metrics ?? {});
   const stops: Array<() => void> = [];
   const stop = () => stops.forEach((fn) => fn());
   process.on('SIGTERM', stop);
@@ -46,6 +53,7 @@ export async function runTail(args: TailArgs): Promise<void> {
   } finally {
     process.off('SIGTERM', stop);
     process.off('SIGINT', stop);
+    await metrics.finish();
   }
 }
 

@@ -272,7 +272,7 @@ test('SIGHUP seals the open chunk at once and, with --stats, prints the counters
   stage.child.kill('SIGHUP');
   await waitFor(() => out.numbers.length === 100, 'the sealed chunk to be written out');
   await waitFor(() => stage.stderr.includes('stats'), 'the counters');
-  t.regex(stage.stderr, /logkit buffer: stats chunks_written=1 events_written=100 fsyncs=2 /);
+  t.regex(stage.stderr, /logkit buffer: stats \(SIGHUP\) chunks_written=1 events_written=100 fsyncs=2 /);
   stage.child.stdin!.end();
   t.is((await stage.exited).code, 0);
   inOrder(t, out, 0, 100);

@@ -84,9 +84,9 @@ test('SIGTERM: forward sends what it holds, waits for the acks and exits 0', asy
   t.is(result.exitCode, 0, forward.stderr());
   await waitFor(() => receiver.events.length >= 300, 'the held events');
   t.is(indexes(receiver.events).size, 300);
-  const statsLines = forward.stderr().split('\n').filter((line) => line.startsWith('logkit forward: events='));
+  const statsLines = forward.stderr().split('\n').filter((line) => line.startsWith('logkit forward: stats ('));
   t.true(statsLines.length >= 2, 'periodic counters, then the final ones');
-  t.regex(statsLines.at(-1)!, /^logkit forward: events=300 chunks=\d+ acked_chunks=\d+ acked_events=300 bytes=\d+ retries=0 pending_chunks=0 pending_events=0 pending_bytes=0 servers: 127\.0\.0\.1:\d+=closed chunks=\d+ acked=\d+ bytes=\d+ failures=0$/);
+  t.regex(statsLines.at(-1)!, /^logkit forward: stats \(exit\) events=300 chunks=\d+ acked_chunks=\d+ acked_events=300 bytes=\d+ retries=0 pending_chunks=0 pending_events=0 pending_bytes=0 servers: 127\.0\.0\.1:\d+=closed chunks=\d+ acked=\d+ bytes=\d+ failures=0$/);
 });
 
 test('no server at the end of input: exit 69 naming how many events were not delivered', async (t) => {

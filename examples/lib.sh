@@ -1,0 +1,58 @@
+# Helpers shared by the recipe scripts (sourced, not run). The recipes run the logkit of this
+# repository (bin/logkit.js, built by `npm ci`); set LOGKIT_BIN to use another one.
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+LOGKIT_BIN=${LOGKIT_BIN:-$ROOT/bin/logkit.js}
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/logkit-recipe.XXXXXX")
+PIDS=()
+TIMEOUT=${LOGKIT_RECIPE_TIMEOUT:-120}
+
+logkit() { node "$LOGKIT_BIN" "$@"; }
+say() { echo "$RECIPE: $*"; }
+die() { say "FAILED: $*" >&2; for f in "$WORK"/*.err; do [ -s "$f" ] && { echo "--- $f" >&2; tail -5 "$f" >&2; }; done; exit 1; }
+
+cleanup() {
+  { for pid in "${PIDS[@]}"; do kill -9 "$pid" && wait "$pid"; done; } 2>/dev/null || true
+  if [ -n "${LOGKIT_RECIPE_KEEP:-}" ]; then say "kept $WORK"; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# The port of a `logkit receive --bind 127.0.0.1:0` from its start-up line in FILE.
+listening_port() {
+  local file=$1 port="" waited=0
+  while [ -z "$port" ]; do
+    port=$(sed -n 's/.*listening on \(tcp:\/\/\)\{0,1\}127\.0\.0\.1:\([0-9]*\).*/\2/p' "$file" 2>/dev/null | head -1)
+    [ -n "$port" ] && break
+    sleep 0.1; waited=$((waited + 1))
+    [ $waited -lt $((TIMEOUT * 10)) ] || die "no listening line in $file"
+  done
+  echo "$port"
+}
+
+# A pipeline `logkit receive --bind 127.0.0.1:0 | logkit ARGS...`, its two ends joined by a FIFO
+# so that receive can be stopped alone (SIGTERM) and the stage after it ends at end of input.
+# Sets RECEIVE_PID and PORT.
+receive_into() {
+  local name=$1; shift
+  mkfifo "$WORK/$name.fifo"
+  node "$LOGKIT_BIN" "$@" < "$WORK/$name.fifo" > /dev/null 2> "$WORK/$name.out.err" & PIDS+=($!)
+  node "$LOGKIT_BIN" receive --bind 127.0.0.1:0 > "$WORK/$name.fifo" 2> "$WORK/$name.err" & RECEIVE_PID=$!; PIDS+=($!)
+  PORT=$(listening_port "$WORK/$name.err")
+}
+
+# Events stored under DIR (one NDJSON line each), and how many distinct (app, seq) pairs.
+stored_count() { { cat "$1"/*.ndjson 2>/dev/null || true; } | wc -l | tr -d ' '; }
+distinct_count() { { cat "$@" 2>/dev/null || true; } | { grep -o '"app":"[^"]*"\|"seq":[0-9]*' || true; } | paste -d' ' - - | sort -u | wc -l | tr -d ' '; }
+
+# Waits until the DIRs together hold at least N events.
+wait_stored() {
+  local want=$1; shift
+  local waited=0 have
+  for (( ; ; )); do
+    have=0
+    for dir in "$@"; do have=$((have + $(stored_count "$dir"))); done
+    [ "$have" -ge "$want" ] && return 0
+    sleep 0.2; waited=$((waited + 1))
+    [ $waited -lt $((TIMEOUT * 5)) ] || die "only $have of $want events stored after ${TIMEOUT} s"
+  done
+}

@@ -1,0 +1,74 @@
+import { log } from '../log/logger.js';
+import { CliError, ExitCode } from '../cli/exit-codes.js';
+import { MetricsServer } from './metrics-server.js';
+import { MetricsRegistry } from './registry.js';
+import { formatStatsLine } from './stats-line.js';
+
+/** The parsed METRICS_OPTIONS of a command (see src/cli/common-options.ts). */
+export interface MetricsSettings {
+  /** --metrics HOST:PORT */
+  metrics?: string;
+  /** --stats: the summary line at exit */
+  stats?: boolean;
+  /** --stats-interval SECONDS: the summary line periodically too (0: never) */
+  statsInterval?: number;
+}
+
+export interface CommandMetricsOptions {
+  /** The summary line's content; by default the registry's stat keys (see stats-line.ts). */
+  line?: () => string;
+}
+
+/**
+ * The one mechanism every long-running command uses to show its counters: the Prometheus
+ * endpoint (--metrics), the summary line at exit (--stats), periodically (--stats-interval) and
+ * on SIGUSR1 at any time. A command fills `registry` and calls `finish()` when it is done.
+ */
+export class CommandMetrics {
+  private timer: NodeJS.Timeout | undefined;
+  private readonly onSignal = (): void => this.report('SIGUSR1');
+
+  private constructor(
+    readonly registry: MetricsRegistry,
+    private readonly settings: MetricsSettings,
+    private readonly server: MetricsServer | undefined,
+    private readonly options: CommandMetricsOptions,
+  ) {}
+
+  static async start(registry: MetricsRegistry, settings: MetricsSettings, options: CommandMetricsOptions = {}): Promise<CommandMetrics> {
+    const interval = settings.statsInterval ?? 0;
+    if (!(interval >= 0)) throw new CliError('--stats-interval must be 0 or more seconds', ExitCode.USAGE);
+    registry.observe(
+      { name: 'logkit_process_resident_memory_bytes', help: 'Resident memory of the process', type: 'gauge' },
+      () => process.memoryUsage.rss(),
+    );
+    const started = Date.now() / 1000;
+    registry.observe({ name: 'logkit_process_start_time_seconds', help: 'Start of the process, Unix time', type: 'gauge' }, () => started);
+    const server = settings.metrics !== undefined ? await MetricsServer.start(settings.metrics, registry) : undefined;
+    if (server) log.info(`metrics on ${server.url}`);
+    const metrics = new CommandMetrics(registry, settings, server, options);
+    process.on('SIGUSR1', metrics.onSignal);
+    if (interval > 0) {
+      metrics.timer = setInterval(() => metrics.report('interval'), interval * 1000);
+      metrics.timer.unref();
+    }
+    return metrics;
+  }
+
+  /** Writes the summary line now: `logkit CMD: stats (WHEN) key=value ...`. */
+  report(when: string): void {
+    const line = this.options.line ? this.options.line() : formatStatsLine(this.registry.collect());
+    log.report(`stats (${when}) ${line}`);
+  }
+
+  /** At the end of the run: the --stats line, and the endpoint closed. */
+  async finish(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    process.off('SIGUSR1', this.onSignal);
+    if (this.settings.stats) this.report('exit');
+    await this.server?.close();
+  }
+}
+
+export { MetricsRegistry };

@@ -1,0 +1,95 @@
+import { appendFile } from 'node:fs/promises';
+import type { ExecutionContext } from 'ava';
+import type { ResultPromise } from 'execa';
+import { logkit } from '../helpers/logkit.js';
+import type { LogEvent } from '../../src/event/event.js';
+
+export { freePort, sleep, startReceive, waitFor } from '../forward/helpers.js';
+
+/** A pipeline of real logkit processes, tail's stdout piped into the next one's stdin, as a shell would. */
+export interface Pipeline {
+  readonly stages: ResultPromise[];
+  stderr: () => string;
+  /** SIGKILL every stage (systemd restarting the unit) and wait for the exits. */
+  killAll(): Promise<void>;
+}
+
+export function startPipeline(t: ExecutionContext, commands: ReadonlyArray<readonly string[]>): Pipeline {
+  let stderr = '';
+  const stages: ResultPromise[] = [];
+  for (let i = 0; i < commands.length; i++) {
+    const child = logkit(commands[i]!, {
+      buffer: false,
+      stdin: i === 0 ? 'ignore' : 'pipe',
+      stdout: i === commands.length - 1 ? 'ignore' : 'pipe',
+    });
+    child.stderr!.on('data', (data: Buffer) => (stderr += data.toString()));
+    if (i > 0) {
+      const upstream = stages[i - 1]!;
+      upstream.stdout!.pipe(child.stdin!);
+      // A killed downstream is a broken pipe for the upstream, as in a shell.
+      child.stdin!.on('error', () => {});
+      upstream.stdout!.on('error', () => {});
+    }
+    stages.push(child);
+    t.teardown(() => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    });
+  }
+  return {
+    stages,
+    stderr: () => stderr,
+    killAll: async () => {
+      for (const stage of stages) stage.kill('SIGKILL');
+      // What a dead reader left in a pipe is drained, or the stream never ends (and the exit never resolves).
+      for (const stage of stages) {
+        stage.stdout?.unpipe();
+        stage.stdout?.resume();
+      }
+      await Promise.all(stages);
+    },
+  };
+}
+
+/** Appends numbered lines `from..to` (inclusive) to a file, in batches. */
+export async function appendNumbers(path: string, from: number, to: number, perWrite = 500): Promise<void> {
+  for (let start = from; start <= to; start += perWrite) {
+    const end = Math.min(to, start + perWrite - 1);
+    let text = '';
+    for (let n = start; n <= end; n++) text += `line ${n}\n`;
+    await appendFile(path, text);
+  }
+}
+
+/** The numbers in events' `message` ("line N"), in arrival order. */
+export function numbersOf(events: readonly LogEvent[]): number[] {
+  return events.map((event) => Number(/^line (\d+)$/.exec(String(event.record.message))?.[1] ?? NaN));
+}
+
+/** Every number 1..count present? Returns the missing ones (at most 10) and the duplicates count. */
+export function tally(numbers: readonly number[], count: number): { missing: number[]; duplicates: number; unknown: number } {
+  const seen = new Uint8Array(count + 1);
+  let duplicates = 0;
+  let unknown = 0;
+  for (const n of numbers) {
+    if (!Number.isInteger(n) || n < 1 || n > count) unknown++;
+    else if (seen[n]) duplicates++;
+    else seen[n] = 1;
+  }
+  const missing: number[] = [];
+  for (let n = 1; n <= count && missing.length < 10; n++) if (!seen[n]) missing.push(n);
+  return { missing, duplicates, unknown };
+}
+
+/** True when, ignoring repeats, numbers first arrive in increasing order (order per source). */
+export function firstArrivalsInOrder(numbers: readonly number[]): boolean {
+  const seen = new Set<number>();
+  let last = 0;
+  for (const n of numbers) {
+    if (seen.has(n)) continue;
+    seen.add(n);
+    if (n < last) return false;
+    last = n;
+  }
+  return true;
+}
