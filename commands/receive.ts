@@ -10,7 +10,10 @@ export default defineCommand(
       'Fluentd, logkit forward — and writes every event it receives to standard output as a logkit stream. All four event ' +
       'modes (Message, Forward, PackedForward, CompressedPackedForward with gzip) are accepted, with integer, EventTime and ' +
       'v1.5 [time, metadata] times. A request carrying a chunk option is acknowledged ({ack: chunk}) only after its events ' +
-      'have been written to standard output. UDP heartbeats are answered on the same port. With --shared-key, clients must ' +
+      'have been written to standard output — with --buffer DIR, once they are durable (fsynced) in DIR; then the buffered ' +
+      'events are written to standard output stamped with receive\'s own source positions, deleted once the store\'s ' +
+      '--checkpoint FILE covers them, replayed after a restart, and a chunk resent with an id already received is dropped ' +
+      '(and acknowledged again). UDP heartbeats are answered on the same port. With --shared-key, clients must ' +
       'pass the HELO/PING/PONG handshake (and, with --user, give a user name and password); --tls-cert/--tls-key turn on TLS. ' +
       'When standard output is slower than the senders, receive stops reading its sockets (TCP back pressure) instead of ' +
       'buffering. Every size a client controls is bounded: a request larger than --max-chunk-bytes is rejected with an ' +
@@ -36,6 +39,10 @@ export default defineCommand(
       'source-address-key': { type: 'string', value: 'FIELD', describe: 'Add the sender\'s IP address to each record under this field', group: 'Records' },
       'source-hostname-key': { type: 'string', value: 'FIELD', describe: 'Add the sender\'s host name (reverse DNS, else its address) under this field', group: 'Records' },
       'tag-prefix': { type: 'string', value: 'PREFIX', describe: 'Prepend PREFIX. to every tag', group: 'Records' },
+      buffer: { type: 'string', value: 'DIR', completion: 'directory', describe: 'Durable mode: write received events to a disk buffer in DIR and acknowledge a chunk only once it is fsynced; replay from DIR after a restart; remember chunk ids to drop resends (needs --checkpoint; stdout is MessagePack)', group: 'Durability' },
+      checkpoint: { type: 'string', value: 'FILE', completion: 'file', describe: 'With --buffer: the checkpoint FILE of the store reading stdout (logkit store --checkpoint); buffered events are deleted once it covers them, and a restart replays what it does not cover', group: 'Durability' },
+      'buffer-max-bytes': { type: 'number', default: 1024 * 1024 * 1024, defaultDescription: '1073741824 (1 GiB)', value: 'BYTES', describe: 'With --buffer: bytes of chunk files at most; when full, receive stops acknowledging and reading (back pressure)', group: 'Durability' },
+      'dedup-chunks': { type: 'number', default: 100_000, value: 'N', describe: 'With --buffer: remember the ids of the last N chunks received (kept across restarts) and drop a resent one, acknowledging it again', group: 'Durability' },
       ...OUTPUT_OPTIONS,
       ...OPERATION_OPTIONS,
     },
@@ -43,6 +50,7 @@ export default defineCommand(
       ['logkit receive | logkit cat', 'receive on 127.0.0.1:24224 and show the events'],
       ['logkit receive --bind 0.0.0.0:24224 --shared-key "$KEY" | logkit store postgres://db/logs', 'an aggregator for a fleet, with authentication'],
       ['logkit receive --bind unix:///run/logkit/fluent.sock --tag-prefix docker', 'a Unix socket for Docker\'s fluentd driver'],
+      ['logkit receive --buffer /var/lib/logkit/rcv --checkpoint /var/lib/logkit/store.ckpt | logkit store file \'logs/${tag}.ndjson\' --checkpoint /var/lib/logkit/store.ckpt', 'an aggregator that loses nothing acknowledged when either process is killed'],
       ['logkit receive --tls-cert server.pem --tls-key server.key --tls-ca clients.pem', 'TLS with client certificates'],
     ],
   },
@@ -67,6 +75,10 @@ export default defineCommand(
       sourceHostnameKey: args.sourceHostnameKey,
       tagPrefix: args.tagPrefix,
       metrics: { metrics: args.metrics, stats: args.stats, statsInterval: args.statsInterval },
+      buffer: args.buffer,
+      checkpoint: args.checkpoint,
+      bufferMaxBytes: args.bufferMaxBytes,
+      dedupChunks: args.dedupChunks,
     });
   },
 );

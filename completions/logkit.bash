@@ -103,13 +103,17 @@ _logkit() {
         --source-address-key) COMPREPLY=(); return ;;
         --source-hostname-key) COMPREPLY=(); return ;;
         --tag-prefix) COMPREPLY=(); return ;;
+        --buffer) COMPREPLY=( $(compgen -d -- "$cur") ); return ;;
+        --checkpoint) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;
+        --buffer-max-bytes) COMPREPLY=(); return ;;
+        --dedup-chunks) COMPREPLY=(); return ;;
         --output|-o) COMPREPLY=( $(compgen -W "msgpack json pretty" -- "$cur") ); return ;;
         --metrics) COMPREPLY=(); return ;;
         --stats-interval) COMPREPLY=(); return ;;
         --log-level) COMPREPLY=( $(compgen -W "error warn info debug" -- "$cur") ); return ;;
         --log-format) COMPREPLY=( $(compgen -W "text json" -- "$cur") ); return ;;
       esac
-      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --bind -b --max-connections --max-chunk-bytes --max-decompressed-bytes --max-buffered-bytes --max-depth --idle-timeout --shared-key --user --self-hostname --tls-cert --tls-key --tls-ca --source-address-key --source-hostname-key --tag-prefix --output -o --metrics --stats --no-stats --stats-interval --log-level --log-format" -- "$cur") ); else COMPREPLY=(); fi
+      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --bind -b --max-connections --max-chunk-bytes --max-decompressed-bytes --max-buffered-bytes --max-depth --idle-timeout --shared-key --user --self-hostname --tls-cert --tls-key --tls-ca --source-address-key --source-hostname-key --tag-prefix --buffer --checkpoint --buffer-max-bytes --dedup-chunks --output -o --metrics --stats --no-stats --stats-interval --log-level --log-format" -- "$cur") ); else COMPREPLY=(); fi
       ;;
     tag)
       case "$prev" in

@@ -35,6 +35,8 @@ export interface ChunkMeta {
   readonly created: number;
   /** The highest source position (`options.src`) per source id among the chunk's events, in stream order. */
   readonly src: Readonly<Record<string, number>>;
+  /** Ids of the forward-protocol chunks whose events this chunk holds (receive --buffer: its duplicate memory survives a restart with the data). */
+  readonly ids?: readonly string[];
 }
 
 export function newChunkUid(): string {

@@ -9,6 +9,7 @@ import { BUFFER_DEFAULTS, type OverflowPolicy } from './defaults.js';
 import { Wakeup } from './wakeup.js';
 
 export { BUFFER_DEFAULTS, OVERFLOW_POLICIES, type OverflowPolicy } from './defaults.js';
+export type { ChunkMeta } from './chunk-file.js';
 
 /** A chunk's payload length is a 32-bit field; this bound keeps far below it, one entry over included. */
 export const MAX_CHUNK_BYTES = 256 * 1024 * 1024;
@@ -31,7 +32,7 @@ export interface DiskBufferOptions {
   /** Diagnostics, one line each (the caller prefixes its name and writes them to stderr). */
   log?: (message: string) => void;
   /** Called, in stream order, when a chunk is durable (fsynced and renamed) with the source positions it covers. */
-  onDurable?: (positions: SourcePositions) => void;
+  onDurable?: (positions: SourcePositions, meta: ChunkMeta) => void;
   /** Called when every chunk up to and including one is acknowledged (or dropped), with the positions they covered. */
   onAcked?: (positions: SourcePositions) => void;
 }
@@ -84,6 +85,7 @@ class OpenChunk {
   readonly writer = new MsgpackWriter();
   events = 0;
   positions: Record<string, number> = {};
+  ids: string[] = [];
   created = 0;
 }
 
@@ -214,7 +216,7 @@ export class DiskBuffer {
       counters.replayedChunks++;
       counters.replayedEvents += chunk.events;
       // Durable already; reporting again lets a checkpoint that lagged behind a crash catch up.
-      buffer.options.onDurable?.(chunk.meta.src);
+      buffer.options.onDurable?.(chunk.meta.src, chunk.meta);
     }
     return buffer;
   }
@@ -222,7 +224,7 @@ export class DiskBuffer {
   // --------------------------------------------------------------------------- producer side
 
   /** Adds a batch; resolves once accepted (see the class comment for when it is durable). */
-  async append(events: readonly LogEvent[]): Promise<void> {
+  async append(events: readonly LogEvent[], ids: readonly string[] = []): Promise<void> {
     this.checkWritable();
     const { chunkBytes, chunkEvents } = this.options;
     for (let i = 0; i < events.length; i++) {
@@ -233,6 +235,9 @@ export class DiskBuffer {
       open.events++;
       const src = event.options?.src as { id?: unknown; off?: unknown } | undefined;
       if (src !== undefined && typeof src.id === 'string' && typeof src.off === 'number') open.positions[src.id] = src.off;
+      // ids (receive's forward-protocol chunk ids of this batch) go with the LAST event: they are
+      // durable only when every event of the batch is
+      if (i === events.length - 1) for (const id of ids) open.ids.push(id);
       if (open.writer.length >= chunkBytes || open.events >= chunkEvents) {
         this.seal();
         await this.roomForNextChunk();
@@ -301,7 +306,7 @@ export class DiskBuffer {
     this.pending.push({
       payload: open.writer.take(),
       events: open.events,
-      meta: { uid: newChunkUid(), created: open.created, src: open.positions },
+      meta: { uid: newChunkUid(), created: open.created, src: open.positions, ...(open.ids.length > 0 ? { ids: open.ids } : {}) },
     });
     this.sealing ??= this.runSealer();
   }
@@ -414,7 +419,7 @@ export class DiskBuffer {
     this.counters.eventsOnDisk += chunk.events;
     this.counters.chunksWritten++;
     this.counters.eventsWritten += chunk.events;
-    this.options.onDurable?.(chunk.meta.src);
+    this.options.onDurable?.(chunk.meta.src, chunk.meta);
   }
 
   // --------------------------------------------------------------------------- consumer side

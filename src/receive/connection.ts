@@ -170,6 +170,9 @@ export class ForwardConnection {
     this.busy = true;
     let batch: LogEvent[] = [];
     let acks: Buffer[] = [];
+    /** Chunk ids of the batch's requests, when the sink remembers them (receive --buffer drops resends). */
+    let ids: string[] = [];
+    const dedup = this.ctx.sink.duplicateOf !== undefined;
     try {
       if (this.hostnameLookup && this.hostname === undefined) {
         this.socket.pause();
@@ -178,6 +181,7 @@ export class ForwardConnection {
       for (;;) {
         batch = [];
         acks = [];
+        ids = [];
         for (;;) {
           const frameLength = this.scanner.scan(this.queue.view());
           if (frameLength < 0) break;
@@ -194,9 +198,17 @@ export class ForwardConnection {
           this.ctx.stats.requests++;
           const tag = this.finalTag(request.tag);
           const first = batch.length;
+          const id = dedup && request.chunk ? request.chunk.toString('base64') : undefined;
+          const earlier = id === undefined ? undefined : this.ctx.sink.duplicateOf!(id);
+          if (earlier) {
+            // a resend of a chunk already received (its ack was lost): drop it, ack it once the first copy is durable
+            if (batch.length > 0 || acks.length > 0) this.deliver(batch.splice(0), acks.splice(0), 0, ids.splice(0));
+            this.ackDuplicate(earlier, encodeAck(request.chunk!));
+            continue;
+          }
           if (request.mode === 'CompressedPackedForward' || (request.payload && request.payload.length > LARGE_PAYLOAD_BYTES)) {
             // hand on what came before (order), then the large request a slice at a time
-            if (batch.length > 0 || acks.length > 0) this.deliver(batch.splice(0), acks.splice(0));
+            if (batch.length > 0 || acks.length > 0) this.deliver(batch.splice(0), acks.splice(0), 0, ids.splice(0));
             if (!(await this.deliverLarge(tag, request.payload!, request.mode === 'CompressedPackedForward', request.chunk))) return;
             continue;
           }
@@ -210,11 +222,12 @@ export class ForwardConnection {
           requestEvents(request, this.unpackr, this.ctx.config.limits, batch);
           this.decorate(batch, first);
           if (request.chunk) acks.push(encodeAck(request.chunk));
+          if (id !== undefined) ids.push(id);
           if (batch.length >= this.ctx.config.maxBatchEvents) {
-            this.deliver(batch.splice(0), acks.splice(0));
+            this.deliver(batch.splice(0), acks.splice(0), 0, ids.splice(0));
           }
         }
-        if (batch.length > 0 || acks.length > 0) this.deliver(batch, acks);
+        if (batch.length > 0 || acks.length > 0) this.deliver(batch, acks, 0, ids);
         batch = [];
         acks = [];
         if (!this.ctx.sink.congested) break;
@@ -270,7 +283,8 @@ export class ForwardConnection {
         } else {
           const events = packedEvents(tag, slice, this.unpackr, limits, [], true);
           this.decorate(events, 0);
-          this.deliver(events, acks);
+          const ids = acks.length > 0 && this.ctx.sink.duplicateOf ? [chunk!.toString('base64')] : [];
+          this.deliver(events, acks, 0, ids);
         }
         if (this.ctx.sink.congested) await this.ctx.sink.ready();
         if (this.socket.destroyed) return false;
@@ -296,10 +310,10 @@ export class ForwardConnection {
   }
 
   /** Hands events (or pre-encoded entries) to the sink; the acks go out once it has them. */
-  private deliver(events: LogEvent[] | Buffer, acks: Buffer[], encodedCount = 0): void {
+  private deliver(events: LogEvent[] | Buffer, acks: Buffer[], encodedCount = 0, ids?: readonly string[]): void {
     const count = Array.isArray(events) ? events.length : encodedCount;
     this.ctx.stats.events += count;
-    const delivered = Array.isArray(events) ? this.ctx.sink.deliver(events) : this.ctx.sink.deliverEncoded(events, count);
+    const delivered = Array.isArray(events) ? this.ctx.sink.deliver(events, ids) : this.ctx.sink.deliverEncoded(events, count);
     this.lastDelivery = delivered.then(
       () => {
         if (acks.length === 0 || this.socket.destroyed) return;
@@ -309,6 +323,23 @@ export class ForwardConnection {
       (error: Error) => {
         // not handed on: no ack, the client resends
         this.ctx.log.line(`cannot hand events on: ${error.message}`);
+        this.socket.destroy();
+      },
+    );
+  }
+
+  /** Acks a dropped resend after what this connection handed on before it and after the first copy is durable. */
+  private ackDuplicate(earlier: Promise<void>, ack: Buffer): void {
+    this.ctx.stats.duplicateChunks++;
+    this.ctx.log.line(`${this.peer}: dropped a resent chunk already received (${this.ctx.stats.duplicateChunks} so far); acknowledged it again`);
+    this.lastDelivery = Promise.all([this.lastDelivery, earlier]).then(
+      () => {
+        if (this.socket.destroyed) return;
+        this.ctx.stats.acks++;
+        this.socket.write(ack);
+      },
+      () => {
+        // the first copy failed: no ack, the client resends
         this.socket.destroy();
       },
     );

@@ -8,8 +8,13 @@ import type { EventWriter } from '../codec/event-writer.js';
  * sink (a disk buffer) can implement the same interface and resolve only once committed.
  */
 export interface EventSink {
-  /** Takes a batch (the sink may coalesce batches); resolves when it is safely handed on. */
-  deliver(events: LogEvent[]): Promise<void>;
+  /** Takes a batch (the sink may coalesce batches); resolves when it is safely handed on. `ids`: the chunk ids of the batch's requests. */
+  deliver(events: LogEvent[], ids?: readonly string[]): Promise<void>;
+  /**
+   * Only on a sink that remembers chunk ids (receive --buffer): when the chunk id was received
+   * before, a promise that resolves once that first copy is safe (the resend is dropped and acked then).
+   */
+  duplicateOf?(id: string): Promise<void> | undefined;
   /** True when the sink takes pre-encoded MessagePack Message-mode entries (deliverEncoded). */
   readonly acceptsEncoded: boolean;
   /** Like deliver, for `count` events already encoded as Message-mode entries. */

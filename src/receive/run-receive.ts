@@ -5,13 +5,15 @@ import { CliError, ExitCode } from '../cli/exit-codes.js';
 import { EventWriter, colorWanted, resolveOutputFormat } from '../codec/event-writer.js';
 import { isLoopback, parseBindAddress } from './bind-address.js';
 import { BufferBudget, type ConnectionConfig } from './connection.js';
-import { StreamSink } from './event-sink.js';
+import { StreamSink, type EventSink } from './event-sink.js';
+import { openDurable, type Durable } from './durable/open-durable.js';
 import { RateLimitedLog } from './rate-limited-log.js';
 import { ReceiveServer } from './receive-server.js';
 import { ReceiveStats } from './receive-stats.js';
 import { isCleanTag } from './sanitize-tag.js';
 import { receiveMetrics } from './receive-metrics.js';
 import { CommandMetrics, type MetricsSettings } from '../metrics/command-metrics.js';
+import type { MetricsRegistry } from '../metrics/registry.js';
 import { observeOutput } from '../metrics/stage-metrics.js';
 import { log as logger } from '../log/logger.js';
 
@@ -34,6 +36,11 @@ export interface ReceiveOptions {
   sourceHostnameKey?: string;
   tagPrefix?: string;
   metrics: MetricsSettings;
+  /** Durable mode: buffer directory; acks wait for durability, stdout is replayed from the store's checkpoint. */
+  buffer?: string;
+  checkpoint?: string;
+  bufferMaxBytes: number;
+  dedupChunks: number;
 }
 
 const MIB = 1024 * 1024;
@@ -91,8 +98,31 @@ export async function runReceive(options: ReceiveOptions): Promise<void> {
     maxBatchEvents: 10_000,
   };
   const format = resolveOutputFormat(options.output, process.stdout.isTTY);
-  const writer = new EventWriter(process.stdout, format, colorWanted(process.stdout.isTTY));
-  const sink = new StreamSink(process.stdout, writer, 4 * MIB);
+  if ((options.buffer === undefined) !== (options.checkpoint === undefined)) {
+    throw new CliError('--buffer and --checkpoint go together (receive deletes buffered events once the store\'s checkpoint covers them)', ExitCode.USAGE);
+  }
+  if (!Number.isInteger(options.dedupChunks) || options.dedupChunks < 1) throw new CliError('--dedup-chunks must be a positive integer', ExitCode.USAGE);
+  if (!Number.isInteger(options.bufferMaxBytes) || options.bufferMaxBytes < 1) throw new CliError('--buffer-max-bytes must be a positive integer', ExitCode.USAGE);
+  let durable: Durable | undefined;
+  let emitting: Promise<void> | undefined;
+  let writer: EventWriter | undefined;
+  let sink: EventSink;
+  if (options.buffer !== undefined) {
+    if (format !== 'msgpack') throw new CliError(`--buffer writes MessagePack to stdout (a pipe or file), not ${format}`, ExitCode.USAGE);
+    durable = await openDurable(
+      { bufferDir: options.buffer, checkpoint: options.checkpoint!, bufferMaxBytes: options.bufferMaxBytes, dedupChunks: options.dedupChunks, log: (m) => log.line(m) },
+      process.stdout,
+    );
+    sink = durable.sink;
+    // replay first: chunks left on disk go out before anything received now (chunk order)
+    emitting = durable.emitter.run().catch((error: Error) => {
+      logger.error(error.message);
+      process.exit(ExitCode.IO_ERROR);
+    });
+  } else {
+    writer = new EventWriter(process.stdout, format, colorWanted(process.stdout.isTTY));
+    sink = new StreamSink(process.stdout, writer, 4 * MIB);
+  }
   const stats = new ReceiveStats();
   const server = new ReceiveServer(
     { bind, tls, maxConnections: options.maxConnections, heartbeat: bind.kind === 'tcp' },
@@ -112,7 +142,8 @@ export async function runReceive(options: ReceiveOptions): Promise<void> {
 
   // Counters: --metrics, --stats, --stats-interval and SIGUSR1 (src/metrics/).
   const registry = receiveMetrics(stats);
-  observeOutput(registry, writer);
+  if (writer) observeOutput(registry, writer);
+  if (durable) observeDurable(registry, durable);
   const metrics = await CommandMetrics.start(registry, options.metrics);
 
   // SIGTERM/SIGINT: stop accepting, stop reading, let in-flight events reach stdout and their
@@ -125,12 +156,16 @@ export async function runReceive(options: ReceiveOptions): Promise<void> {
       server.stopListening();
       void server
         .closeConnections(5000)
-        .then(() => withTimeout(sink.flush(), 10_000))
+        .then(() => withTimeout(durable ? drainDurable(durable, emitting!) : sink.flush(), 10_000))
         .then((flushed) => {
           if (!flushed) {
             // stdout is stuck: what was not written was not acknowledged either, so the senders
             // still hold it and will resend; say so and end rather than hang
-            logger.error('stdout did not drain within 10 s of SIGTERM; unwritten events were not acknowledged');
+            logger.error(
+              durable
+                ? 'stdout did not drain within 10 s of SIGTERM; what it did not take stays in the buffer and is replayed at the next start'
+                : 'stdout did not drain within 10 s of SIGTERM; unwritten events were not acknowledged',
+            );
             process.exit(ExitCode.TEMP_FAIL);
           }
           resolve();
@@ -139,7 +174,34 @@ export async function runReceive(options: ReceiveOptions): Promise<void> {
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   });
+  if (durable) await durable.buffer.close();
   await metrics.finish();
+  if (stats.duplicateChunks > 0 && !options.metrics.stats) logger.info(`dropped ${stats.duplicateChunks} resent chunks already received (acknowledged again)`);
+}
+
+/** SIGTERM with --buffer: make what was received durable, write what the buffer holds to stdout, look at the checkpoint once more. */
+async function drainDurable(durable: Durable, emitting: Promise<void>): Promise<void> {
+  await durable.sink.flush();
+  await durable.buffer.finish();
+  await emitting;
+  await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
+  await durable.emitter.finalPoll();
+}
+
+/** The durable mode's counters, beside the connection counters (same `--stats` keys as before). */
+function observeDurable(registry: MetricsRegistry, durable: Durable): void {
+  const e = durable.emitter.stats;
+  const b = () => durable.buffer.stats();
+  const add = (stat: string, name: string, help: string, type: 'counter' | 'gauge', read: () => number) => registry.observe({ name, help, type, stat }, read);
+  add('emitted_chunks', 'logkit_receive_emitted_chunks_total', 'Buffered chunks written to standard output', 'counter', () => e.emittedChunks);
+  add('emitted_events', 'logkit_output_events_total', 'Events written to standard output', 'counter', () => e.emittedEvents);
+  add('skipped_chunks', 'logkit_receive_skipped_chunks_total', 'Chunks found at start that the store checkpoint already covered', 'counter', () => e.skippedChunks);
+  add('committed_chunks', 'logkit_receive_committed_chunks_total', 'Chunks deleted once the store checkpoint covered them', 'counter', () => e.committedChunks);
+  add('buffered_chunks', 'logkit_buffer_chunks', 'Chunks in the buffer directory', 'gauge', () => b().chunksOnDisk);
+  add('buffered_events', 'logkit_buffer_events', 'Events in the buffer directory', 'gauge', () => b().eventsOnDisk);
+  add('replayed_chunks', 'logkit_buffer_replayed_chunks_total', 'Chunks found in the buffer at start', 'counter', () => b().replayedChunks);
+  add('corrupt_chunks', 'logkit_buffer_corrupt_chunks_total', 'Chunks moved aside as unusable', 'counter', () => b().corruptChunks);
+  add('fsyncs', 'logkit_buffer_fsyncs_total', 'fsync calls of the buffer', 'counter', () => b().fsyncs);
 }
 
 /** true when the promise settled in time, false on timeout. */
