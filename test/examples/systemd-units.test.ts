@@ -34,17 +34,6 @@ test('examples/systemd: each unit restarts always, keeps state in StateDirectory
   }
 });
 
-/**
- * Options the durability work adds (branches durable-fwd, durable-rcv). Until those land, the
- * units may name them before the specs have them; once merged, this list must be emptied so
- * that every option in the units is checked.
- */
-const AWAITING_DURABILITY: Record<string, readonly string[]> = {
-  forward: ['buffer', 'checkpoint'],
-  receive: ['buffer', 'checkpoint'],
-  store: ['checkpoint'],
-};
-
 test('examples/systemd: every logkit option the units use exists in that command\'s spec', async (t) => {
   const { loadCommand } = await import('../../commands/index.js');
   for (const name of ['logkit-aggregator.service', 'logkit-collector.service', 'logkit-tail@.service']) {
@@ -56,10 +45,6 @@ test('examples/systemd: every logkit option the units use exists in that command
       const { spec } = await loadCommand(command!);
       for (const [, option] of rest!.matchAll(/(?:^| )--([a-z-]+)/g)) {
         if (option! in spec.options) continue;
-        if (AWAITING_DURABILITY[command!]?.includes(option!)) {
-          t.log(`${name}: logkit ${command} --${option} awaits the durability branches`);
-          continue;
-        }
         t.fail(`${name}: logkit ${command} has no --${option}`);
       }
     }
