@@ -45,10 +45,14 @@ export async function* readEvents(source: AsyncIterable<Buffer>, options: ReadOp
   else yield* readLines(chunks, format, options);
 }
 
-/** MessagePack Message-mode entries start with a fixarray of 3 or 4 (or array16/32 for other modes). */
-function detectFormat(head: Buffer): InputFormat {
+/** A MessagePack array header: Message-mode entries start with a fixarray of 3 or 4 (array16/32 for other modes). */
+export function startsMessagePackArray(head: Buffer): boolean {
   const first = head[0]!;
-  if ((first >= 0x90 && first <= 0x9f) || first === 0xdc || first === 0xdd) return 'msgpack';
+  return (first >= 0x90 && first <= 0x9f) || first === 0xdc || first === 0xdd;
+}
+
+function detectFormat(head: Buffer): InputFormat {
+  if (startsMessagePackArray(head)) return 'msgpack';
   const newline = head.indexOf(0x0a);
   const firstLine = head.subarray(0, newline < 0 ? head.length : newline).toString('utf8');
   return firstLine.trimStart().startsWith('{') && isEventLine(firstLine) ? 'json' : 'text';
@@ -98,7 +102,8 @@ async function* readLines(chunks: AsyncIterable<Buffer>, format: InputFormat, op
   if (last.length > 0) yield last;
 }
 
-async function* prepend(first: Buffer, rest: AsyncIterator<Buffer>): AsyncGenerator<Buffer> {
+/** The chunk already read, then the rest of the iterator. */
+export async function* prepend(first: Buffer, rest: AsyncIterator<Buffer>): AsyncGenerator<Buffer> {
   yield first;
   for (;;) {
     const next = await rest.next();

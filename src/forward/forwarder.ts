@@ -8,6 +8,7 @@ import type { RawEntryScanner } from './raw-entry-scanner.js';
 import type { ServerAddress } from './server-address.js';
 import { ServerConnection, type ConnectionListener, type ConnectionSettings } from './server-connection.js';
 import type { ForwardStats } from './stats.js';
+import { Signal } from '../stream/signal.js';
 
 export interface ForwarderOptions {
   servers: readonly ServerAddress[];
@@ -45,7 +46,7 @@ export class Forwarder implements ConnectionListener {
   private sealing = 0;
   private idleSealScheduled = false;
   private sealingChain: Promise<void> = Promise.resolve();
-  private waiters: Array<() => void> = [];
+  private readonly signal = new Signal();
   private events = 0;
   /**
    * Until every server's first connection attempt has succeeded or failed (bounded by the connect
@@ -82,7 +83,7 @@ export class Forwarder implements ConnectionListener {
   async write(events: readonly LogEvent[]): Promise<void> {
     this.events += events.length;
     this.afterAdd(this.batcher.add(events));
-    while (this.heldBytes >= this.options.maxPendingBytes) await this.changed();
+    while (this.heldBytes >= this.options.maxPendingBytes) await this.signal.wait();
   }
 
   /**
@@ -97,7 +98,7 @@ export class Forwarder implements ConnectionListener {
       this.events += scanner.entries - before;
       this.afterAdd(this.batcher.takeSealed());
     }
-    while (this.heldBytes >= this.options.maxPendingBytes) await this.changed();
+    while (this.heldBytes >= this.options.maxPendingBytes) await this.signal.wait();
   }
 
   /**
@@ -107,7 +108,7 @@ export class Forwarder implements ConnectionListener {
   async enqueue(batches: readonly SealedBatch[], ids: readonly string[]): Promise<void> {
     for (const batch of batches) this.events += batch.events;
     this.seal(batches, ids);
-    while (this.heldBytes >= this.options.maxPendingBytes) await this.changed();
+    while (this.heldBytes >= this.options.maxPendingBytes) await this.signal.wait();
   }
 
   /** Seals every partly filled chunk now (flush interval, end of input, SIGTERM). */
@@ -126,7 +127,7 @@ export class Forwarder implements ConnectionListener {
     const deadline = Date.now() + timeoutMs;
     await this.sealingChain;
     while (this.ledger.heldChunks > 0 && Date.now() < deadline) {
-      await Promise.race([this.changed(), sleep(Math.min(100, Math.max(1, deadline - Date.now())))]);
+      await Promise.race([this.signal.wait(), sleep(Math.min(100, Math.max(1, deadline - Date.now())))]);
     }
     return [...this.ledger.unackedChunks()];
   }
@@ -186,7 +187,7 @@ export class Forwarder implements ConnectionListener {
     // A late ack from a server we had given up on: the resend may be in flight elsewhere.
     if (chunk.carrier && chunk.carrier !== connection) (chunk.carrier as ServerConnection).forget(chunkId);
     this.ledger.ack(chunkId);
-    this.notify();
+    this.signal.notify();
     this.sealIfIdle();
   }
 
@@ -241,7 +242,7 @@ export class Forwarder implements ConnectionListener {
         this.sealing -= batch.entries.length;
         await this.ledger.add(chunk);
         this.pump();
-        this.notify();
+        this.signal.notify();
       });
     }
   }
@@ -286,16 +287,6 @@ export class Forwarder implements ConnectionListener {
     // As Fluentd does: a server that does not answer in time is treated as failed; its
     // unacknowledged chunks go to another server, and it is reconnected after a backoff.
     for (const server of servers) server.abandon(`no acknowledgement within ${this.options.ackTimeoutMs / 1000} s`);
-  }
-
-  private changed(): Promise<void> {
-    return new Promise((resolve) => this.waiters.push(resolve));
-  }
-
-  private notify(): void {
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const resolve of waiters) resolve();
   }
 }
 

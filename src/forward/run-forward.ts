@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
 import { DecodeError } from '../codec/decode-error.js';
-import { readEvents, type InputFormat } from '../codec/read-events.js';
+import { prepend, readEvents, startsMessagePackArray, type InputFormat } from '../codec/read-events.js';
 import { CliError, ExitCode } from '../cli/exit-codes.js';
 import type { LogEvent } from '../event/event.js';
 import type { ChunkStore } from './chunk-ledger.js';
@@ -254,17 +254,3 @@ function serverStates(forwarder: Forwarder): string {
     .join('; ');
 }
 
-/** A MessagePack array header: the first byte of a Message-mode entry (not gzip, not text). */
-function startsMessagePackArray(head: Buffer): boolean {
-  const first = head[0]!;
-  return (first >= 0x90 && first <= 0x9f) || first === 0xdc || first === 0xdd;
-}
-
-async function* prepend(first: Buffer, rest: AsyncIterator<Buffer>): AsyncGenerator<Buffer> {
-  yield first;
-  for (;;) {
-    const next = await rest.next();
-    if (next.done) return;
-    yield next.value;
-  }
-}

@@ -2,6 +2,7 @@ import { MsgpackWriter } from '../codec/msgpack-writer.js';
 import { sourcePositionOf, type PositionsRecord } from '../checkpoint/checkpoint-tracker.js';
 import type { LogEvent } from '../event/event.js';
 import { newChunkId } from './chunk.js';
+import { Signal } from '../stream/signal.js';
 
 /**
  * A run of input events with an id, as a committing forward handles them: MessagePack
@@ -45,7 +46,7 @@ export class MemorySegmentQueue implements SegmentQueue {
   /** Taken, in order, until acknowledged together with every earlier one. */
   private readonly outstanding: MemorySegment[] = [];
   private ended = false;
-  private waiters: Array<() => void> = [];
+  private readonly signal = new Signal();
 
   constructor(
     private readonly segmentBytes: number,
@@ -63,14 +64,14 @@ export class MemorySegmentQueue implements SegmentQueue {
       if (src) this.positions[src.id] = src.off;
       if (this.writer.length >= this.segmentBytes) this.seal();
     }
-    while (this.sealed.length > 2) await this.changed();
+    while (this.sealed.length > 2) await this.signal.wait();
   }
 
   /** End of input: seal what is held; next() ends once everything is taken. */
   finish(): void {
     this.seal();
     this.ended = true;
-    this.notify();
+    this.signal.notify();
   }
 
   async next(): Promise<Segment | undefined> {
@@ -78,11 +79,11 @@ export class MemorySegmentQueue implements SegmentQueue {
       const segment = this.sealed.shift();
       if (segment) {
         this.outstanding.push(segment);
-        this.notify();
+        this.signal.notify();
         return segment;
       }
       if (this.ended) return undefined;
-      await this.changed();
+      await this.signal.wait();
     }
   }
 
@@ -102,16 +103,6 @@ export class MemorySegmentQueue implements SegmentQueue {
     this.sealed.push({ id: newChunkId(), events: this.events, payload: this.writer.take(), positions: this.positions, done: false });
     this.events = 0;
     this.positions = {};
-    this.notify();
-  }
-
-  private changed(): Promise<void> {
-    return new Promise((resolve) => this.waiters.push(resolve));
-  }
-
-  private notify(): void {
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const resolve of waiters) resolve();
+    this.signal.notify();
   }
 }
