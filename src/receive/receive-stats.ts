@@ -1,7 +1,7 @@
 /**
  * Counters of a receive process. Incremented per request or per connection (never per event in
- * a loop); reported by `--stats` (later) and available to tests. Room for duplicate detection:
- * `duplicateChunks` is counted once a chunk-id memory exists.
+ * a loop); reported by `--stats`, SIGUSR1 and `--metrics`. `duplicateChunks` counts resent chunks
+ * that the durable mode (`--buffer`) recognised by id and dropped.
  */
 export class ReceiveStats {
   connections = 0;
