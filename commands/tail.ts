@@ -1,5 +1,6 @@
 import { defineCommand } from '../src/cli/spec.js';
 import { OPERATION_OPTIONS, OUTPUT_OPTIONS } from '../src/cli/common-options.js';
+import { SYMLINK_POLICIES } from '../src/tail/symlink-policy.js';
 
 const FORMATS = ['text', 'docker', 'cri'] as const;
 const MULTILINE = ['java', 'python'] as const;
@@ -40,6 +41,15 @@ export default defineCommand(
       'rotate-wait': { type: 'number', default: 5000, value: 'MS', describe: 'Keep reading a renamed or deleted file this long (milliseconds) after its name stops matching, and until its end', group: 'Reading' },
       'partial-flush': { type: 'number', default: 5000, value: 'MS', describe: 'Emit an unfinished last line after this many milliseconds without new data', group: 'Reading' },
       'max-line-bytes': { type: 'number', default: 1048576, value: 'BYTES', describe: 'Longest line (and multiline or joined event) kept; longer ones are cut and flagged truncated: true', group: 'Limits' },
+      symlinks: {
+        type: 'string',
+        choices: SYMLINK_POLICIES,
+        default: 'follow',
+        describe:
+          'Which symbolic links to follow: follow (all, like Fluent Bit and Fluentd), inside (only links whose target stays inside the directories the paths and globs name) or never. ' +
+          'A refused link is named once on standard error. Use inside when tail runs with more rights than the writers of the log directory',
+        group: 'Reading',
+      },
       'max-open-files': { type: 'number', default: 1024, value: 'N', describe: 'Files open at once; further matches wait until others are let go', group: 'Limits' },
       ...OUTPUT_OPTIONS,
       ...OPERATION_OPTIONS,
@@ -85,6 +95,7 @@ export default defineCommand(
       partialFlushMs: args.partialFlush,
       maxLineBytes: args.maxLineBytes,
       maxOpenFiles: args.maxOpenFiles,
+      symlinks: args.symlinks as 'follow' | 'inside' | 'never',
       output: args.output,
       metrics: { metrics: args.metrics, stats: args.stats, statsInterval: args.statsInterval },
     });

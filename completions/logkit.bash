@@ -153,6 +153,7 @@ _logkit() {
         --rotate-wait) COMPREPLY=(); return ;;
         --partial-flush) COMPREPLY=(); return ;;
         --max-line-bytes) COMPREPLY=(); return ;;
+        --symlinks) COMPREPLY=( $(compgen -W "follow inside never" -- "$cur") ); return ;;
         --max-open-files) COMPREPLY=(); return ;;
         --output|-o) COMPREPLY=( $(compgen -W "msgpack json pretty" -- "$cur") ); return ;;
         --metrics) COMPREPLY=(); return ;;
@@ -160,7 +161,7 @@ _logkit() {
         --log-level) COMPREPLY=( $(compgen -W "error warn info debug" -- "$cur") ); return ;;
         --log-format) COMPREPLY=( $(compgen -W "text json" -- "$cur") ); return ;;
       esac
-      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --tag -t --path-key --format --multiline --multiline-start --multiline-flush --from-head --no-from-head --follow --no-follow --pos --checkpoint --pos-interval --refresh-interval --poll-interval --rotate-wait --partial-flush --max-line-bytes --max-open-files --output -o --metrics --stats --no-stats --stats-interval --log-level --log-format" -- "$cur") ); else COMPREPLY=( $(compgen -f -- "$cur") ); fi
+      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --tag -t --path-key --format --multiline --multiline-start --multiline-flush --from-head --no-from-head --follow --no-follow --pos --checkpoint --pos-interval --refresh-interval --poll-interval --rotate-wait --partial-flush --max-line-bytes --symlinks --max-open-files --output -o --metrics --stats --no-stats --stats-interval --log-level --log-format" -- "$cur") ); else COMPREPLY=( $(compgen -f -- "$cur") ); fi
       ;;
     store)
       case "$prev" in

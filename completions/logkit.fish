@@ -153,6 +153,7 @@ complete -c logkit -n '__fish_seen_subcommand_from tail' -l poll-interval -x -d 
 complete -c logkit -n '__fish_seen_subcommand_from tail' -l rotate-wait -x -d 'Keep reading a renamed or deleted file this long'
 complete -c logkit -n '__fish_seen_subcommand_from tail' -l partial-flush -x -d 'Emit an unfinished last line after this many milliseconds without new data'
 complete -c logkit -n '__fish_seen_subcommand_from tail' -l max-line-bytes -x -d 'Longest line'
+complete -c logkit -n '__fish_seen_subcommand_from tail' -l symlinks -x -a 'follow inside never' -d 'Which symbolic links to follow: follow'
 complete -c logkit -n '__fish_seen_subcommand_from tail' -l max-open-files -x -d 'Files open at once'
 complete -c logkit -n '__fish_seen_subcommand_from tail' -l output -s o -x -a 'msgpack json pretty' -d 'Output encoding'
 complete -c logkit -n '__fish_seen_subcommand_from tail' -l metrics -x -d 'Serve the counters in the Prometheus text format at http://HOST:PORT/metrics'

@@ -1,10 +1,13 @@
-import { watch, type FSWatcher } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { watch, type FSWatcher, type Stats } from 'node:fs';
+import { lstat, realpath, stat } from 'node:fs/promises';
+import { dirname, resolve, sep } from 'node:path';
 import { glob, isDynamicPattern } from 'tinyglobby';
+import { describeFileType } from './file-type.js';
+import type { SymlinkPolicy } from './symlink-policy.js';
 
 /** At most this many directories are watched for changes; beyond it, periodic rescans still find files. */
 export const MAX_WATCHED_DIRS = 256;
+
 
 export interface FoundFile {
   path: string;
@@ -13,31 +16,49 @@ export interface FoundFile {
   size: number;
 }
 
+/** Why a matched path is not followed; reported once per path. */
+export type SkipReporter = (path: string, reason: string) => void;
+
 /**
- * Finds the regular files the PATH and GLOB arguments name (symbolic links followed: a file is
- * known by the device and inode it resolves to), and watches their directories so that tail
- * wakes at once on a write, a rename or a new file instead of at the next poll.
+ * Finds the regular files the PATH and GLOB arguments name (symbolic links followed as the
+ * policy allows: a file is known by the device and inode it resolves to), and watches their
+ * directories so that tail wakes at once on a write, a rename or a new file instead of at the
+ * next poll. A matched path that is not a regular file (a FIFO, a device, a directory) or a link
+ * the policy refuses is skipped and reported through `onSkip`.
  */
 export class FileDiscovery {
   private readonly watchers = new Map<string, FSWatcher>();
   private readonly excluded: Set<string>;
+  /** The real directories a link may point into under the `inside` policy (resolved once per scan, when needed). */
+  private allowedRoots: string[] | undefined;
 
   constructor(
     private readonly patterns: readonly string[],
     excluded: readonly string[],
     private readonly onChange: (kind: 'change' | 'rename') => void,
+    private readonly symlinks: SymlinkPolicy = 'follow',
+    private readonly onSkip: SkipReporter = () => undefined,
   ) {
     this.excluded = new Set(excluded.map((path) => resolve(path)));
     for (const pattern of patterns) this.watchDir(staticBase(pattern));
   }
 
   async scan(): Promise<FoundFile[]> {
+    this.allowedRoots = undefined; // a named directory may have appeared, or been replaced, since the last scan
     for (const pattern of this.patterns) this.watchDir(staticBase(pattern));
     const literal = this.patterns.filter((p) => !isDynamicPattern(p));
     const dynamic = this.patterns.filter((p) => isDynamicPattern(p));
     const paths = new Set(literal);
+    const globbed = new Set<string>();
     if (dynamic.length > 0) {
-      for (const path of await glob(dynamic, { onlyFiles: true, followSymbolicLinks: true, expandDirectories: false })) paths.add(path);
+      // (not onlyFiles: a device a glob matches is named below, not dropped unseen; the glob
+      // library itself never lists FIFOs and sockets, so only a literal path to one is named)
+      const followSymbolicLinks = this.symlinks !== 'never';
+      for (const path of await glob(dynamic, { onlyFiles: false, followSymbolicLinks, expandDirectories: false })) {
+        if (path.endsWith('/')) continue; // a directory: globs match those routinely
+        paths.add(path);
+        globbed.add(path);
+      }
     }
     const found: FoundFile[] = [];
     const seen = new Set<string>();
@@ -46,7 +67,17 @@ export class FileDiscovery {
       // the position files themselves, or their temporary twins, are never tailed
       if (this.excluded.has(full) || [...this.excluded].some((x) => full.startsWith(`${x}.tmp-`))) continue;
       const st = await stat(path, { bigint: false }).catch(() => undefined);
-      if (!st || !st.isFile()) continue;
+      if (!st) continue; // missing: reported by the tailer for literal paths
+      if (!st.isFile()) {
+        if (st.isDirectory() && globbed.has(path)) continue;
+        this.onSkip(path, notFollowable(path, st));
+        continue;
+      }
+      const refused = await this.refusedLink(path);
+      if (refused) {
+        this.onSkip(path, refused);
+        continue;
+      }
       const key = `${st.dev}:${st.ino}`;
       if (seen.has(key)) continue; // two names (a link and its target) for one file: read once
       seen.add(key);
@@ -59,6 +90,20 @@ export class FileDiscovery {
   close(): void {
     for (const watcher of this.watchers.values()) watcher.close();
     this.watchers.clear();
+  }
+
+  /** Why the symlink policy refuses this path (a link, or a path through a linked directory), or undefined. */
+  private async refusedLink(path: string): Promise<string | undefined> {
+    if (this.symlinks === 'follow') return undefined;
+    const real = await realpath(path).catch(() => undefined);
+    if (real === undefined) return undefined; // gone since stat: the open fails and it is retried
+    if (this.symlinks === 'never') {
+      const isLink = (await lstat(path).catch(() => undefined))?.isSymbolicLink() ?? false;
+      return isLink ? `a symbolic link (to ${real}), refused by --symlinks never` : undefined;
+    }
+    this.allowedRoots ??= await Promise.all(this.patterns.map((p) => realpath(staticBase(p)).catch(() => resolve(staticBase(p)))));
+    const inside = this.allowedRoots.some((root) => real === root || real.startsWith(root.endsWith(sep) ? root : root + sep));
+    return inside ? undefined : `a symbolic link to ${real}, outside the directories the paths name, refused by --symlinks inside`;
   }
 
   private watchDir(dir: string): void {
@@ -76,6 +121,11 @@ export class FileDiscovery {
       // missing directory (it may appear later: the next scan retries) or no watches left
     }
   }
+}
+
+function notFollowable(path: string, st: Stats): string {
+  const how = st.isDirectory() ? `name the files in it, or a glob such as ${path}/*.log` : `read it with \`logkit tail - < ${path}\``;
+  return `${describeFileType(st)}, not a regular file: tail follows regular files only (${how})`;
 }
 
 /** The leading directories of a pattern without glob characters: where new matches appear. */

@@ -9,8 +9,10 @@ import { tailStream } from './stdin-tail.js';
 import { expandTag } from './tag.js';
 import { Tailer } from './tailer.js';
 import type { TailOptions } from './tail-options.js';
+import type { SymlinkPolicy } from './symlink-policy.js';
 
-export interface TailArgs extends Omit<TailOptions, 'multiline' | 'format'> {
+export interface TailArgs extends Omit<TailOptions, 'multiline' | 'format' | 'symlinks'> {
+  symlinks?: SymlinkPolicy;
   multiline?: string;
   format: string;
   output?: string;
@@ -87,5 +89,5 @@ function validate(args: TailArgs): TailOptions {
     if (!Number.isFinite(value) || value < 0) throw new CliError(`${name} must be zero or more, not ${value}`, ExitCode.USAGE);
   }
   if (args.pos !== undefined && args.pos === args.checkpoint) throw new CliError('--pos and --checkpoint must be different files', ExitCode.USAGE);
-  return { ...args, multiline: args.multiline as MultilineMode | undefined, format: args.format as LineFormat };
+  return { ...args, symlinks: args.symlinks ?? 'follow', multiline: args.multiline as MultilineMode | undefined, format: args.format as LineFormat };
 }

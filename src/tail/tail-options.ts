@@ -1,5 +1,6 @@
 import type { LineFormat } from './container-log.js';
 import type { MultilineMode } from './multiline.js';
+import type { SymlinkPolicy } from './symlink-policy.js';
 
 export interface TailOptions {
   /** Paths and glob patterns; `-` alone is standard input. */
@@ -26,6 +27,8 @@ export interface TailOptions {
   format: LineFormat;
   maxLineBytes: number;
   maxOpenFiles: number;
+  /** Which symbolic links are followed. */
+  symlinks: SymlinkPolicy;
 }
 
 /** Bytes asked for in one read; each read becomes one batch of events. */

@@ -1,12 +1,15 @@
 import { open, stat } from 'node:fs/promises';
 import { isDynamicPattern } from 'tinyglobby';
 import { CliError, ExitCode } from '../cli/exit-codes.js';
+import { log } from '../log/logger.js';
 import type { Writable } from 'node:stream';
 import { readCheckpointFile, writeCheckpointFile, formatCheckpoint, type SourcePositions } from '../checkpoint/checkpoint-file.js';
 import type { EventWriter } from '../codec/event-writer.js';
 import type { LogEvent } from '../event/event.js';
 import { FINGERPRINT_BYTES, makeIdentity, readHead, type FileIdentity } from './file-identity.js';
 import { FileDiscovery, type FoundFile } from './file-discovery.js';
+import { describeFileType } from './file-type.js';
+import { PathTrouble } from './path-trouble.js';
 import { FileSource, startsWith } from './file-source.js';
 import { KnownPositions } from './known-positions.js';
 import { LinePipeline, type PipelineOptions } from './line-pipeline.js';
@@ -41,6 +44,8 @@ export class Tailer {
   private lastPosSave = 0;
   private lastPosText = '';
   private warnedOpenLimit = false;
+  /** Paths that could not be followed or read, each reported once until it recovers. */
+  private readonly trouble = new PathTrouble();
 
   constructor(
     private readonly options: TailOptions,
@@ -58,10 +63,16 @@ export class Tailer {
     if (options.pos) this.known.load(await readCheckpointFile(options.pos));
     if (options.checkpoint) this.known.override(await readCheckpointFile(options.checkpoint));
     const excluded = [options.pos, options.checkpoint].filter((p): p is string => p !== undefined);
-    this.discovery = new FileDiscovery(options.paths, excluded, (kind) => {
-      if (kind === 'rename') this.rescanRequested = true;
-      this.wake();
-    });
+    this.discovery = new FileDiscovery(
+      options.paths,
+      excluded,
+      (kind) => {
+        if (kind === 'rename') this.rescanRequested = true;
+        this.wake();
+      },
+      options.symlinks,
+      (path, reason) => this.trouble.skipped(path, reason),
+    );
     try {
       await this.rescan(true);
       await this.reportMissing();
@@ -73,6 +84,11 @@ export class Tailer {
         await this.follow();
       }
       await this.savePositions();
+      // --no-follow: the files that could be read were read whole; the others make the exit status
+      const unread = this.trouble.unreadablePaths();
+      if (!options.follow && unread.length > 0) {
+        throw new CliError(`${unread.length} file(s) could not be read: ${unread.join(', ')}`, ExitCode.IO_ERROR);
+      }
     } finally {
       this.discovery.close();
       await Promise.all([...this.sources.values()].map((s) => s.handle.close().catch(() => undefined)));
@@ -127,39 +143,57 @@ export class Tailer {
     for (const file of fresh) await this.adopt(file, now);
   }
 
-  /** A path without glob characters that names nothing: an error with --no-follow, a note otherwise. */
+  /**
+   * A path without glob characters that names nothing, or names something that is not a regular
+   * file: an error with --no-follow, a note otherwise.
+   */
   private async reportMissing(): Promise<void> {
     for (const path of this.options.paths) {
       if (isDynamicPattern(path)) continue;
-      const exists = await stat(path).then(() => true, () => false);
-      if (exists) continue;
-      if (!this.options.follow) throw new CliError(`${path}: no such file`, ExitCode.NO_INPUT);
-      process.stderr.write(`logkit tail: ${path}: no such file yet; waiting for it\n`);
+      const st = await stat(path).catch(() => undefined);
+      if (st?.isFile()) continue;
+      if (!this.options.follow) throw new CliError(`${path}: ${st ? `${describeFileType(st)}, not a regular file` : 'no such file'}`, ExitCode.NO_INPUT);
+      if (!st) log.warn(`${path}: no such file yet; waiting for it`);
     }
   }
 
   private async adopt(file: FoundFile, now: number): Promise<void> {
     if (this.sources.size >= this.options.maxOpenFiles) {
       if (!this.warnedOpenLimit) {
-        process.stderr.write(`logkit tail: more than ${this.options.maxOpenFiles} files match; the others wait until open files go away (--max-open-files)\n`);
+        log.warn(`more than ${this.options.maxOpenFiles} files match; the others wait until open files go away (--max-open-files)`);
         this.warnedOpenLimit = true;
       }
       return;
     }
-    const handle = await open(file.path, 'r').catch(() => undefined);
-    if (!handle) return; // gone since the scan
-    const st = await handle.stat();
-    const key = `${st.dev}:${st.ino}`;
-    if (this.sources.has(key) || !st.isFile()) {
-      await handle.close();
+    const handle = await open(file.path, 'r').catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') this.trouble.unreadable(file.path, error);
+      return undefined; // gone since the scan, or unreadable: the next rescan tries again
+    });
+    if (!handle) return;
+    let head: Buffer;
+    try {
+      const st = await handle.stat();
+      // The name must still lead to the file the scan vetted: a path swapped meanwhile (for a
+      // link the --symlinks policy refuses, say) waits for the next scan.
+      if (this.sources.has(`${st.dev}:${st.ino}`) || st.dev !== file.dev || st.ino !== file.ino || !st.isFile()) {
+        await handle.close();
+        return;
+      }
+      head = await readHead(handle);
+      file.size = st.size;
+    } catch (error) {
+      await handle.close().catch(() => undefined);
+      this.trouble.unreadable(file.path, error as Error);
       return;
     }
+    this.trouble.recovered(file.path);
+    const key = `${file.dev}:${file.ino}`;
     const tag = expandTag(this.options.tag, file.path);
     const pipeline = new LinePipeline(this.pipelineOptions(file.path, tag), 0);
-    const source = new FileSource(file.path, st.dev, st.ino, handle, pipeline, this.startupSizes.get(key));
-    source.size = st.size;
+    const source = new FileSource(file.path, file.dev, file.ino, handle, pipeline, this.startupSizes.get(key));
+    source.size = file.size;
     this.sources.set(key, source);
-    await this.classify(source, await readHead(handle), now);
+    await this.classify(source, head, now);
   }
 
   private pipelineOptions(path: string, tag: string): PipelineOptions {
@@ -233,8 +267,10 @@ export class Tailer {
           if (await this.read(source)) worked = true;
         }
       } catch (error) {
-        process.stderr.write(`logkit tail: ${source.path}: ${(error as Error).message}; no longer read\n`);
-        await this.close(source);
+        // One file's I/O error (EIO from a failing disk, say) must not stop the others: it is
+        // let go here and adopted again, from its saved position, at the next rescan.
+        this.trouble.unreadable(source.path, error as Error);
+        await this.letGo(source);
       }
     }
     return worked;
@@ -361,6 +397,16 @@ export class Tailer {
         if (copy.state === 'copy' && copy.copyOf === source) this.takeOver(copy, source, source.pipeline.emittedEnd);
       }
     }
+    this.sources.delete(source.key);
+    await source.handle.close().catch(() => undefined);
+  }
+
+  /**
+   * Drops a file that failed to read without flushing what it holds: its position is remembered
+   * just past the last line emitted, so a held partial line is read whole when it is adopted again.
+   */
+  private async letGo(source: FileSource): Promise<void> {
+    if (source.state === 'active' && source.identity) this.known.add(source.identity, source.pipeline.emittedEnd, source.path);
     this.sources.delete(source.key);
     await source.handle.close().catch(() => undefined);
   }
