@@ -1,14 +1,13 @@
-import { DateTime, IANAZone } from 'luxon';
-
 /**
  * The time zone a wall-clock time without its own offset is read in (syslog RFC 3164 stamps,
  * zoneless ISO 8601, strptime formats without %z). Fixed offsets cost nothing; named IANA zones
- * go through luxon, which knows the DST rules, with a cache per 15 minutes of wall time
- * (every zone's transitions fall on quarter hours), so the hot path rarely asks luxon.
+ * go through Intl (Node's ICU knows the DST rules), with a cache per 15 minutes of wall time
+ * (every zone's transitions fall on quarter hours), so the hot path rarely asks Intl.
  */
 export class TimeZone {
   private cachedBucket = NaN;
   private cachedOffset = 0;
+  private formatter: Intl.DateTimeFormat | undefined;
 
   private constructor(
     readonly name: string,
@@ -21,7 +20,7 @@ export class TimeZone {
     const fixed = parseOffset(name);
     if (fixed !== undefined) return new TimeZone(name, fixed);
     if (name === 'local') return new TimeZone('local', undefined);
-    if (IANAZone.isValidZone(name)) return new TimeZone(name, undefined);
+    if (isIanaZone(name)) return new TimeZone(name, undefined);
     return undefined;
   }
 
@@ -30,21 +29,51 @@ export class TimeZone {
     if (this.fixedOffset !== undefined) return this.fixedOffset;
     const bucket = Math.floor(wallSeconds / 900);
     if (bucket === this.cachedBucket) return this.cachedOffset;
-    const wall = new Date(wallSeconds * 1000);
-    const local = DateTime.fromObject(
-      {
-        year: wall.getUTCFullYear(),
-        month: wall.getUTCMonth() + 1,
-        day: wall.getUTCDate(),
-        hour: wall.getUTCHours(),
-        minute: wall.getUTCMinutes(),
-        second: wall.getUTCSeconds(),
-      },
-      { zone: this.name === 'local' ? 'system' : this.name },
-    );
     this.cachedBucket = bucket;
-    this.cachedOffset = local.offset * 60;
+    this.cachedOffset = this.wallOffset(Math.floor(wallSeconds) * 1000) / 1000;
     return this.cachedOffset;
+  }
+
+  /**
+   * The offset (ms) that makes this wall time a real instant: guess with the offset at the wall
+   * time read as UTC, correct once with the offset at the guessed instant. Around a DST change, a
+   * wall time that occurs twice or never gets one of the two offsets in effect around it (a log
+   * line is never refused for it).
+   */
+  private wallOffset(wallMs: number): number {
+    const first = this.offsetAt(wallMs);
+    const second = this.offsetAt(wallMs - first);
+    if (first === second) return first;
+    const third = this.offsetAt(wallMs - second);
+    return second === third ? second : Math.max(second, third);
+  }
+
+  /** Offset east of UTC (ms) in effect at this instant. */
+  private offsetAt(instantMs: number): number {
+    if (this.name === 'local') return -new Date(instantMs).getTimezoneOffset() * 60_000;
+    this.formatter ??= new Intl.DateTimeFormat('en-US', {
+      timeZone: this.name,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
+    const part: Record<string, number> = {};
+    for (const { type, value } of this.formatter.formatToParts(new Date(instantMs))) part[type] = Number(value);
+    const wall = Date.UTC(part.year!, part.month! - 1, part.day!, part.hour!, part.minute!, part.second!);
+    return wall - (instantMs - (((instantMs % 1000) + 1000) % 1000));
+  }
+}
+
+function isIanaZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name });
+    return true;
+  } catch {
+    return false;
   }
 }
 
