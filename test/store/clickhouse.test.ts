@@ -6,7 +6,7 @@ import { ROOT, logkit, tempDir } from '../helpers/logkit.js';
 import { eventFile, feedStore, makeEvent } from './store-helpers.js';
 
 /**
- * The ClickHouse server of .ci/start-clickhouse.sh (which .ci/run calls and which exports
+ * The ClickHouse server of tools/test-env/start-clickhouse.sh (which `npm run test:all` calls and which exports
  * LOGKIT_CLICKHOUSE_URL). Run directly by `npm test`, the tests start it themselves through the same
  * idempotent script; without clickhouse-server installed they fail, saying so.
  * Serial: one test restarts the server.
@@ -15,9 +15,9 @@ let URL = process.env.LOGKIT_CLICKHOUSE_URL ?? '';
 
 test.before(async () => {
   if (URL) return;
-  const started = await execa('bash', [join(ROOT, '.ci/start-clickhouse.sh')], { reject: false });
+  const started = await execa('bash', [join(ROOT, 'tools/test-env/start-clickhouse.sh')], { reject: false });
   const url = /LOGKIT_CLICKHOUSE_URL=(\S+)/.exec(started.stdout)?.[1];
-  if (!url) throw new Error(`no ClickHouse server: install clickhouse-server (apt-get install clickhouse-server) or run .ci/run\n${started.stderr}`);
+  if (!url) throw new Error(`no ClickHouse server: install clickhouse-server (apt-get install clickhouse-server) or run `npm run test:all`\n${started.stderr}`);
   URL = url;
 });
 
@@ -98,7 +98,7 @@ test.serial('a server restarted mid-stream loses nothing; duplicates at most one
     chunk: 500,
     pauseMs: 5,
     midway: async () => {
-      await execa(join(ROOT, '.ci/start-clickhouse.sh'), ['restart']);
+      await execa(join(ROOT, 'tools/test-env/start-clickhouse.sh'), ['restart']);
     },
   });
   const r = await child;

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { logkit, tempDir } from '../helpers/logkit.js';
 import { eventFile, feedStore, makeEvent, microsText } from './store-helpers.js';
 
-/** MariaDB (or MySQL) from .ci/run: 127.0.0.1:3306, root without password, database test. */
+/** MariaDB (or MySQL) (started by `npm run test:all`): 127.0.0.1:3306, root without password, database test. */
 const URL = process.env.LOGKIT_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
 
 async function withConnection<T>(work: (c: mysql.Connection) => Promise<T>): Promise<T> {

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { logkit, tempDir } from '../helpers/logkit.js';
 import { eventFile, feedStore, makeEvent, microsText } from './store-helpers.js';
 
-/** PostgreSQL from .ci/run: 127.0.0.1:5432, trust authentication, database test. */
+/** PostgreSQL (started by `npm run test:all`): 127.0.0.1:5432, trust authentication, database test. */
 const URL = process.env.LOGKIT_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 async function withClient<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {

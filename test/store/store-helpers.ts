@@ -66,7 +66,7 @@ export function microsText(time: EventTime): string {
 
 export function requiredEnv(t: ExecutionContext, name: string): string {
   const value = process.env[name];
-  if (!value) t.fail(`${name} is not set: run the tests through .ci/run (or eval "$(.ci/start-clickhouse.sh)")`);
+  if (!value) t.fail(`${name} is not set: run 'npm run test:all' (or eval "$(tools/test-env/start-clickhouse.sh)")`);
   return value ?? '';
 }
 

@@ -2,8 +2,8 @@
 # Starts a private ClickHouse server for the tests, without systemd, and prints its HTTP URL.
 # Idempotent: when the server recorded in $CH_DIR answers, it just prints its URL again.
 # Listens on 127.0.0.1 only, on free ports chosen at start; data lives in $CH_DIR.
-#   usage: eval "$(.ci/start-clickhouse.sh)"   # exports LOGKIT_CLICKHOUSE_URL
-#          .ci/start-clickhouse.sh restart         # stops the server and starts it again on the same ports
+#   usage: eval "$(tools/test-env/start-clickhouse.sh)"   # exports LOGKIT_CLICKHOUSE_URL
+#          tools/test-env/start-clickhouse.sh restart         # stops the server and starts it again on the same ports
 set -euo pipefail
 CH_DIR=${CH_DIR:-/tmp/logkit-clickhouse}
 server=$(command -v clickhouse-server || echo /usr/bin/clickhouse-server)
