@@ -17,7 +17,7 @@ test.before(async () => {
   if (URL) return;
   const started = await execa('bash', [join(ROOT, 'tools/test-env/start-clickhouse.sh')], { reject: false });
   const url = /LOGKIT_CLICKHOUSE_URL=(\S+)/.exec(started.stdout)?.[1];
-  if (!url) throw new Error(`no ClickHouse server: install clickhouse-server (apt-get install clickhouse-server) or run `npm run test:all`\n${started.stderr}`);
+  if (!url) throw new Error(`no ClickHouse server: install clickhouse-server (apt-get install clickhouse-server) or run 'npm run test:all'\n${started.stderr}`);
   URL = url;
 });
 
