@@ -12,7 +12,7 @@ import { ByteQueue } from './byte-queue.js';
 import type { EventSink } from './event-sink.js';
 import type { RateLimitedLog } from './rate-limited-log.js';
 import type { ReceiveStats } from './receive-stats.js';
-import { sanitizeTag } from './sanitize-tag.js';
+import { sanitizeTag } from '../event/tag.js';
 
 export interface ConnectionConfig {
   limits: RequestLimits;

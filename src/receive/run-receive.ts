@@ -10,7 +10,7 @@ import { openDurable, type Durable } from './durable/open-durable.js';
 import { RateLimitedLog } from './rate-limited-log.js';
 import { ReceiveServer } from './receive-server.js';
 import { ReceiveStats } from './receive-stats.js';
-import { isCleanTag } from './sanitize-tag.js';
+import { isCleanTag } from '../event/tag.js';
 import { receiveMetrics } from './receive-metrics.js';
 import { CommandMetrics, type MetricsSettings } from '../metrics/command-metrics.js';
 import type { MetricsRegistry } from '../metrics/registry.js';

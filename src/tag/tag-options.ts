@@ -1,4 +1,5 @@
 import { CliError, ExitCode } from '../cli/exit-codes.js';
+import { TAG_RULE, isCleanTag } from '../event/tag.js';
 import { LinearRegex } from '../regex/linear-regex.js';
 import { fieldGetter } from './field-path.js';
 import type { FieldMatch, RewriteRule, TagPlan } from './tag-stage.js';
@@ -84,9 +85,7 @@ function tagTemplate(text: string, option: string, captures: boolean, env: NodeJ
 }
 
 function tagLiteral(text: string, option: string): string {
-  if (text === '' || /\s/.test(text) || text.startsWith('.') || text.endsWith('.')) {
-    throw usage(`${option} "${text}" is not a tag (dot-separated words, no spaces)`);
-  }
+  if (!isCleanTag(text)) throw usage(`${option} "${text}" is not a tag (${TAG_RULE})`);
   return text;
 }
 

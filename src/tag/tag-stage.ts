@@ -1,4 +1,5 @@
 import type { EventRecord, LogEvent } from '../event/event.js';
+import { sanitizeTag } from '../event/tag.js';
 import type { LinearRegex } from '../regex/linear-regex.js';
 import { fieldText, type FieldGetter } from './field-path.js';
 import type { Template } from './template.js';
@@ -96,7 +97,8 @@ export class TagStage {
       else if (tag.startsWith(p.removePrefix + '.')) tag = tag.slice(p.removePrefix.length + 1);
     }
     if (p.prefix !== undefined) tag = tag === '' ? p.prefix : `${p.prefix}.${tag}`;
-    event.tag = tag;
+    // a tag made from record fields is outside data: sanitized like a client's (one rule, src/event/tag.ts)
+    event.tag = sanitizeTag(tag);
   }
 
   /** Renames act all at once (like a parallel assignment) and keep each field where it was. */

@@ -7,6 +7,7 @@ import type { LineFormat } from './container-log.js';
 import { multilineFactory, type MultilineMode } from './multiline.js';
 import { tailStream } from './stdin-tail.js';
 import { expandTag } from './tag.js';
+import { TAG_RULE, isCleanTag } from '../event/tag.js';
 import { Tailer } from './tailer.js';
 import type { TailOptions } from './tail-options.js';
 import type { SymlinkPolicy } from './symlink-policy.js';
@@ -88,6 +89,7 @@ function validate(args: TailArgs): TailOptions {
   for (const [name, value] of nonNegative) {
     if (!Number.isFinite(value) || value < 0) throw new CliError(`${name} must be zero or more, not ${value}`, ExitCode.USAGE);
   }
+  if (!isCleanTag(args.tag.replaceAll('*', 'x'))) throw new CliError(`--tag "${args.tag}" is not a tag (${TAG_RULE}; * stands for the file path)`, ExitCode.USAGE);
   if (args.pos !== undefined && args.pos === args.checkpoint) throw new CliError('--pos and --checkpoint must be different files', ExitCode.USAGE);
   return { ...args, symlinks: args.symlinks ?? 'follow', multiline: args.multiline as MultilineMode | undefined, format: args.format as LineFormat };
 }

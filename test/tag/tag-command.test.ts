@@ -34,6 +34,15 @@ test('--tag-from-field, including nested $.a.b; events without the field keep th
   t.deepEqual((await tag(['--tag-from-field', '$.k8s.ns'], input)).map((e) => e.tag), ['app.web.access', 'app.web.access', 'cart']);
 });
 
+test('a tag made from record fields is sanitized like a client\'s: no path traversal, controls or spaces reach the store', async (t) => {
+  const input = events({ record: { ns: '../../etc/passwd' } }, { record: { ns: 'two words\nand a newline' } }, { record: { ns: '...' } });
+  t.deepEqual((await tag(['--tag-from-field', 'ns'], input)).map((e) => e.tag), ['_._etc_passwd', 'two_words_and_a_newline', '_']);
+  t.deepEqual((await tag(['--set-tag', 'svc.${record.ns}'], input)).map((e) => e.tag), ['svc._._etc_passwd', 'svc.two_words_and_a_newline', 'svc']);
+  const bad = await logkit(['tag', '--set-tag', 'a/b'], { input: one });
+  t.is(bad.exitCode, 64);
+  t.regex(String(bad.stderr), /--set-tag "a\/b" is not a tag/);
+});
+
 test('--rewrite: regex captures into the tag, first matching rule wins, no match keeps the tag', async (t) => {
   const input = events({ record: { level: 'ERROR', service: 'auth' } }, { record: { level: 'info', service: 'cart' } }, { record: { level: 'info' } });
   const out = await tag(['--rewrite', 'level /^(error|fatal)$/i alert.$1', '--rewrite', 'service /^(\\w+)$/ app.$1.${tag_parts[1]}'], input);

@@ -1,5 +1,6 @@
 import test from 'ava';
-import { MAX_TAG_BYTES, isCleanTag, sanitizeTag } from '../../src/receive/sanitize-tag.js';
+import { expandTag } from '../../src/tail/tag.js';
+import { MAX_TAG_BYTES, isCleanTag, sanitizeTag } from '../../src/event/tag.js';
 
 test('clean tags pass untouched', (t) => {
   for (const tag of ['app', 'app.web', 'docker.3f2a1b', 'k8s.ns-1.pod_2', 'a:b@c+d=e~f']) {
@@ -27,4 +28,11 @@ test('path separators, dot runs, NUL, control characters, newlines, non-ASCII an
     const clean = sanitizeTag(nasty);
     t.true(isCleanTag(clean), JSON.stringify(nasty));
   }
+});
+
+test('tail\'s path tags follow the same rule', (t) => {
+  t.is(expandTag('app.*', '/var/log/a.log'), 'app.var.log.a.log');
+  t.is(expandTag('k.*', '/var/log/my pod$(x)/c.log'), 'k.var.log.my_pod__x_.c.log');
+  t.is(expandTag('k.*', '/var/log/\u202e/\u0085.log'), 'k.var.log._._.log');
+  t.true(isCleanTag(expandTag('*', '/../..//x/')));
 });
