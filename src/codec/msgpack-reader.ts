@@ -5,6 +5,7 @@ import { EventTime } from '../event/event-time.js';
 import type { LogEvent } from '../event/event.js';
 import { DecodeError } from './decode-error.js';
 import { entryToEvent } from './event-shape.js';
+import { TooDeepError } from './depth-limit.js';
 
 // EventTime is ext type 0. msgpackr's registry is process-wide; registering the decoder here
 // means every Unpackr in logkit turns fixext8/type-0 into an EventTime.
@@ -59,7 +60,9 @@ export class MessageStreamDecoder {
     } catch (error) {
       if (error instanceof DecodeError) throw error;
       if (!(error as IncompleteError).incomplete) {
-        throw new DecodeError(`invalid MessagePack: ${(error as Error).message}`, this.base + consumed, events);
+        // msgpackr recurses: nesting in the thousands overflows the stack before the depth check
+        const reason = error instanceof RangeError && /call stack/.test(error.message) ? new TooDeepError('an entry').message : (error as Error).message;
+        throw new DecodeError(`invalid MessagePack: ${reason}`, this.base + consumed, events);
       }
     }
     this.base += consumed;
