@@ -67,10 +67,16 @@ function isPlainJSON(value: unknown, levels: number): boolean {
 
 /**
  * The JSON text a map or array below the depth limit is written as, in either format. Its own
- * depth is bounded by the reader or parser that made it, so no limit applies inside it.
+ * depth is bounded by the reader or parser that made it (MAX_DEPTH), so no limit applies inside
+ * it; only a value built in memory beyond the stack's reach is written as a note saying so.
  */
 export function flattenedJSON(value: unknown): string {
-  return exactJSON(value, Number.NEGATIVE_INFINITY);
+  try {
+    return exactJSON(value, Number.NEGATIVE_INFINITY);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    return JSON.stringify('(a value nested too deep to write)');
+  }
 }
 
 /** `level` of `value` when it is a map or array; one beyond MAX_DEPTH is written as its JSON text. */
