@@ -161,6 +161,9 @@ export class ByteLineSplitter {
     if (line.length > this.maxLineBytes) {
       line = cutUtf8(line, this.maxLineBytes);
       truncated = true;
+    } else if (truncated) {
+      // cut while held, possibly inside a character that continued in a later chunk
+      line = withoutPartialChar(line);
     }
     if (truncated) out.truncated.push(out.texts.length);
     out.texts.push(isUtf8(line) ? line.toString('utf8') : Buffer.from(line));
@@ -175,4 +178,16 @@ export function cutUtf8(bytes: Buffer, max: number): Buffer {
   // a continuation byte at the cut means a character straddles it: keep it whole or not at all
   for (let back = 0; back < 3 && cut > 0 && (bytes[cut]! & 0xc0) === 0x80; back++) cut--;
   return bytes.subarray(0, (bytes[cut]! & 0xc0) === 0x80 ? max : cut);
+}
+
+/** Drops an incomplete UTF-8 sequence at the end of a cut line (bytes that are not text stay as they are). */
+export function withoutPartialChar(bytes: Buffer): Buffer {
+  const n = bytes.length;
+  for (let back = 1; back <= 3 && back <= n; back++) {
+    const b = bytes[n - back]!;
+    if ((b & 0xc0) === 0x80) continue; // a continuation byte: look further back for the lead
+    const need = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
+    return need > back ? bytes.subarray(0, n - back) : bytes;
+  }
+  return bytes;
 }
