@@ -15,15 +15,22 @@ export const MAX_DEPTH = 64;
 export function nestsDeeperThan(value: unknown, limit: number = MAX_DEPTH, isLeaf?: (map: object) => boolean): boolean {
   if (typeof value !== 'object' || value === null || value instanceof Uint8Array) return false;
   if (limit <= 0) return !isLeaf?.(value);
+  // hot (every record a reader decodes): recurse only into values that can nest
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) if (nestsDeeperThan(value[i], limit - 1, isLeaf)) return true;
+    for (let i = 0; i < value.length; i++) {
+      const v: unknown = value[i];
+      if (typeof v === 'object' && v !== null && nestsDeeperThan(v, limit - 1, isLeaf)) return true;
+    }
     return false;
   }
   if (value instanceof Map) {
     for (const [k, v] of value) if (nestsDeeperThan(k, limit - 1, isLeaf) || nestsDeeperThan(v, limit - 1, isLeaf)) return true;
     return false;
   }
-  for (const key in value) if (nestsDeeperThan((value as Record<string, unknown>)[key], limit - 1, isLeaf)) return true;
+  for (const key in value) {
+    const v: unknown = (value as Record<string, unknown>)[key];
+    if (typeof v === 'object' && v !== null && nestsDeeperThan(v, limit - 1, isLeaf)) return true;
+  }
   return false;
 }
 
