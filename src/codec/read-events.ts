@@ -5,6 +5,7 @@ import { EventTime } from '../event/event-time.js';
 import { DecodeError } from './decode-error.js';
 import { ByteLineSplitter, DEFAULT_MAX_LINE_BYTES, LineBatch, type LineText } from './line-splitter.js';
 import { log } from '../log/logger.js';
+import { decodeEscapedUtf8 } from './escaped-utf8.js';
 import { MessageStreamDecoder } from './msgpack-reader.js';
 import { isEventLine, jsonToEvent } from './ndjson.js';
 
@@ -132,8 +133,9 @@ async function* readLines(chunks: AsyncIterable<Buffer>, format: InputFormat, op
   }
 }
 
+/** A line as text for JSON.parse; invalid bytes stay apart (a tag in it can name a file). */
 function textOf(text: LineText): string {
-  return typeof text === 'string' ? text : text.toString('utf8');
+  return typeof text === 'string' ? text : decodeEscapedUtf8(text);
 }
 
 /** The chunk already read, then the rest of the iterator. */

@@ -2,7 +2,7 @@ import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import test from 'ava';
 import { PathTemplate, safeComponent } from '../../src/store/file/path-template.js';
-import { tempDir } from '../helpers/logkit.js';
+import { logkit, tempDir } from '../helpers/logkit.js';
 
 const HOSTILE_TAGS = [
   '..', '.', '../..', '../../../../etc/passwd', '/etc/passwd', '/', '//', 'a/../../b', '..\\..\\windows',
@@ -166,4 +166,16 @@ test('the encodings the README promises: C1 and bidi controls, lone surrogates a
   t.is(safeComponent(''), '%_');
   t.is(safeComponent('_'), '_');
   t.is(safeComponent('ünï.日本語 x'), 'ünï.日本語 x', 'visible text, the space included, is kept');
+});
+
+test('store file: tags that differ only in invalid UTF-8 bytes, or in a real U+FFFD, land in different files', async (t) => {
+  const dir = await tempDir(t);
+  // ["a\xffb", 1, {n}] by hand: logkit's writer only writes valid UTF-8
+  const entry = (tagBytes: number[], n: number) => Buffer.from([0x93, 0xa0 | tagBytes.length, ...tagBytes, 0x01, 0x81, 0xa1, 0x6e, n]);
+  const tags = [[0x61, 0xff, 0x62], [0x61, 0xfe, 0x62], [0x61, 0xef, 0xbf, 0xbd, 0x62], [0x61, 0xed, 0xa0, 0x80, 0x62], [0x61, 0xc3, 0x62]];
+  const input = Buffer.concat(tags.map((bytes, n) => entry(bytes, n)));
+  const r = await logkit(['store', 'file', join(dir, '${tag}.ndjson')], { input });
+  t.is(r.exitCode, 0, String(r.stderr));
+  const files = (await readdir(dir)).filter((name) => !name.startsWith('.')).sort();
+  t.deepEqual(files, ['a%EF%BF%BDb.ndjson', 'a%uDCC3b.ndjson', 'a%uDCED%uDCA0%uDC80b.ndjson', 'a%uDCFEb.ndjson', 'a%uDCFFb.ndjson'].sort());
 });
