@@ -38,7 +38,7 @@ export function eventToJSON(event: LogEvent): string {
  * numbers, times and values nested beyond the limit.
  */
 export function valueToJSON(value: unknown, level = 1): string {
-  return isPlainJSON(value, MAX_DEPTH - level) ? JSON.stringify(value) : exactJSON(value, level);
+  return value !== undefined && isPlainJSON(value, MAX_DEPTH - level) ? JSON.stringify(value) : exactJSON(value, level);
 }
 
 /** True when JSON.stringify writes `value` exactly and it nests at most `levels` more levels. */
@@ -46,6 +46,7 @@ function isPlainJSON(value: unknown, levels: number): boolean {
   switch (typeof value) {
     case 'string':
     case 'boolean':
+    case 'undefined': // left out of a map, as JSON.stringify does
       return true;
     case 'number':
       return Number.isFinite(value);
@@ -61,7 +62,7 @@ function isPlainJSON(value: unknown, levels: number): boolean {
       return true;
     }
     default:
-      return false; // bigint; undefined and functions are written as null by the exact writer
+      return false; // bigint; functions and symbols are written as null by the exact writer
   }
 }
 

@@ -128,8 +128,8 @@ async function* readLines(chunks: AsyncIterable<Buffer>, format: InputFormat, op
   const last = toEvents();
   if (last.length > 0) yield last;
   if (oversize.count > 0) {
-    const lines = oversize.count === 1 ? 'line was' : `lines were`;
-    throw new DecodeError(`${oversize.count} NDJSON ${lines} longer than the ${maxLineBytes}-byte line limit and skipped (this is the first); every other event was read`, splitter.pos, [], oversize.first);
+    const were = oversize.count === 1 ? 'line was' : 'lines were';
+    throw new DecodeError(`${oversize.count} NDJSON ${were} longer than the ${maxLineBytes}-byte line limit and skipped (this is the first); every other event was read`, splitter.pos, [], oversize.first);
   }
 }
 
