@@ -1,5 +1,6 @@
 import { defineCommand } from '../src/cli/spec.js';
 import { OPERATION_OPTIONS, OUTPUT_OPTIONS } from '../src/cli/common-options.js';
+import { MAX_DEPTH } from '../src/codec/depth-limit.js';
 
 export default defineCommand(
   {
@@ -28,7 +29,7 @@ export default defineCommand(
       'max-chunk-bytes': { type: 'number', default: 32 * 1024 * 1024, defaultDescription: '33554432 (32 MiB)', value: 'BYTES', describe: 'Largest request accepted; a larger one gets an {error} response and the connection is closed', group: 'Limits' },
       'max-decompressed-bytes': { type: 'number', default: 128 * 1024 * 1024, defaultDescription: '134217728 (128 MiB)', value: 'BYTES', describe: 'Largest size a gzip-compressed request may expand to', group: 'Limits' },
       'max-buffered-bytes': { type: 'number', default: 512 * 1024 * 1024, defaultDescription: '536870912 (512 MiB)', value: 'BYTES', describe: 'Memory all connections together may hold for requests still arriving; beyond it, a connection holding over 1 MiB gets an {error} (server busy) response and is closed', group: 'Limits' },
-      'max-depth': { type: 'number', default: 64, value: 'N', describe: 'Deepest nesting of arrays and maps accepted in a request', group: 'Limits' },
+      'max-depth': { type: 'number', default: MAX_DEPTH, value: 'N', describe: 'Deepest nesting of arrays and maps accepted in a request', group: 'Limits' },
       'idle-timeout': { type: 'number', default: 3600, value: 'SECONDS', describe: 'Close a connection silent for this long (a handshake must finish within min(this, 30 s))', group: 'Limits' },
       'shared-key': { type: 'string', value: 'KEY', describe: 'Require the shared-key handshake with this key; prefer the LOGKIT_SHARED_KEY environment variable, which other users cannot see in the process list', group: 'Security' },
       user: { type: 'string', array: true, value: 'NAME:PASSWORD', describe: 'With --shared-key, also require one of these users (repeatable)', group: 'Security' },

@@ -1,5 +1,6 @@
 import { EventTime } from '../event/event-time.js';
 import type { EventRecord, LogEvent } from '../event/event.js';
+import { MAX_DEPTH, TooDeepError, nestsDeeperThan } from './depth-limit.js';
 
 /**
  * Turns any time a forward-protocol peer may send into an EventTime: an integer (seconds),
@@ -36,8 +37,10 @@ export function entryToEvent(value: unknown): LogEvent | string {
   const time = toEventTime(rawTime);
   if (!time) return `expected an event time as the second element, got ${describe(rawTime)}`;
   if (!isRecord(record)) return `expected a record (map) as the third element, got ${describe(record)}`;
+  if (nestsDeeperThan(record, MAX_DEPTH)) return new TooDeepError('record').message;
   if (options === undefined || options === null) return { tag, time, record };
   if (!isRecord(options)) return `expected an options map as the fourth element, got ${describe(options)}`;
+  if (nestsDeeperThan(options, MAX_DEPTH)) return new TooDeepError('options').message;
   return { tag, time, record, options };
 }
 

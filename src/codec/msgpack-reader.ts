@@ -5,6 +5,8 @@ import { EventTime } from '../event/event-time.js';
 import type { LogEvent } from '../event/event.js';
 import { DecodeError } from './decode-error.js';
 import { entryToEvent } from './event-shape.js';
+import { TooDeepError } from './depth-limit.js';
+import { decodeEscapedUtf8 } from './escaped-utf8.js';
 
 // EventTime is ext type 0. msgpackr's registry is process-wide; registering the decoder here
 // means every Unpackr in logkit turns fixext8/type-0 into an EventTime.
@@ -23,6 +25,20 @@ export function createUnpackr(): Unpackr {
 
 /** The default bound on one entry; a larger one (or a corrupt length prefix) is a data error. */
 export const DEFAULT_MAX_ENTRY_BYTES = 64 * 1024 * 1024;
+
+/** The tag of the Message-mode entry at `pos`, decoded with invalid bytes kept apart (decodeEscapedUtf8). */
+function exactTag(buf: Buffer, pos: number): string | undefined {
+  const array = buf[pos]!;
+  let p = pos + (array === 0xdc ? 3 : array === 0xdd ? 5 : 1);
+  const head = buf[p]!;
+  let length: number;
+  if (head >= 0xa0 && head <= 0xbf) [length, p] = [head & 0x1f, p + 1];
+  else if (head === 0xd9) [length, p] = [buf[p + 1]!, p + 2];
+  else if (head === 0xda) [length, p] = [buf.readUInt16BE(p + 1), p + 3];
+  else if (head === 0xdb) [length, p] = [buf.readUInt32BE(p + 1), p + 5];
+  else return undefined;
+  return decodeEscapedUtf8(buf.subarray(p, p + length));
+}
 
 interface IncompleteError extends Error {
   incomplete?: boolean;
@@ -53,13 +69,17 @@ export class MessageStreamDecoder {
       this.unpackr.unpackMultiple(buf, (value: unknown, _start?: number, end?: number) => {
         const event = entryToEvent(value);
         if (typeof event === 'string') throw new DecodeError(event, this.base + consumed, events);
+        // U+FFFD may stand for invalid bytes: keep them apart (a tag can name a file)
+        if (event.tag.includes('\uFFFD')) event.tag = exactTag(buf, consumed) ?? event.tag;
         events.push(event);
         consumed = end!;
       });
     } catch (error) {
       if (error instanceof DecodeError) throw error;
       if (!(error as IncompleteError).incomplete) {
-        throw new DecodeError(`invalid MessagePack: ${(error as Error).message}`, this.base + consumed, events);
+        // msgpackr recurses: nesting in the thousands overflows the stack before the depth check
+        const reason = error instanceof RangeError && /call stack/.test(error.message) ? new TooDeepError('an entry').message : (error as Error).message;
+        throw new DecodeError(`invalid MessagePack: ${reason}`, this.base + consumed, events);
       }
     }
     this.base += consumed;

@@ -1,8 +1,7 @@
 import { EventTime } from '../event/event-time.js';
 import type { LogEvent } from '../event/event.js';
-
-/** Deeper values than this are refused rather than risking the stack. */
-export const MAX_ENCODE_DEPTH = 256;
+import { MAX_DEPTH } from './depth-limit.js';
+import { flattenedJSON } from './ndjson.js';
 
 const TWO_32 = 2 ** 32;
 
@@ -113,6 +112,11 @@ export class MsgpackWriter {
     }
   }
 
+  /**
+   * `depth`: how many maps/arrays enclose `value`. A map or array that would lie deeper than
+   * MAX_DEPTH is written as its JSON text (a string): a writer never emits what a logkit reader
+   * refuses, and never fails on a value it was handed.
+   */
   writeValue(value: unknown, depth = 0): void {
     switch (typeof value) {
       case 'string':
@@ -130,7 +134,10 @@ export class MsgpackWriter {
         return;
       case 'object':
         if (value === null) break;
-        if (depth >= MAX_ENCODE_DEPTH) throw new RangeError(`value nested deeper than ${MAX_ENCODE_DEPTH} levels`);
+        if (depth >= MAX_DEPTH && isContainer(value)) {
+          this.writeString(flattenedJSON(value));
+          return;
+        }
         if (Array.isArray(value)) {
           this.writeArrayHeader(value.length);
           for (let i = 0; i < value.length; i++) this.writeValue(value[i], depth + 1);
@@ -352,6 +359,10 @@ export class MsgpackWriter {
     this.buf.copy(grown, 0, 0, this.pos);
     this.buf = grown;
   }
+}
+
+function isContainer(value: object): boolean {
+  return Array.isArray(value) || value instanceof Map || !(value instanceof Uint8Array || value instanceof EventTime || value instanceof Date);
 }
 
 /** Encodes one batch of events as a single buffer of Message-mode entries. */

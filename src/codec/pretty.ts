@@ -52,7 +52,7 @@ export class PrettyFormatter {
 
 function fieldText(value: unknown): string {
   if (typeof value === 'string') return /^[^\s"=]+$/.test(value) ? value : JSON.stringify(value);
-  return valueToJSON(value);
+  return valueToJSON(value, 2); // a field of the record
 }
 
 /** Maps the many spellings of a level (numbers from syslog/bunyan too) to one of nine names. */

@@ -3,7 +3,9 @@ import { createGunzip } from 'node:zlib';
 import type { LogEvent } from '../event/event.js';
 import { EventTime } from '../event/event-time.js';
 import { DecodeError } from './decode-error.js';
-import { LineSplitter } from './line-splitter.js';
+import { ByteLineSplitter, DEFAULT_MAX_LINE_BYTES, LineBatch, type LineText } from './line-splitter.js';
+import { log } from '../log/logger.js';
+import { decodeEscapedUtf8 } from './escaped-utf8.js';
 import { MessageStreamDecoder } from './msgpack-reader.js';
 import { isEventLine, jsonToEvent } from './ndjson.js';
 
@@ -16,13 +18,16 @@ export interface ReadOptions {
   /** Tag for events made from raw text lines. */
   textTag?: string;
   maxEntryBytes?: number;
+  /** Longest line (default 1 MiB): a longer text line is cut and flagged, a longer NDJSON line skipped and reported. */
   maxLineBytes?: number;
 }
 
 /**
  * Reads a logkit stream and yields its events in batches (one batch per input chunk, so a
  * consumer pays per buffer, not per event). Gzip input is unwrapped. Throws DecodeError at the
- * first bad entry, after yielding every event before it.
+ * first bad entry, after yielding every event before it. An NDJSON line over the line limit is
+ * the exception: it is skipped with a warning and reading goes on; the DecodeError that reports
+ * the skipped lines comes at the end, after every other event.
  */
 export async function* readEvents(source: AsyncIterable<Buffer>, options: ReadOptions = {}): AsyncGenerator<LogEvent[]> {
   const iterator = source[Symbol.asyncIterator]();
@@ -54,9 +59,16 @@ export function startsMessagePackArray(head: Buffer): boolean {
 function detectFormat(head: Buffer): InputFormat {
   if (startsMessagePackArray(head)) return 'msgpack';
   const newline = head.indexOf(0x0a);
-  const firstLine = head.subarray(0, newline < 0 ? head.length : newline).toString('utf8');
+  if (newline < 0) return EVENT_LINE_START.test(head.subarray(0, 256).toString('latin1')) ? 'json' : 'text';
+  const firstLine = head.subarray(0, newline).toString('utf8');
   return firstLine.trimStart().startsWith('{') && isEventLine(firstLine) ? 'json' : 'text';
 }
+
+/**
+ * How an NDJSON event line begins (logkit writes `{"time":`; other writers may order the keys
+ * differently). It decides when the first line is too long to be read whole before deciding.
+ */
+const EVENT_LINE_START = /^\s*\{\s*"(?:time|tag|record|options)"\s*:/;
 
 function looksTextual(byte: number): boolean {
   return byte >= 0x20 && byte < 0x80;
@@ -72,34 +84,58 @@ async function* readMessagePack(chunks: AsyncIterable<Buffer>, options: ReadOpti
 }
 
 async function* readLines(chunks: AsyncIterable<Buffer>, format: InputFormat, options: ReadOptions): AsyncGenerator<LogEvent[]> {
-  const splitter = new LineSplitter(options.maxLineBytes);
+  const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+  const splitter = new ByteLineSplitter(maxLineBytes);
+  const lines = new LineBatch();
+  const tag = options.textTag ?? 'stdin';
   let lineNumber = 0;
-  let offset = 0;
-  const toEvents = (lines: string[]): LogEvent[] => {
+  const oversize = { count: 0, first: 0 };
+  const toEvents = (): LogEvent[] => {
+    const { texts, truncated } = lines;
     const events: LogEvent[] = [];
     if (format === 'text') {
       const time = EventTime.now();
-      const tag = options.textTag ?? 'stdin';
-      for (const message of lines) events.push({ tag, time, record: { message } });
-      lineNumber += lines.length;
-      return events;
+      for (let i = 0; i < texts.length; i++) events.push({ tag, time, record: { message: texts[i]! } });
+      // the same record `tail` makes of a line: cut at the limit, flagged
+      for (const i of truncated) events[i]!.record.truncated = true;
+      lineNumber += texts.length;
+    } else {
+      let t = 0;
+      for (let i = 0; i < texts.length; i++) {
+        lineNumber++;
+        if (truncated[t] === i) {
+          t++;
+          if (oversize.count++ === 0) oversize.first = lineNumber;
+          log.warn(`line ${lineNumber}: an NDJSON line longer than ${maxLineBytes} bytes, skipped`);
+          continue;
+        }
+        const line = textOf(texts[i]!);
+        if (line.trim() === '') continue;
+        const event = jsonToEvent(line);
+        if (typeof event === 'string') throw new DecodeError(event, splitter.lineStart, events, lineNumber);
+        events.push(event);
+      }
     }
-    for (const line of lines) {
-      lineNumber++;
-      if (line.trim() === '') continue;
-      const event = jsonToEvent(line);
-      if (typeof event === 'string') throw new DecodeError(event, offset, events, lineNumber);
-      events.push(event);
-    }
+    lines.clear();
     return events;
   };
   for await (const chunk of chunks) {
-    const events = toEvents(splitter.push(chunk));
-    offset += chunk.length;
+    splitter.push(chunk, lines);
+    const events = toEvents();
     if (events.length > 0) yield events;
   }
-  const last = toEvents(splitter.end());
+  splitter.flush(lines);
+  const last = toEvents();
   if (last.length > 0) yield last;
+  if (oversize.count > 0) {
+    const were = oversize.count === 1 ? 'line was' : 'lines were';
+    throw new DecodeError(`${oversize.count} NDJSON ${were} longer than the ${maxLineBytes}-byte line limit and skipped (this is the first); every other event was read`, splitter.pos, [], oversize.first);
+  }
+}
+
+/** A line as text for JSON.parse; invalid bytes stay apart (a tag in it can name a file). */
+function textOf(text: LineText): string {
+  return typeof text === 'string' ? text : decodeEscapedUtf8(text);
 }
 
 /** The chunk already read, then the rest of the iterator. */

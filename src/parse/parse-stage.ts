@@ -1,5 +1,6 @@
 import type { EventTime } from '../event/event-time.js';
 import type { EventRecord, LogEvent } from '../event/event.js';
+import { MAX_DEPTH, TooDeepError, nestsDeeperThan } from '../codec/depth-limit.js';
 import { applyFieldTypes, type FieldConversion } from './field-types.js';
 import type { LineParser } from './line-parser.js';
 import { MAX_TIME_TEXT, type TimeParser } from './time/time-parser.js';
@@ -114,7 +115,11 @@ export class ParseStage {
     if (o.types.length > 0) applyFieldTypes(parsed, o.types);
 
     let record: EventRecord = parsed;
-    if (o.nest !== undefined) record = { [o.nest]: parsed };
+    if (o.nest !== undefined) {
+      // one level more than the parser checked: the record must still fit the stream's limit
+      if (nestsDeeperThan(parsed, MAX_DEPTH - 1)) return nestedTooDeep;
+      record = { [o.nest]: parsed };
+    }
     if (o.keepOriginal) {
       const merged: EventRecord = {};
       for (const k in original) if (!(o.removeKey && k === o.key)) merged[k] = original[k];
@@ -126,6 +131,8 @@ export class ParseStage {
     return undefined;
   }
 }
+
+const nestedTooDeep = new TooDeepError('the record with --nest').message;
 
 function clip(text: string, max = 80): string {
   return text.length > max ? `${text.slice(0, max)}…` : text;

@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { EventTime } from '../event/event-time.js';
-import type { LineBatch, LineText } from './line-splitter.js';
+import type { LineBatch, LineText } from '../codec/line-splitter.js';
 import { appendBounded, byteLength, type LineUnit } from './line-unit.js';
 
 export const LINE_FORMATS = ['text', 'docker', 'cri'] as const;

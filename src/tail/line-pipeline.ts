@@ -1,7 +1,7 @@
 import type { LogEvent } from '../event/event.js';
 import { EventTime } from '../event/event-time.js';
 import { ContainerLogJoiner, type LineFormat } from './container-log.js';
-import { ByteLineSplitter, LineBatch } from './line-splitter.js';
+import { ByteLineSplitter, LineBatch } from '../codec/line-splitter.js';
 import type { LineUnit } from './line-unit.js';
 import { MultilineGrouper, type MultilineRule } from './multiline.js';
 

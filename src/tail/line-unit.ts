@@ -1,5 +1,5 @@
 import type { EventTime } from '../event/event-time.js';
-import type { LineText } from './line-splitter.js';
+import type { LineText } from '../codec/line-splitter.js';
 
 /**
  * One future event on its way through the slower stages (container-log joining, multiline):

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { makeIdentity, parseIdentity, fingerprintMatches } from '../../src/tail/file-identity.js';
-import { ByteLineSplitter, LineBatch, cutUtf8 } from '../../src/tail/line-splitter.js';
+import { ByteLineSplitter, LineBatch, cutUtf8 } from '../../src/codec/line-splitter.js';
 import { expandTag } from '../../src/tail/tag.js';
 
 test('tags: * becomes the path with slashes as dots, as Fluentd does; odd characters are neutralized', (t) => {

@@ -1,9 +1,13 @@
 import type { EventRecord } from '../../event/event.js';
 import { isSafeNumber, parseLossless } from '../../codec/lossless-json.js';
+import { MAX_DEPTH, TooDeepError } from '../../codec/depth-limit.js';
 import type { LineParser } from '../line-parser.js';
 
-
-/** One JSON object a line. Integers beyond 2^53 are kept exact (as bigint), as in NDJSON input. */
+/**
+ * One JSON object a line. Integers beyond 2^53 are kept exact (as bigint), as in NDJSON input.
+ * An object nesting deeper than the stream's limit is a parse error (the line is kept as text):
+ * no later stage could carry it.
+ */
 export class JsonParser implements LineParser {
   error = '';
   time: string | undefined = undefined;
@@ -12,9 +16,14 @@ export class JsonParser implements LineParser {
   parse(text: string): EventRecord | undefined {
     let value: unknown;
     try {
-      value = JSON.parse(text);
+      value = JSON.parse(text); // iterative: any depth parses without exhausting the stack
+      const found = inspect(value, MAX_DEPTH);
+      if (found === TOO_DEEP) {
+        this.error = tooDeep;
+        return undefined;
+      }
       // JSON.parse rounds integers beyond 2^53; the rare line holding one is parsed again exactly.
-      if (hasUnsafeInteger(value, 0)) value = parseLossless(text, null, exactNumber);
+      if (found === UNSAFE_INTEGER) value = parseLossless(text, null, exactNumber);
     } catch (error) {
       this.error = `invalid JSON: ${(error as Error).message}`;
       return undefined;
@@ -27,18 +36,39 @@ export class JsonParser implements LineParser {
   }
 }
 
+const tooDeep = new TooDeepError('JSON').message;
+
 function exactNumber(digits: string): number | bigint {
   if (isSafeNumber(digits)) return Number(digits);
   return /^-?\d+$/.test(digits) ? BigInt(digits) : Number(digits);
 }
 
-function hasUnsafeInteger(value: unknown, depth: number): boolean {
-  if (typeof value === 'number') return !Number.isSafeInteger(value) && Number.isInteger(value);
-  if (typeof value !== 'object' || value === null || depth > 64) return false;
+const UNSAFE_INTEGER = 1;
+const TOO_DEEP = 2;
+
+/**
+ * One walk over a parsed line (it runs on every line): TOO_DEEP when it nests maps/arrays deeper
+ * than `levels`, else UNSAFE_INTEGER when it holds an integer JSON.parse rounded, else 0.
+ */
+function inspect(value: unknown, levels: number): number {
+  if (typeof value === 'number') return Number.isInteger(value) && !Number.isSafeInteger(value) ? UNSAFE_INTEGER : 0;
+  if (typeof value !== 'object' || value === null) return 0;
+  if (levels <= 0) return TOO_DEEP;
+  let found = 0;
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) if (hasUnsafeInteger(value[i], depth + 1)) return true;
-    return false;
+    for (let i = 0; i < value.length; i++) {
+      const v: unknown = value[i];
+      if (typeof v !== 'object' && typeof v !== 'number') continue;
+      found |= inspect(v, levels - 1);
+      if (found & TOO_DEEP) return TOO_DEEP;
+    }
+    return found;
   }
-  for (const key in value) if (hasUnsafeInteger((value as Record<string, unknown>)[key], depth + 1)) return true;
-  return false;
+  for (const key in value) {
+    const v: unknown = (value as Record<string, unknown>)[key];
+    if (typeof v !== 'object' && typeof v !== 'number') continue;
+    found |= inspect(v, levels - 1);
+    if (found & TOO_DEEP) return TOO_DEEP;
+  }
+  return found;
 }

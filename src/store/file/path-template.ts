@@ -12,11 +12,11 @@ const utcStrftime = strftime.utc();
  *   logs/${tag}/%Y/%m/%d/%H.ndjson.gz
  *
  * Safety: tags come from the network, so a placeholder's value is made one harmless path
- * component before it is inserted — `/`, `\`, `%`, control characters (NUL, newline, …) are
- * percent-encoded, a leading `.` too (so `.` and `..` can never be a component, nor a hidden
- * file made), an empty value becomes `_`, and a value longer than 200 bytes is cut and given a
- * hash suffix. Every rendered path is then checked to lie inside the template's base directory
- * (the part before the first field or placeholder); one that would not is refused.
+ * component before it is inserted (safeComponent: `/`, `\`, `%`, control, invisible and format
+ * characters are percent-encoded, a leading `.` too, so `.` and `..` can never be a component,
+ * nor a hidden file made; two different values never share a name). Every rendered path is then
+ * checked to lie inside the template's base directory (the part before the first field or
+ * placeholder); one that would not is refused.
  */
 export class PathTemplate {
   /** The directory every rendered path lies in. */
@@ -101,30 +101,50 @@ export class PathTemplate {
   }
 }
 
-/** Encodes a value into one path component that cannot traverse, hide, or break a line. */
+/**
+ * Characters a file name must not show as they are: path separators; `%` and `~` (the escape and
+ * the hash marker, so every encoding decodes one way); control characters C0 and C1; format,
+ * invisible and default-ignorable characters (bidi overrides, zero widths, BOM); separators other
+ * than the ASCII space; private-use and noncharacters; U+FFFD; and lone surrogates (which have no
+ * UTF-8 form, so they could not be written as they are and would collide with U+FFFD).
+ */
+const ENCODED =
+  /[/\\%~\uFFFD]|[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}\p{Noncharacter_Code_Point}]|(?! )\p{Zs}/gu;
+
+/** A component longer than this (in bytes) is cut and given a hash of the whole. */
+const MAX_COMPONENT_BYTES = 200;
+const HASH_CHARS = 16;
+
+/**
+ * Encodes a value into one path component that cannot traverse, hide, break a line or deceive
+ * the eye, and is injective: two different values never give the same component (up to a
+ * 64-bit hash collision between two values longer than 200 bytes). A character to encode
+ * becomes its UTF-8 bytes as `%XX`, a lone surrogate `%uXXXX`; a leading `.` becomes `%2E`; the
+ * empty value is `%_`; a value whose encoding exceeds 200 bytes is cut and ends in `~` and a
+ * hash of the whole encoding.
+ */
 export function safeComponent(value: string): string {
-  if (value === '') return '_';
-  // eslint-disable-next-line no-control-regex
-  let text = value.replace(/[\u0000-\u001f\u007f/\\%]|[\ud800-\udfff]/g, (c) => {
-    const code = c.charCodeAt(0);
-    if (code >= 0xd800 && code <= 0xdfff) return c; // surrogates: handled below
-    return `%${code.toString(16).toUpperCase().padStart(2, '0')}`;
-  });
+  if (value === '') return '%_';
+  let text = value.replace(ENCODED, percentEncode);
   if (text.startsWith('.')) text = `%2E${text.slice(1)}`;
-  // lone surrogates cannot be written as UTF-8 file names: replace them
-  text = wellFormed(text);
-  if (Buffer.byteLength(text) > 200) {
-    const hash = createHash('sha256').update(value).digest('hex').slice(0, 12);
-    let cut = text.slice(0, 180);
-    while (Buffer.byteLength(cut) > 180) cut = cut.slice(0, -1);
-    text = `${wellFormed(cut)}~${hash}`;
+  if (Buffer.byteLength(text) > MAX_COMPONENT_BYTES) {
+    // the encoding is well-formed (lone surrogates are encoded), so hashing its UTF-8 loses nothing
+    const hash = createHash('sha256').update(text).digest('hex').slice(0, HASH_CHARS);
+    const room = MAX_COMPONENT_BYTES - 1 - HASH_CHARS;
+    let cut = text.slice(0, room);
+    while (Buffer.byteLength(cut) > room) cut = cut.slice(0, -1);
+    if (/[\ud800-\udbff]$/.test(cut)) cut = cut.slice(0, -1); // never half a surrogate pair
+    text = `${cut}~${hash}`;
   }
   return text;
 }
 
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
-function wellFormed(text: string): string {
-  return text.replace(LONE_SURROGATE, '\uFFFD');
+function percentEncode(c: string): string {
+  const code = c.charCodeAt(0);
+  if (c.length === 1 && code >= 0xd800 && code <= 0xdfff) return `%u${code.toString(16).toUpperCase()}`;
+  let out = '';
+  for (const byte of Buffer.from(c, 'utf8')) out += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  return out;
 }
 
 /**
