@@ -12,6 +12,7 @@ import {
   verifyPing,
   verifyPong,
   constantTimeEqual,
+  newSharedKeySalt,
   type ServerAuthConfig,
 } from '../../src/protocol/handshake.js';
 
@@ -61,7 +62,7 @@ test('PING bytes and server verification; PONG bytes and client verification', (
   const expected = Buffer.concat([
     Buffer.from([0x96, 0xa4]), Buffer.from('PING'),
     Buffer.from([0xb2]), Buffer.from('client.example.com'),
-    Buffer.from([0xc4, SALT.length]), SALT,
+    Buffer.from([0xa0 | SALT.length]), SALT, // str, not bin: Fluent Bit's in_forward accepts only str
     Buffer.from([0xd9, 128]), Buffer.from(PING_HEX),
     Buffer.from([0xa0, 0xa0]),
   ]);
@@ -82,6 +83,47 @@ test('PING bytes and server verification; PONG bytes and client verification', (
   t.deepEqual(verifyPong(pong, helo, SALT, 'secret'), { ok: true, serverHostname: 'server.example.com' });
   // a server that does not know the key cannot forge the PONG
   t.false(verifyPong(pong, helo, SALT, 'other').ok);
+});
+
+/**
+ * The checks Fluent Bit's in_forward makes on a PING (check_ping() in plugins/in_forward/fw_prot.c),
+ * byte by byte: an array of 6, every element a str (type 0xa0-0xbf, 0xd9, 0xda or 0xdb), the
+ * first "PING"; then the digest over the salt's str bytes. Returns the salt, or why it refuses.
+ */
+function fluentBitCheckPing(frame: Buffer): { salt: Buffer; digest: string; hostname: string } | string {
+  if (frame[0] !== 0x96) return 'Invalid PING message';
+  let pos = 1;
+  const fields: Buffer[] = [];
+  for (let i = 0; i < 6; i++) {
+    const type = frame[pos]!;
+    let length: number;
+    if ((type & 0xe0) === 0xa0) [length, pos] = [type & 0x1f, pos + 1];
+    else if (type === 0xd9) [length, pos] = [frame[pos + 1]!, pos + 2];
+    else if (type === 0xda) [length, pos] = [frame.readUInt16BE(pos + 1), pos + 3];
+    else if (type === 0xdb) [length, pos] = [frame.readUInt32BE(pos + 1), pos + 5];
+    else return ['Invalid PING type message', 'Invalid hostname type message', 'Invalid shared_key_salt type message', 'Invalid shared_key_digest type message', 'Invalid username type message', 'Invalid password_digest type message'][i]!;
+    fields.push(frame.subarray(pos, pos + length));
+    pos += length;
+  }
+  if (pos !== frame.length) return 'MSGPACK_UNPACK_EXTRA_BYTES';
+  if (fields[0]!.toString('latin1') !== 'PING') return 'not PING';
+  return { hostname: fields[1]!.toString('latin1'), salt: fields[2]!, digest: fields[3]!.toString('latin1') };
+}
+
+test('the PING forward sends passes Fluent Bit in_forward\'s check_ping: every field a str, salt 32 hex characters', (t) => {
+  const helo = { nonce: NONCE, authSalt: Buffer.alloc(0), keepalive: true };
+  const { bytes, sharedKeySalt } = encodePing(helo, { sharedKey: 'secret', clientHostname: 'client.example.com' });
+  // the salt's own bytes on the wire: str8 of 32 lowercase hex characters, as Fluentd's out_forward sends it
+  const saltAt = 1 + 5 + 1 + 'client.example.com'.length;
+  t.deepEqual(bytes.subarray(saltAt, saltAt + 2), Buffer.from([0xd9, 32]));
+  t.regex(bytes.subarray(saltAt + 2, saltAt + 34).toString('latin1'), /^[0-9a-f]{32}$/);
+  const checked = fluentBitCheckPing(bytes);
+  if (typeof checked === 'string') return t.fail(`Fluent Bit would refuse it: ${checked}`);
+  t.deepEqual(checked.salt, sharedKeySalt);
+  t.is(checked.hostname, 'client.example.com');
+  // Fluent Bit hashes salt + hostname + nonce + key over the str bytes it read
+  t.is(checked.digest, pingDigest(checked.salt, checked.hostname, NONCE, 'secret'));
+  t.not(newSharedKeySalt().toString(), newSharedKeySalt().toString(), 'a fresh salt per connection');
 });
 
 test('a PING with the salt as str of raw bytes (Fluent Bit) verifies over the bytes', (t) => {
