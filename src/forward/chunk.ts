@@ -34,9 +34,10 @@ export class Chunk {
   /** The server that last failed it: a resend goes elsewhere if another server is up. */
   lastFailedOn: ChunkCarrier | undefined;
   sentAt = 0;
-  /** Times the server closed the connection, or answered an error, while this chunk was in flight (poison-isolation.ts). */
-  rejections = 0;
-  /** …of which while it was the only chunk in flight: then the rejection is its own. */
+  /**
+   * Times a server closed the connection, or answered an error, while this chunk was the only
+   * one in flight there: then the rejection is its own (poison-isolation.ts).
+   */
   rejectionsAlone = 0;
   /** Under suspicion: sent only on a connection with nothing else in flight. */
   isolated = false;

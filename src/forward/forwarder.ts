@@ -188,7 +188,7 @@ export class Forwarder implements ConnectionListener {
     this.checkStartup();
     this.balancer.reset(connection);
     // Without acks nothing is resent, so there is nothing to isolate.
-    const triage = kind === 'rejected' && this.options.connection.ack ? triageRejected(chunks, connection.counters.acked > 0) : undefined;
+    const triage = kind === 'rejected' && this.options.connection.ack ? triageRejected(chunks, connection.provedAlive) : undefined;
     // Oldest first at the front of the queue: requeue in reverse so the order holds.
     for (let i = chunks.length - 1; i >= 0; i--) {
       const verdict = triage?.[i] ?? 'retry';

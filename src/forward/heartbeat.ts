@@ -67,6 +67,9 @@ export class Heartbeat {
       }
     }
     this.lastRoundAt = Date.now();
+    // udp: a first round at once, so that a server's answer (it has UDP heartbeats) is known
+    // before it could hang
+    if (this.type === 'udp') this.round();
     // Not unref'd: while every server is out and input is paused, this timer is what keeps the
     // process alive until a heartbeat brings a server back.
     this.timer = setInterval(() => this.round(), this.intervalMs);

@@ -75,6 +75,8 @@ export class ServerConnection implements ChunkCarrier {
   lastFailure: FailureKind | undefined;
   /** When the data connection last proved the server alive (an acknowledgement), as Date.now(). */
   lastAckAt = 0;
+  /** Error answers ({"error": …}) received: a server that answers one speaks the protocol and is alive. */
+  private errorAnswers = 0;
   /** A chunk under isolation (see poison-isolation.ts) in flight here: nothing else is sent meanwhile. */
   private isolatedInFlight: Chunk | undefined;
   /** The TCP (and TLS) connection is established: a close from now on is the server's doing, not the network's. */
@@ -117,6 +119,15 @@ export class ServerConnection implements ChunkCarrier {
 
   get inFlightCount(): number {
     return this.inFlight.size;
+  }
+
+  /**
+   * Whether the server has shown it is up and speaks the protocol (it acknowledged a chunk, or
+   * answered one with an error): a close after that, with chunks in flight, can be a refusal of
+   * their data rather than an outage (poison-isolation.ts).
+   */
+  get provedAlive(): boolean {
+    return this.counters.acked > 0 || this.errorAnswers > 0;
   }
 
   /** Whether a reconnect is waiting for its backoff. */
@@ -295,6 +306,7 @@ export class ServerConnection implements ChunkCarrier {
         }
         const response = parseResponse(frame);
         if ('error' in response) {
+          this.errorAnswers++;
           this.fail(socket, `the server rejected a chunk: ${response.error.slice(0, 200)}`, 'rejected');
           return;
         }
@@ -335,7 +347,7 @@ export class ServerConnection implements ChunkCarrier {
     this.inFlight.clear();
     // A healthy server refusing data is not overloaded: reconnect at once (poison-isolation.ts
     // needs a few such rounds), without growing the backoff.
-    const wait = kind === 'rejected' && this.counters.acked > 0 ? this.settings.retryInitialMs : this.backoff.next();
+    const wait = kind === 'rejected' && this.provedAlive ? this.settings.retryInitialMs : this.backoff.next();
     if (!this.reportedDown) {
       const lost = chunks.length > 0 ? `; ${chunks.length} unacknowledged chunks will be resent` : '';
       log.warn(`${this.label} ${wasUp ? 'down' : 'unavailable'}: ${reason}${lost}; retrying (backoff up to ${this.settings.retryMaxMs / 1000} s)`);

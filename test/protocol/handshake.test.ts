@@ -15,6 +15,7 @@ import {
   newSharedKeySalt,
   type ServerAuthConfig,
 } from '../../src/protocol/handshake.js';
+import { fluentBitCheckPing } from '../forward/fluent-bit-peer.js';
 
 // Vectors computed independently (Python hashlib) from the specification's formulas:
 //   PING: sha512_hex(shared_key_salt + client_hostname + nonce + shared_key)
@@ -84,31 +85,6 @@ test('PING bytes and server verification; PONG bytes and client verification', (
   // a server that does not know the key cannot forge the PONG
   t.false(verifyPong(pong, helo, SALT, 'other').ok);
 });
-
-/**
- * The checks Fluent Bit's in_forward makes on a PING (check_ping() in plugins/in_forward/fw_prot.c),
- * byte by byte: an array of 6, every element a str (type 0xa0-0xbf, 0xd9, 0xda or 0xdb), the
- * first "PING"; then the digest over the salt's str bytes. Returns the salt, or why it refuses.
- */
-function fluentBitCheckPing(frame: Buffer): { salt: Buffer; digest: string; hostname: string } | string {
-  if (frame[0] !== 0x96) return 'Invalid PING message';
-  let pos = 1;
-  const fields: Buffer[] = [];
-  for (let i = 0; i < 6; i++) {
-    const type = frame[pos]!;
-    let length: number;
-    if ((type & 0xe0) === 0xa0) [length, pos] = [type & 0x1f, pos + 1];
-    else if (type === 0xd9) [length, pos] = [frame[pos + 1]!, pos + 2];
-    else if (type === 0xda) [length, pos] = [frame.readUInt16BE(pos + 1), pos + 3];
-    else if (type === 0xdb) [length, pos] = [frame.readUInt32BE(pos + 1), pos + 5];
-    else return ['Invalid PING type message', 'Invalid hostname type message', 'Invalid shared_key_salt type message', 'Invalid shared_key_digest type message', 'Invalid username type message', 'Invalid password_digest type message'][i]!;
-    fields.push(frame.subarray(pos, pos + length));
-    pos += length;
-  }
-  if (pos !== frame.length) return 'MSGPACK_UNPACK_EXTRA_BYTES';
-  if (fields[0]!.toString('latin1') !== 'PING') return 'not PING';
-  return { hostname: fields[1]!.toString('latin1'), salt: fields[2]!, digest: fields[3]!.toString('latin1') };
-}
 
 test('the PING forward sends passes Fluent Bit in_forward\'s check_ping: every field a str, salt 32 hex characters', (t) => {
   const helo = { nonce: NONCE, authSalt: Buffer.alloc(0), keepalive: true };
