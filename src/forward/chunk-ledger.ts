@@ -147,6 +147,7 @@ export class ChunkLedger {
   replace(chunk: Chunk, parts: readonly Chunk[]): void {
     this.forget(chunk);
     this.totals.split++;
+    this.totals.created += parts.length;
     this.store.replace(chunk, parts);
     for (let i = parts.length - 1; i >= 0; i--) {
       const part = parts[i]!;

@@ -245,7 +245,8 @@ export class Forwarder implements ConnectionListener {
   }
 
   private batchedEvents(): number {
-    return Math.max(0, this.events - this.ledger.totals.ackedEvents - this.ledger.pendingEvents);
+    const { ackedEvents, deadLetteredEvents } = this.ledger.totals;
+    return Math.max(0, this.events - ackedEvents - deadLetteredEvents - this.ledger.pendingEvents);
   }
 
   private seal(batches: readonly SealedBatch[], ids?: readonly string[]): void {

@@ -49,7 +49,7 @@ test('one poison event among 1,000: the rest all delivered, the poison one in --
   t.is(kept[0]!.record.i, POISON_AT);
   t.deepEqual(kept[0]!.record.deep, nested(30));
   t.regex(stderr, new RegExp(`refused an event \\(tag app\\.phase\\) 2 times as bad data .*; kept in ${deadLetter.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
-  t.regex(stderr, /stats \(exit\) .* rejected_events=1 /);
+  t.regex(stderr, /stats \(exit\) events=1000 .* acked_events=999 .* rejected_events=1 pending_chunks=0 pending_events=0 /);
 
   // replay, once the server accepts it (here: a receive with the default depth limit)
   const lenient = await startReceive(t);
@@ -71,4 +71,19 @@ test('without --dead-letter the poison event is held and reported, the rest stil
   t.regex(stderr, /rejected_events=1 /);
   await waitFor(() => indexes(receiver.events).size === 999, 'the 999 good events');
   t.false(indexes(receiver.events).has(POISON_AT));
+});
+
+test('with --buffer: the dead-lettered event is released from the disk buffer like a delivered one; nothing is kept for the next start', async (t) => {
+  const dir = await tempDir(t);
+  const deadLetter = join(dir, 'refused.msgpack');
+  const receiver = await startReceive(t, ['--max-depth', DEPTH_LIMIT]);
+  const result = await logkit(
+    ['forward', `127.0.0.1:${receiver.port}`, '--buffer', join(dir, 'buffer'), '--dead-letter', deadLetter, '--chunk-bytes', '2000', '--retry-max-interval', '0.1', '--drain-timeout', '60'],
+    { input: encode(eventsWithPoison()) },
+  );
+  // exit 75 would mean events kept in the buffer for the next start
+  t.is(result.exitCode, 0, String(result.stderr));
+  await waitFor(() => indexes(receiver.events).size === 999, 'the 999 good events');
+  const kept = decode(await readFile(deadLetter));
+  t.deepEqual(kept.map((e) => e.record.i), [POISON_AT]);
 });
