@@ -59,12 +59,12 @@ export interface FluentBitPeer {
 /**
  * A stand-in for Fluent Bit's in_forward over real sockets, as its source behaves: with a shared
  * key it sends HELO (nonce and auth salt as str of 16 raw bytes), refuses a PING that fails
- * check_ping by closing without a PONG, answers a wrong key with a failure PONG; it acknowledges
+ * check_ping, or carries the wrong key, by closing without a PONG; it acknowledges
  * every chunk that asks for it; it has no UDP heartbeat (nothing listens on UDP).
  */
 export async function startFluentBitPeer(
   t: ExecutionContext,
-  options: { sharedKey?: string; hostname?: string; /** Refuse every PING as check_ping refuses a bad one: close, no PONG. */ refusePing?: boolean; /** Take a bin salt too (as Fluentd does), to test something else than the salt. */ acceptBinSalt?: boolean } = {},
+  options: { sharedKey?: string; hostname?: string; /** Take a bin salt too (as Fluentd does), to test something else than the salt. */ acceptBinSalt?: boolean } = {},
 ): Promise<FluentBitPeer> {
   const peer: FluentBitPeer = { port: 0, events: [], errors: [], connections: () => sockets.size, accepted: 0 };
   const sockets = new Set<Socket>();
@@ -103,25 +103,22 @@ export async function startFluentBitPeer(
         pending = pending.subarray(length);
         if (!authenticated) {
           sawPing = true;
-          const ping = options.refusePing ? 'Invalid shared_key_salt type message' : fluentBitCheckPing(frame, options.acceptBinSalt);
+          const ping = fluentBitCheckPing(frame, options.acceptBinSalt);
           if (typeof ping === 'string') {
             peer.errors.push(ping);
             socket.destroy();
             return;
           }
           const key = Buffer.from(options.sharedKey!);
+          if (sha512Hex(ping.salt, Buffer.from(ping.hostname, 'latin1'), nonce, key) !== ping.digest) {
+            // check_ping returns -1 on a key mismatch: fw_prot_secure_forward_handshake closes, no PONG
+            peer.errors.push('shared_key mismatch');
+            socket.destroy();
+            return;
+          }
           const w = new MsgpackWriter(256);
           w.writeArrayHeader(5);
           w.writeString('PONG');
-          if (sha512Hex(ping.salt, Buffer.from(ping.hostname, 'latin1'), nonce, key) !== ping.digest) {
-            peer.errors.push('shared_key mismatch');
-            w.writeValue(false);
-            w.writeString('shared_key mismatch');
-            w.writeString('');
-            w.writeString('');
-            socket.end(w.take());
-            return;
-          }
           const self = Buffer.from(options.hostname ?? 'fluent-bit');
           w.writeValue(true);
           w.writeString('');

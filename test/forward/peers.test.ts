@@ -21,17 +21,19 @@ test('--shared-key logs in to Fluent Bit\'s in_forward (its check_ping accepts o
 });
 
 test('a refused handshake says so, with the reason the server gave (PONG) or that it closed before PONG', async (t) => {
-  const peer = await startFluentBitPeer(t, { sharedKey: 'right' });
-  const wrong = await logkit(['forward', `127.0.0.1:${peer.port}`, '--shared-key', 'wrong', '--drain-timeout', '1'], { input: encode(numberedEvents(0, 10)) });
+  // logkit receive (as Fluentd) answers a wrong key with a failure PONG carrying the reason
+  const receiver = await startReceive(t, ['--shared-key', 'right']);
+  const wrong = await logkit(['forward', `127.0.0.1:${receiver.port}`, '--shared-key', 'wrong', '--drain-timeout', '1'], { input: encode(numberedEvents(0, 10)) });
   t.is(wrong.exitCode, 69);
-  t.regex(String(wrong.stderr), new RegExp(`handshake refused by 127\\.0\\.0\\.1:${peer.port}: authentication failed: shared_key mismatch`));
+  t.regex(String(wrong.stderr), new RegExp(`handshake refused by 127\\.0\\.0\\.1:${receiver.port}: authentication failed: shared_key mismatch`));
 
-  // a server that closes during the handshake without a PONG, as Fluent Bit does on a PING it refuses
-  const closing = await startFluentBitPeer(t, { sharedKey: 'k', refusePing: true });
-  const closed = await logkit(['forward', `127.0.0.1:${closing.port}`, '--shared-key', 'k', '--drain-timeout', '1'], { input: encode(numberedEvents(0, 10)) });
+  // Fluent Bit closes without a PONG (a wrong key, or a PING its check_ping refuses)
+  const peer = await startFluentBitPeer(t, { sharedKey: 'right' });
+  const closed = await logkit(['forward', `127.0.0.1:${peer.port}`, '--shared-key', 'wrong', '--drain-timeout', '1'], { input: encode(numberedEvents(0, 10)) });
   t.is(closed.exitCode, 69);
-  t.regex(String(closed.stderr), new RegExp(`handshake refused by 127\\.0\\.0\\.1:${closing.port}: connection closed by server before PONG`));
+  t.regex(String(closed.stderr), new RegExp(`handshake refused by 127\\.0\\.0\\.1:${peer.port}: connection closed by server before PONG`));
   t.notRegex(String(closed.stderr), /unavailable: connection closed by server;/);
+  t.true(peer.errors.includes('shared_key mismatch'));
 });
 
 test('receive accepts a PING salt of either type, bin or str, and verifies it over its bytes', async (t) => {
