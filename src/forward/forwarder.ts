@@ -61,8 +61,6 @@ export class Forwarder implements ConnectionListener {
    */
   private starting = true;
   private startTimer: NodeJS.Timeout | undefined;
-  /** Chunks being split or written to the dead-letter file: neither queued nor in flight. */
-  private isolating = 0;
 
   constructor(private readonly options: ForwarderOptions) {
     this.ledger = new ChunkLedger(options.store);
@@ -275,7 +273,6 @@ export class Forwarder implements ConnectionListener {
     if (chunk.state !== 'sent') return; // acknowledged elsewhere meanwhile
     chunk.state = 'created'; // out of flight, and out of the queue until the work below is done
     chunk.carrier = undefined;
-    this.isolating++;
     const work =
       verdict === 'split'
         ? bisectChunk(chunk, { ack: this.options.connection.ack, compress: this.options.compress }).then((parts) => {
@@ -292,7 +289,6 @@ export class Forwarder implements ConnectionListener {
         this.ledger.holdRefused(chunk);
       })
       .finally(() => {
-        this.isolating--;
         this.signal.notify();
         this.pump();
       });

@@ -52,6 +52,9 @@ export interface ConnectionListener {
 
 export type ConnectionState = 'down' | 'connecting' | 'up' | 'closed';
 
+/** Errors that mean the server could not be reached at all. */
+const NETWORK_ERROR = /ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN/;
+
 /**
  * One persistent connection to one server (few connections, as the design asks): connect (TLS
  * optional), shared-key handshake when configured, then chunks out and acks in. On any failure it
@@ -190,11 +193,8 @@ export class ServerConnection implements ChunkCarrier {
     if (this.socket !== socket) return;
     if (this.state === 'connecting') {
       if (this.handshake) return this.fail(socket, `handshake refused by ${this.label}: ${reason} before PONG`, 'refused');
-      if (this.connected || this.settings.tls) {
-        // TLS errors arrive before 'secureConnect'; a plain TCP error before 'connect' is the network
-        const tlsStage = this.settings.tls && !this.connected && !/ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN/.test(reason);
-        if (tlsStage) return this.fail(socket, `TLS handshake with ${this.label} failed: ${reason}`, 'refused');
-      }
+      // with TLS, what fails before 'secureConnect' and is not the network is the TLS handshake
+      if (this.settings.tls && !NETWORK_ERROR.test(reason)) return this.fail(socket, `TLS handshake with ${this.label} failed: ${reason}`, 'refused');
       return this.fail(socket, reason, 'unreachable');
     }
     this.fail(socket, reason, this.inFlight.size > 0 ? 'rejected' : 'closed');
