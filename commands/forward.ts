@@ -121,11 +121,21 @@ export default defineCommand(
         group: 'Buffer',
       },
       ...BUFFER_LIMIT_OPTIONS,
+      'dead-letter': {
+        type: 'string',
+        value: 'FILE',
+        completion: 'file',
+        describe:
+          'Append events that a server refuses as bad data (it closes the connection or answers an error on their chunk while it accepts others) to FILE, a MessagePack event stream (replay: logkit forward SERVER < FILE), and move on; the offending events are found by cutting the refused chunk in halves. Without it such events are held, reported and counted as not delivered (exit status 69)',
+        group: 'Delivery',
+      },
       heartbeat: {
         type: 'string',
-        choices: ['tcp', 'udp', 'none'],
-        default: 'tcp',
-        describe: 'How to probe servers besides the data connection: tcp connects, udp sends the protocol\'s heartbeat datagram (it also notices a hung server); 3 missed probes take a server out until a probe is answered',
+        choices: ['transport', 'tcp', 'udp', 'none'],
+        default: 'transport',
+        describe:
+          'How a server is known to be alive besides acknowledging chunks (which always counts): transport (as Fluentd\'s default) judges by the data connection and retries an unreachable server every interval with a complete connection (TLS and handshake), so the server logs no error; ' +
+          'tcp probes only unreachable servers with a bare TCP connect; udp sends the protocol\'s heartbeat datagram to every server (it also notices a hung server: 3 missed by a server that answered before take it out until one is answered; a server that never answers, such as Fluent Bit, is judged by its data connection); none: reconnect on the backoff only',
         group: 'Servers',
       },
       'heartbeat-interval': {
@@ -247,6 +257,7 @@ export default defineCommand(
       stats: args.stats,
       statsInterval: args.statsInterval,
       buffer: args.buffer,
+      deadLetter: args.deadLetter,
       checkpoint: args.checkpoint,
       totalLimit: args.totalLimit,
       overflow: args.overflow,

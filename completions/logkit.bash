@@ -46,7 +46,8 @@ _logkit() {
         --checkpoint) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;
         --total-limit) COMPREPLY=(); return ;;
         --overflow) COMPREPLY=( $(compgen -W "block drop-oldest fail" -- "$cur") ); return ;;
-        --heartbeat) COMPREPLY=( $(compgen -W "tcp udp none" -- "$cur") ); return ;;
+        --dead-letter) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;
+        --heartbeat) COMPREPLY=( $(compgen -W "transport tcp udp none" -- "$cur") ); return ;;
         --heartbeat-interval) COMPREPLY=(); return ;;
         --retry-max-interval) COMPREPLY=(); return ;;
         --connect-timeout) COMPREPLY=(); return ;;
@@ -62,7 +63,7 @@ _logkit() {
         --log-level) COMPREPLY=( $(compgen -W "error warn info debug" -- "$cur") ); return ;;
         --log-format) COMPREPLY=( $(compgen -W "text json" -- "$cur") ); return ;;
       esac
-      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --input -i --standby --chunk-bytes --flush-interval --flush-mode --compress --ack --no-ack --ack-timeout --max-pending-bytes --drain-timeout --buffer --checkpoint --total-limit --overflow --heartbeat --heartbeat-interval --retry-max-interval --connect-timeout --keepalive-interval --shared-key --username --password --hostname --tls --no-tls --tls-ca --tls-verify --no-tls-verify --tls-servername --metrics --stats --no-stats --stats-interval --log-level --log-format" -- "$cur") ); else COMPREPLY=(); fi
+      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --input -i --standby --chunk-bytes --flush-interval --flush-mode --compress --ack --no-ack --ack-timeout --max-pending-bytes --drain-timeout --buffer --checkpoint --total-limit --overflow --dead-letter --heartbeat --heartbeat-interval --retry-max-interval --connect-timeout --keepalive-interval --shared-key --username --password --hostname --tls --no-tls --tls-ca --tls-verify --no-tls-verify --tls-servername --metrics --stats --no-stats --stats-interval --log-level --log-format" -- "$cur") ); else COMPREPLY=(); fi
       ;;
     parse)
       case "$prev" in

@@ -8,13 +8,16 @@ import type { Chunk, ChunkCarrier } from './chunk.js';
 export interface ChunkStore {
   /** Called once per chunk, before it can be sent. */
   persist(chunk: Chunk): Promise<void>;
-  /** Called once per chunk, after its acknowledgement. */
+  /** Called once per chunk, after its acknowledgement (or once it is kept in the dead-letter file). */
   release(chunk: Chunk): Promise<void>;
+  /** A chunk was cut into `parts` (poison-isolation.ts): they stand for it from now on. */
+  replace(chunk: Chunk, parts: readonly Chunk[]): void;
 }
 
 export const MEMORY_CHUNK_STORE: ChunkStore = {
   persist: async () => {},
   release: async () => {},
+  replace: () => {},
 };
 
 /**
@@ -31,7 +34,9 @@ export class ChunkLedger {
   private heldEvents = 0;
 
   /** Counters for --stats. */
-  readonly totals = { created: 0, acked: 0, resent: 0, ackedEvents: 0, ackedBytes: 0 };
+  readonly totals = { created: 0, acked: 0, resent: 0, ackedEvents: 0, ackedBytes: 0, split: 0, deadLetteredChunks: 0, deadLetteredEvents: 0 };
+  /** Chunks a server refused as bad data, held because there is no dead-letter file: never sent again. */
+  private readonly refused = new Set<Chunk>();
 
   constructor(private readonly store: ChunkStore = MEMORY_CHUNK_STORE) {}
 
@@ -46,6 +51,17 @@ export class ChunkLedger {
 
   get pendingEvents(): number {
     return this.heldEvents;
+  }
+
+  /** Chunks held only because a server refused them (no dead-letter file): nothing more will happen to them. */
+  get refusedChunks(): number {
+    return this.refused.size;
+  }
+
+  get refusedEvents(): number {
+    let events = 0;
+    for (const chunk of this.refused) events += chunk.events;
+    return events;
   }
 
   /** Chunks waiting to be sent (not in flight). */
@@ -122,6 +138,47 @@ export class ChunkLedger {
     chunk.lastFailedOn = chunk.carrier;
     chunk.carrier = undefined;
     this.unshift(chunk);
+  }
+
+  /**
+   * A chunk cut into `parts` (in order): they take its place at the front of the queue. The chunk
+   * itself is neither acknowledged nor counted as delivered; its parts are.
+   */
+  replace(chunk: Chunk, parts: readonly Chunk[]): void {
+    this.forget(chunk);
+    this.totals.split++;
+    this.totals.created += parts.length;
+    this.store.replace(chunk, parts);
+    for (let i = parts.length - 1; i >= 0; i--) {
+      const part = parts[i]!;
+      this.held += part.bytes;
+      this.heldEvents += part.events;
+      this.unacked.set(part.id, part);
+      this.unshift(part);
+    }
+  }
+
+  /** The chunk's events are safe in the dead-letter file: it leaves the ledger, counted as such. */
+  deadLetter(chunk: Chunk): void {
+    this.forget(chunk);
+    this.totals.deadLetteredChunks++;
+    this.totals.deadLetteredEvents += chunk.events;
+    void this.store.release(chunk);
+  }
+
+  /** Refused, with nowhere to keep it: held (and reported at the end), never sent again. */
+  holdRefused(chunk: Chunk): void {
+    chunk.state = 'created';
+    chunk.carrier = undefined;
+    this.refused.add(chunk);
+  }
+
+  private forget(chunk: Chunk): void {
+    this.unacked.delete(chunk.id);
+    chunk.state = 'acked'; // out of the queue for good (next() skips it)
+    chunk.carrier = undefined;
+    this.held -= chunk.bytes;
+    this.heldEvents -= chunk.events;
   }
 
   /** Chunks in flight longer than `timeoutMs`. */

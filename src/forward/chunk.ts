@@ -34,6 +34,13 @@ export class Chunk {
   /** The server that last failed it: a resend goes elsewhere if another server is up. */
   lastFailedOn: ChunkCarrier | undefined;
   sentAt = 0;
+  /**
+   * Times a server closed the connection, or answered an error, while this chunk was the only
+   * one in flight there: then the rejection is its own (poison-isolation.ts).
+   */
+  rejectionsAlone = 0;
+  /** Under suspicion: sent only on a connection with nothing else in flight. */
+  isolated = false;
 
   constructor(
     /** Base64 of 16 random bytes, as Fluentd's chunk ids (the ack echoes it). */

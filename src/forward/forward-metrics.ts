@@ -11,6 +11,7 @@ export function forwardMetrics(read: () => ForwardStats): MetricsRegistry {
     ['ackedChunks', 'logkit_forward_acked_chunks_total', 'Chunks delivered', 'counter'],
     ['bytes', 'logkit_output_bytes_total', 'Bytes sent', 'counter'],
     ['retries', 'logkit_forward_retries_total', 'Chunks sent again (after a failure or an ack timeout)', 'counter'],
+    ['rejectedEvents', 'logkit_forward_rejected_events_total', 'Events a server refused as bad data, isolated (in --dead-letter, or held without it)', 'counter'],
     ['pendingChunks', 'logkit_forward_pending_chunks', 'Chunks held, not yet delivered', 'gauge'],
     ['pendingEvents', 'logkit_forward_pending_events', 'Events held, not yet delivered', 'gauge'],
     ['pendingBytes', 'logkit_forward_pending_bytes', 'Bytes held, not yet delivered', 'gauge'],

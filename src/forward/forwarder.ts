@@ -6,9 +6,13 @@ import { ChunkLedger, type ChunkStore } from './chunk-ledger.js';
 import { Heartbeat, type HeartbeatType } from './heartbeat.js';
 import type { RawEntryScanner } from './raw-entry-scanner.js';
 import type { ServerAddress } from './server-address.js';
-import { ServerConnection, type ConnectionListener, type ConnectionSettings } from './server-connection.js';
+import { ServerConnection, type ConnectionListener, type ConnectionSettings, type FailureKind } from './server-connection.js';
 import type { ForwardStats } from './stats.js';
 import { Signal } from '../stream/signal.js';
+import { log } from '../log/logger.js';
+import { bisectChunk } from './chunk-split.js';
+import type { DeadLetterFile } from './dead-letter.js';
+import { triageRejected, type Triage } from './poison-isolation.js';
 
 export interface ForwarderOptions {
   servers: readonly ServerAddress[];
@@ -23,6 +27,8 @@ export interface ForwarderOptions {
   heartbeat: HeartbeatType;
   heartbeatIntervalMs: number;
   store?: ChunkStore;
+  /** Where events a server refuses as bad data go (poison-isolation.ts); without it they are held and reported. */
+  deadLetter?: DeadLetterFile;
 }
 
 /**
@@ -126,7 +132,8 @@ export class Forwarder implements ConnectionListener {
     this.flush();
     const deadline = Date.now() + timeoutMs;
     await this.sealingChain;
-    while (this.ledger.heldChunks > 0 && Date.now() < deadline) {
+    // chunks refused for good (no dead-letter file) are not waited for: nothing will change them
+    while (this.ledger.heldChunks - this.ledger.refusedChunks > 0 && Date.now() < deadline) {
       await Promise.race([this.signal.wait(), sleep(Math.min(100, Math.max(1, deadline - Date.now())))]);
     }
     return [...this.ledger.unackedChunks()];
@@ -148,7 +155,9 @@ export class Forwarder implements ConnectionListener {
   stats(): ForwardStats {
     const t = this.ledger.totals;
     return {
+      ack: this.options.connection.ack,
       events: this.events,
+      rejectedEvents: t.deadLetteredEvents + this.ledger.refusedEvents,
       chunks: t.created,
       ackedChunks: t.acked,
       ackedEvents: t.ackedEvents,
@@ -173,11 +182,17 @@ export class Forwarder implements ConnectionListener {
     this.pump();
   }
 
-  onDown(connection: ServerConnection, chunks: Chunk[]): void {
+  onDown(connection: ServerConnection, chunks: Chunk[], reason: string, kind: FailureKind): void {
     this.checkStartup();
     this.balancer.reset(connection);
+    // Without acks nothing is resent, so there is nothing to isolate.
+    const triage = kind === 'rejected' && this.options.connection.ack ? triageRejected(chunks, connection.provedAlive) : undefined;
     // Oldest first at the front of the queue: requeue in reverse so the order holds.
-    for (let i = chunks.length - 1; i >= 0; i--) this.ledger.requeue(chunks[i]!);
+    for (let i = chunks.length - 1; i >= 0; i--) {
+      const verdict = triage?.[i] ?? 'retry';
+      if (verdict === 'retry') this.ledger.requeue(chunks[i]!);
+      else this.isolate(chunks[i]!, verdict, connection, reason);
+    }
     this.pump();
   }
 
@@ -189,6 +204,8 @@ export class Forwarder implements ConnectionListener {
     this.ledger.ack(chunkId);
     this.signal.notify();
     this.sealIfIdle();
+    // an isolated chunk may be waiting for a connection with nothing in flight
+    if (this.ledger.queued > 0) this.pump();
   }
 
   onWritable(): void {
@@ -226,7 +243,8 @@ export class Forwarder implements ConnectionListener {
   }
 
   private batchedEvents(): number {
-    return Math.max(0, this.events - this.ledger.totals.ackedEvents - this.ledger.pendingEvents);
+    const { ackedEvents, deadLetteredEvents } = this.ledger.totals;
+    return Math.max(0, this.events - ackedEvents - deadLetteredEvents - this.ledger.pendingEvents);
   }
 
   private seal(batches: readonly SealedBatch[], ids?: readonly string[]): void {
@@ -244,6 +262,48 @@ export class Forwarder implements ConnectionListener {
         this.pump();
         this.signal.notify();
       });
+    }
+  }
+
+  /**
+   * A chunk a healthy server refused (poison-isolation.ts): cut in two, or — one event — kept in
+   * the dead-letter file (or, without one, held and reported), so that what follows it moves on.
+   */
+  private isolate(chunk: Chunk, verdict: Exclude<Triage, 'retry'>, server: ServerConnection, reason: string): void {
+    if (chunk.state !== 'sent') return; // acknowledged elsewhere meanwhile
+    chunk.state = 'created'; // out of flight, and out of the queue until the work below is done
+    chunk.carrier = undefined;
+    const work =
+      verdict === 'split'
+        ? bisectChunk(chunk, { ack: this.options.connection.ack, compress: this.options.compress }).then((parts) => {
+            this.ledger.replace(chunk, parts);
+            log.warn(
+              `${server.label} refused a chunk of ${chunk.events} events ${chunk.rejectionsAlone} times (${reason}); ` +
+                `sending it in halves of ${parts[0].events} and ${parts[1].events} to isolate the events it refuses`,
+            );
+          })
+        : this.refuse(chunk, server, reason);
+    void work
+      .catch((error: Error) => {
+        log.error(`cannot isolate a refused chunk: ${error.message}; it is held and reported at the end`);
+        this.ledger.holdRefused(chunk);
+      })
+      .finally(() => {
+        this.signal.notify();
+        this.pump();
+      });
+  }
+
+  private async refuse(chunk: Chunk, server: ServerConnection, reason: string): Promise<void> {
+    const deadLetter = this.options.deadLetter;
+    const what = `${server.label} refused ${chunk.events === 1 ? 'an event' : `${chunk.events} events`} (tag ${chunk.tag}) ${chunk.rejectionsAlone} times as bad data (${reason})`;
+    if (deadLetter) {
+      await deadLetter.keep(chunk);
+      this.ledger.deadLetter(chunk);
+      log.warn(`${what}; kept in ${deadLetter.path} (${this.ledger.totals.deadLetteredEvents} events there from this run), moving on`);
+    } else {
+      this.ledger.holdRefused(chunk);
+      log.error(`${what}; not sent again and not delivered (${this.ledger.refusedEvents} events so far): give --dead-letter FILE to keep such events`);
     }
   }
 
@@ -267,7 +327,13 @@ export class Forwarder implements ConnectionListener {
       if (candidates.length === 0) return;
       const chunk = this.ledger.next();
       if (!chunk) return;
-      const server = this.balancer.pick(candidates, chunk.lastFailedOn as ServerConnection | undefined)!;
+      // An isolated chunk goes alone: to a connection with nothing in flight, or it waits (at the front).
+      const pool = chunk.isolated ? candidates.filter((c) => c.isIdle) : candidates;
+      if (pool.length === 0) {
+        this.ledger.unshift(chunk);
+        return;
+      }
+      const server = this.balancer.pick(pool, chunk.lastFailedOn as ServerConnection | undefined)!;
       this.ledger.markSent(chunk, server, now);
       server.send(chunk);
     }

@@ -14,6 +14,8 @@ import { parseServerAddress } from './server-address.js';
 import { formatStats } from './stats.js';
 import { forwardMetrics } from './forward-metrics.js';
 import { CommandMetrics } from '../metrics/command-metrics.js';
+import { DeadLetterFile } from './dead-letter.js';
+import { log } from '../log/logger.js';
 
 export interface ForwardOptions {
   servers: readonly string[];
@@ -46,6 +48,8 @@ export interface ForwardOptions {
   metrics?: string;
   /** Where chunks persist; memory by default (--buffer brings its own, see durable-input.ts). */
   store?: ChunkStore;
+  /** --dead-letter FILE: where events a server refuses as bad data are kept (see poison-isolation.ts). */
+  deadLetter?: string;
   /** --buffer DIR: a disk buffer of chunks (durable before the first send, deleted on ack, replayed after a restart). */
   buffer?: string;
   /** --checkpoint FILE: commit source positions (on durability with --buffer, on acknowledgement without). */
@@ -96,6 +100,8 @@ export async function runForward(options: ForwardOptions): Promise<void> {
     }
   }
 
+  const deadLetter = options.deadLetter !== undefined ? await DeadLetterFile.open(options.deadLetter) : undefined;
+
   // A committing forward (--buffer, --checkpoint) reads its input into segments with source positions.
   const durable =
     options.buffer !== undefined || options.checkpoint !== undefined
@@ -121,6 +127,7 @@ export async function runForward(options: ForwardOptions): Promise<void> {
     heartbeat: options.heartbeat,
     heartbeatIntervalMs: ms(options.heartbeatInterval),
     store: durable?.sender ?? options.store,
+    deadLetter,
     connection: {
       ack: options.ack,
       tls: options.tls ? { ca, verify: options.tlsVerify, servername: options.tlsServername } : undefined,
@@ -179,12 +186,13 @@ export async function runForward(options: ForwardOptions): Promise<void> {
     const outcome = await durable.complete(forwarder, ms(options.drainTimeout), terminated);
     finished = true;
     await forwarder.close();
+    await deadLetter?.close();
     await metrics.finish();
     if (outcome.keptEvents > 0) {
       const kept = `${outcome.keptEvents} events in ${outcome.keptChunks} chunks not acknowledged within --drain-timeout ${options.drainTimeout} s ` +
         `are kept in ${options.buffer} and sent first at the next start (${serverStates(forwarder)})`;
       // SIGTERM: they are durable, the stop is clean; at the end of input a supervisor should run us again.
-      if (terminated) process.stderr.write(`logkit forward: ${kept}\n`);
+      if (terminated) log.warn(kept);
       else throw new CliError(kept, ExitCode.TEMP_FAIL);
     } else if (outcome.undeliveredEvents > 0) {
       throw new CliError(
@@ -232,12 +240,15 @@ export async function runForward(options: ForwardOptions): Promise<void> {
   const undelivered = await forwarder.drain(ms(options.drainTimeout));
   finished = true;
   const why = serverStates(forwarder);
+  const refused = forwarder.ledger.refusedEvents;
   await forwarder.close();
+  await deadLetter?.close();
   await metrics.finish();
   if (undelivered.length > 0) {
     const events = undelivered.reduce((sum, chunk) => sum + chunk.events, 0);
+    const refusedPart = refused > 0 ? `, of which ${refused} refused by the server as bad data (give --dead-letter FILE to keep such events)` : '';
     throw new CliError(
-      `${events} events in ${undelivered.length} chunks could not be delivered: no acknowledgement within ` +
+      `${events} events in ${undelivered.length} chunks could not be delivered${refusedPart}: no acknowledgement within ` +
         `--drain-timeout ${options.drainTimeout} s (${why})`,
       ExitCode.UNAVAILABLE,
     );

@@ -56,6 +56,15 @@ export class SegmentSender implements ChunkStore {
     if (--entry.remaining === 0) this.done(entry.segment);
   }
 
+  /** A chunk cut in parts: the segment now waits for each of them instead. */
+  replace(chunk: Chunk, parts: readonly Chunk[]): void {
+    const entry = this.waiting.get(chunk.id);
+    if (!entry) return;
+    this.waiting.delete(chunk.id);
+    entry.remaining += parts.length - 1;
+    for (const part of parts) this.waiting.set(part.id, entry);
+  }
+
   private async send(segment: Segment): Promise<void> {
     this.scanner.push(segment.payload, this.batcher);
     const batches = [...this.batcher.takeSealed(), ...this.batcher.flush()];

@@ -15,7 +15,11 @@ export interface ServerStats extends ServerCounters {
 }
 
 export interface ForwardStats {
+  /** Whether chunks are acknowledged (--ack); without, "delivered" means written. */
+  ack: boolean;
   events: number;
+  /** Events a server refused as bad data, isolated (in the dead-letter file, or held without one). */
+  rejectedEvents: number;
   chunks: number;
   ackedChunks: number;
   ackedEvents: number;
@@ -35,9 +39,11 @@ export function formatStats(stats: ForwardStats): string {
         `${s.label}${s.standby ? '(standby)' : ''}=${s.state} chunks=${s.chunks} acked=${s.acked} bytes=${s.bytes} failures=${s.failures}`,
     )
     .join(' | ');
+  // --no-ack: nothing is acknowledged; the same counters are what was written
+  const delivered = stats.ack ? 'acked' : 'sent';
   return (
-    `events=${stats.events} chunks=${stats.chunks} acked_chunks=${stats.ackedChunks} acked_events=${stats.ackedEvents} ` +
-    `bytes=${stats.bytes} retries=${stats.retries} pending_chunks=${stats.pendingChunks} pending_events=${stats.pendingEvents} ` +
+    `events=${stats.events} chunks=${stats.chunks} ${delivered}_chunks=${stats.ackedChunks} ${delivered}_events=${stats.ackedEvents} ` +
+    `bytes=${stats.bytes} retries=${stats.retries} rejected_events=${stats.rejectedEvents} pending_chunks=${stats.pendingChunks} pending_events=${stats.pendingEvents} ` +
     `pending_bytes=${stats.pendingBytes} servers: ${servers}`
   );
 }

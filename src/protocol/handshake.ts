@@ -10,7 +10,8 @@
  *                  (failure: ["PONG", false, reason, "", ""], then the server closes)
  *
  * Salts and nonces are BYTES: peers send them as bin or as str holding raw bytes (Fluent Bit), so
- * every function here takes and returns Buffers for them and never decodes them as UTF-8.
+ * every function here takes and returns Buffers for them and never decodes them as UTF-8; the
+ * server side accepts either type. What we send in PING is a str (see encodePing).
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { MsgpackWriter } from '../codec/msgpack-writer.js';
@@ -190,16 +191,27 @@ export interface ClientAuthConfig {
   password?: string;
 }
 
-/** Builds PING for a HELO; returns the bytes and the salt, which the PONG check needs. */
-export function encodePing(helo: Helo, config: ClientAuthConfig, sharedKeySalt: Buffer = randomBytes(16)): { bytes: Buffer; sharedKeySalt: Buffer } {
+/**
+ * A fresh shared-key salt: 16 random bytes as 32 lowercase hex characters, as Fluentd's
+ * out_forward makes it. Text, so that it travels as a MessagePack str that any decoder reads.
+ */
+export function newSharedKeySalt(): Buffer {
+  return Buffer.from(randomBytes(16).toString('hex'), 'latin1');
+}
+
+/**
+ * Builds PING for a HELO; returns the bytes and the salt, which the PONG check needs. Every
+ * field is a MessagePack str: Fluent Bit's in_forward refuses a PING whose salt (or any other
+ * field) is not a str, and Fluentd's and Fluent Bit's own out_forward send str.
+ */
+export function encodePing(helo: Helo, config: ClientAuthConfig, sharedKeySalt: Buffer = newSharedKeySalt()): { bytes: Buffer; sharedKeySalt: Buffer } {
   const username = config.username ?? '';
   const password = helo.authSalt.length > 0 && config.username !== undefined ? passwordDigest(helo.authSalt, username, config.password ?? '') : '';
   const w = new MsgpackWriter(512);
   w.writeArrayHeader(6);
   w.writeString('PING');
   w.writeString(config.clientHostname);
-  w.writeBinHeader(sharedKeySalt.length);
-  w.writeRaw(sharedKeySalt);
+  w.writeString(sharedKeySalt.toString('latin1')); // hex text: one byte per character
   w.writeString(pingDigest(sharedKeySalt, config.clientHostname, helo.nonce, config.sharedKey));
   w.writeString(helo.authSalt.length > 0 ? username : '');
   w.writeString(password);

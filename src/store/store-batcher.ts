@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LogEvent } from '../event/event.js';
-import { Backoff } from './backoff.js';
+import { Backoff } from '../retry/backoff.js';
 import { PermanentStoreError, TransientStoreError, errorMessage } from './store-errors.js';
 import type { StoreSink } from './store-sink.js';
 
@@ -166,7 +166,7 @@ export class StoreBatcher {
 
   /** Runs `operation` until it succeeds, retrying transient failures with capped backoff. */
   async retry<T>(operation: () => Promise<T>): Promise<T> {
-    const backoff = new Backoff(this.options.retryMaxDelayMs);
+    const backoff = new Backoff({ initialMs: 100, maxMs: this.options.retryMaxDelayMs });
     const started = Date.now();
     for (;;) {
       try {
@@ -182,7 +182,7 @@ export class StoreBatcher {
         if ((timeout > 0 && now - started >= timeout) || (this.retryDeadline !== undefined && now >= this.retryDeadline)) {
           throw new RetriesExhaustedError(`${error.message}; gave up retrying after ${Math.round((now - started) / 1000)} s`);
         }
-        const delay = backoff.nextDelay();
+        const delay = backoff.next();
         this.retries++;
         // the first failure and then every tenth: enough to see an outage without a wall of logs
         if (backoff.attempts === 1 || backoff.attempts % 10 === 0) {

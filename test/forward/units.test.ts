@@ -1,6 +1,5 @@
 import test from 'ava';
 import { gunzipSync } from 'node:zlib';
-import { Backoff } from '../../src/forward/backoff.js';
 import { WeightedRoundRobin } from '../../src/forward/balancer.js';
 import { ChunkBatcher } from '../../src/forward/chunk-batcher.js';
 import { buildChunk, newChunkId, type ChunkCarrier } from '../../src/forward/chunk.js';
@@ -33,15 +32,6 @@ test('weighted round-robin gives exact shares, spread out, and skips the server 
   t.is(rr.pick([a, b], b), a);
   t.is(rr.pick([b], b), b, 'the only candidate is used even if it should be avoided');
   t.is(rr.pick([]), undefined);
-});
-
-test('backoff doubles up to its cap, with bounded jitter, and resets', (t) => {
-  const backoff = new Backoff(500, 4000, () => 0.5); // no jitter at the midpoint
-  t.deepEqual([backoff.next(), backoff.next(), backoff.next(), backoff.next(), backoff.next()], [500, 1000, 2000, 4000, 4000]);
-  backoff.reset();
-  t.is(backoff.next(), 500);
-  const jittery = new Backoff(1000, 60_000, () => 0.999);
-  t.true(jittery.next() <= 1200);
 });
 
 test('the batcher groups by tag, seals at the size bound and packs [time, record] entries', (t) => {
@@ -83,6 +73,7 @@ test('the ledger: created → sent → acked, requeue to the front, timeouts, st
   const store: ChunkStore = {
     persist: async (c) => void calls.push(`persist ${c.tag}`),
     release: async (c) => void calls.push(`release ${c.tag}`),
+    replace: (c, parts) => void calls.push(`replace ${c.tag} by ${parts.length}`),
   };
   const ledger = new ChunkLedger(store);
   const one = await buildChunk('one', Buffer.from([0x90]), 1, { ack: true, compress: 'none' });

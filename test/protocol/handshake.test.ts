@@ -12,8 +12,10 @@ import {
   verifyPing,
   verifyPong,
   constantTimeEqual,
+  newSharedKeySalt,
   type ServerAuthConfig,
 } from '../../src/protocol/handshake.js';
+import { fluentBitCheckPing } from '../forward/fluent-bit-peer.js';
 
 // Vectors computed independently (Python hashlib) from the specification's formulas:
 //   PING: sha512_hex(shared_key_salt + client_hostname + nonce + shared_key)
@@ -61,7 +63,7 @@ test('PING bytes and server verification; PONG bytes and client verification', (
   const expected = Buffer.concat([
     Buffer.from([0x96, 0xa4]), Buffer.from('PING'),
     Buffer.from([0xb2]), Buffer.from('client.example.com'),
-    Buffer.from([0xc4, SALT.length]), SALT,
+    Buffer.from([0xa0 | SALT.length]), SALT, // str, not bin: Fluent Bit's in_forward accepts only str
     Buffer.from([0xd9, 128]), Buffer.from(PING_HEX),
     Buffer.from([0xa0, 0xa0]),
   ]);
@@ -82,6 +84,22 @@ test('PING bytes and server verification; PONG bytes and client verification', (
   t.deepEqual(verifyPong(pong, helo, SALT, 'secret'), { ok: true, serverHostname: 'server.example.com' });
   // a server that does not know the key cannot forge the PONG
   t.false(verifyPong(pong, helo, SALT, 'other').ok);
+});
+
+test('the PING forward sends passes Fluent Bit in_forward\'s check_ping: every field a str, salt 32 hex characters', (t) => {
+  const helo = { nonce: NONCE, authSalt: Buffer.alloc(0), keepalive: true };
+  const { bytes, sharedKeySalt } = encodePing(helo, { sharedKey: 'secret', clientHostname: 'client.example.com' });
+  // the salt's own bytes on the wire: str8 of 32 lowercase hex characters, as Fluentd's out_forward sends it
+  const saltAt = 1 + 5 + 1 + 'client.example.com'.length;
+  t.deepEqual(bytes.subarray(saltAt, saltAt + 2), Buffer.from([0xd9, 32]));
+  t.regex(bytes.subarray(saltAt + 2, saltAt + 34).toString('latin1'), /^[0-9a-f]{32}$/);
+  const checked = fluentBitCheckPing(bytes);
+  if (typeof checked === 'string') return t.fail(`Fluent Bit would refuse it: ${checked}`);
+  t.deepEqual(checked.salt, sharedKeySalt);
+  t.is(checked.hostname, 'client.example.com');
+  // Fluent Bit hashes salt + hostname + nonce + key over the str bytes it read
+  t.is(checked.digest, pingDigest(checked.salt, checked.hostname, NONCE, 'secret'));
+  t.not(newSharedKeySalt().toString(), newSharedKeySalt().toString(), 'a fresh salt per connection');
 });
 
 test('a PING with the salt as str of raw bytes (Fluent Bit) verifies over the bytes', (t) => {
