@@ -1,4 +1,5 @@
 import { connect, type Socket } from 'node:net';
+import { join } from 'node:path';
 import type { ExecutionContext } from 'ava';
 import { execa, type ResultPromise } from 'execa';
 import type { LogEvent } from '../../src/event/event.js';
@@ -73,6 +74,15 @@ export async function startReceive(t: ExecutionContext, args: readonly string[] 
       return result.exitCode;
     },
   };
+}
+
+/** A self-signed certificate for 127.0.0.1 (openssl), written to DIR/NAME.pem and DIR/NAME.key. */
+export async function selfSignedCert(dir: string, name: string): Promise<{ cert: string; key: string }> {
+  const cert = join(dir, `${name}.pem`);
+  const key = join(dir, `${name}.key`);
+  const r = await execa('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', `/CN=${name}`, '-addext', 'subjectAltName=IP:127.0.0.1'], { reject: false });
+  if (r.exitCode !== 0) throw new Error(`openssl failed: ${r.stderr}`);
+  return { cert, key };
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
