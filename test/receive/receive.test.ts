@@ -104,7 +104,8 @@ test('an oversize request gets an explicit {error} rejection, then the close', a
 });
 
 test('--max-connections: a connection beyond the limit is closed at once, the others work', async (t) => {
-  const receive = await startReceive(t, ['--max-connections', '2']);
+  // every client is 127.0.0.1 here: a per-address share above the total isolates the total
+  const receive = await startReceive(t, ['--max-connections', '2', '--max-connections-per-ip', '10']);
   const a = new RawClient(receive.port);
   const b = new RawClient(receive.port);
   await Promise.all([a.ready, b.ready]);
