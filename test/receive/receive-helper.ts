@@ -24,12 +24,12 @@ export interface RunningReceive {
 }
 
 /** Starts `logkit receive --bind 127.0.0.1:0 ...` and waits for its "listening on" line. */
-export async function startReceive(t: ExecutionContext, args: readonly string[] = [], options: { bind?: string; stdout?: 'pipe' | 'ignore'; pausedStdout?: boolean } = {}): Promise<RunningReceive> {
+export async function startReceive(t: ExecutionContext, args: readonly string[] = [], options: { bind?: string; stdout?: 'pipe' | 'ignore'; stdoutFile?: string; pausedStdout?: boolean } = {}): Promise<RunningReceive> {
   const child = execa(process.execPath, [LOGKIT_BIN, 'receive', '--bind', options.bind ?? '127.0.0.1:0', ...args], {
     reject: false,
     buffer: false,
     stdin: 'ignore',
-    stdout: options.stdout ?? 'pipe',
+    stdout: options.stdoutFile ? { file: options.stdoutFile } : (options.stdout ?? 'pipe'),
     env: { NO_COLOR: '', FORCE_COLOR: '' },
   });
   t.teardown(() => {
