@@ -18,7 +18,10 @@ export default defineCommand(
       'When standard output is slower than the senders, receive stops reading its sockets (TCP back pressure) instead of ' +
       'buffering. Every size a client controls is bounded: a request larger than --max-chunk-bytes is rejected with an ' +
       '{error} response and the connection closed; invalid data closes that connection with one log line, other connections ' +
-      'are unaffected. Tags are sanitized: characters outside A-Z a-z 0-9 _ . : @ + = ~ - become _, runs of dots collapse, ' +
+      'are unaffected. No one client can hold the server: one address gets at most --max-connections-per-ip connections ' +
+      '(counted from the TCP accept), the handshakes and each request must finish within total deadlines ' +
+      '(--handshake-timeout, --request-timeout) however slowly their bytes trickle in, and an address that keeps failing the ' +
+      'shared key is refused for a growing time (--max-auth-backoff). Tags are sanitized: characters outside A-Z a-z 0-9 _ . : @ + = ~ - become _, runs of dots collapse, ' +
       'leading/trailing dots are removed, and tags are cut to 255 bytes. SIGTERM stops accepting, writes and acknowledges ' +
       'what it holds, and exits 0 (75 when standard output does not drain within 10 s).',
     positionals: [],
