@@ -46,7 +46,8 @@ export async function startReceive(t: ExecutionContext, args: readonly string[] 
   // paused explicitly: execa resumes (and discards) a stream nobody reads in flowing-null state
   if (options.pausedStdout) child.stdout?.pause();
   else consume();
-  const deadline = Date.now() + 15_000;
+  // generous: on a loaded machine several receive processes starting at once take a while
+  const deadline = Date.now() + 60_000;
   while (!/listening on/.test(stderr)) {
     if (Date.now() > deadline || child.exitCode !== null) throw new Error(`receive did not start: ${stderr}`);
     await sleep(20);
