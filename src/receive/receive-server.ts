@@ -43,7 +43,9 @@ export class ReceiveServer {
   async listen(): Promise<string> {
     const { bind, tls } = this.options;
     const server = tls
-      ? createTlsServer({ ...tls, allowHalfOpen: true, handshakeTimeout: this.ctx.config.handshakeTimeoutMs })
+      ? // Node's handshakeTimeout is an inactivity timer (a trickle of bytes resets it): a backstop
+        // only, just behind our total deadline (admit), which always fires first
+        createTlsServer({ ...tls, allowHalfOpen: true, handshakeTimeout: this.ctx.config.handshakeTimeoutMs + 1000 })
       : createServer({ allowHalfOpen: true });
     this.server = server;
     // every TCP connection is admitted (or refused) at accept, before any TLS handshake
@@ -55,9 +57,10 @@ export class ReceiveServer {
       this.ctx.log.line(`${data?.remoteAddress ?? 'a client'}: refused, already ${this.options.maxConnections} connections (--max-connections)`);
     });
     if (tls) {
-      server.on('tlsClientError', (error: Error, socket: Socket) => {
-        const pending = this.handshaking.get(connectionId(socket));
-        if (pending?.timedOut) return; // said already
+      server.on('tlsClientError', (error: NodeJS.ErrnoException, socket: Socket) => {
+        // a hang-up before the handshake: a connection refused or timed out here (said already),
+        // or a client that went away (a port scan, a load balancer's TCP health check): no news
+        if (error.code === 'ECONNRESET') return;
         this.ctx.log.line(`${socket.remoteAddress ?? 'a client'}: TLS handshake failed: ${error.message}`);
       });
     }
@@ -105,7 +108,6 @@ export class ReceiveServer {
     });
     if (needsHandshake) {
       pending.timer = setTimeout(() => {
-        pending.timedOut = true;
         stats.handshakeTimeouts++;
         log.line(`${pending.peer}: handshake not finished within ${config.handshakeTimeoutMs / 1000} s (--handshake-timeout); closing`);
         pending.destroy();
@@ -158,7 +160,6 @@ export class ReceiveServer {
 /** A connection from accept until it is established (its handshakes done), then until it closes. */
 class Handshaking {
   timer: NodeJS.Timeout | undefined;
-  timedOut = false;
   closed = false;
   /** The TLS socket, once the TLS handshake is done. */
   secured: Socket | undefined;
