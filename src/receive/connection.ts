@@ -104,6 +104,9 @@ export class ForwardConnection {
   private requestTimer: NodeJS.Timeout | undefined;
   /** When the request now arriving began (its first byte, or the end of the one before it). */
   private requestSince = 0;
+  /** Frames completed, and that count when the request deadline last looked (so the clock is read per read, not per frame). */
+  private frames = 0;
+  private framesWatched = 0;
   readonly peer: string;
 
   /**
@@ -201,7 +204,7 @@ export class ForwardConnection {
           const frameLength = this.scanner.scan(this.queue.view());
           if (frameLength < 0) break;
           const frame = this.queue.view().subarray(0, frameLength);
-          this.requestSince = Date.now();
+          this.frames++;
           if (this.phase === 'handshake') {
             this.queue.consume(frameLength);
             if (!this.handshake(frame)) return;
@@ -277,7 +280,13 @@ export class ForwardConnection {
     if (this.phase !== 'transport' || this.queue.length === 0) {
       clearTimeout(this.requestTimer);
       this.requestTimer = undefined;
+      this.framesWatched = this.frames;
       return;
+    }
+    if (this.frames !== this.framesWatched) {
+      // a request was completed since: the one arriving now began in this read
+      this.requestSince = Date.now();
+      this.framesWatched = this.frames;
     }
     if (this.requestTimer) return;
     const ms = this.ctx.config.requestTimeoutMs;
