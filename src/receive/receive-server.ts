@@ -147,6 +147,8 @@ export class ReceiveServer {
 
   /** Stops reading every connection, waits (bounded) for their pending acks, closes them. */
   async closeConnections(timeoutMs: number): Promise<void> {
+    // a TLS handshake still in progress holds nothing yet: it would only keep the process alive
+    for (const pending of [...this.handshaking.values()]) pending.destroy();
     const all = [...this.connections];
     for (const c of all) c.socket.pause();
     await Promise.race([Promise.all(all.map((c) => c.settled())), new Promise((r) => setTimeout(r, timeoutMs).unref())]);

@@ -174,3 +174,16 @@ test('failed authentications: an address that keeps guessing is refused for a gr
   t.is(await receive.stop(), 0);
   t.regex(receive.stderr(), /auth_failures=6 .*backoff_refusals=1 /);
 });
+
+test('TLS: SIGTERM does not wait for handshakes in progress', async (t) => {
+  const dir = await tempDir(t);
+  const server = await selfSignedCert(dir, 'server');
+  const receive = await startReceive(t, ['--tls-cert', server.cert, '--tls-key', server.key, '--handshake-timeout', '60']);
+  const stalled = trickler(receive.port, Buffer.from([0x16, 0x03, 0x01]), 100);
+  t.teardown(() => stalled.socket.destroy());
+  await waitFor(() => stalled.socket.bytesWritten === 3, 'the stalled handshake to start');
+  const started = Date.now();
+  t.is(await receive.stop(), 0);
+  t.true(Date.now() - started < 20_000, `exited after ${Date.now() - started} ms`);
+  await waitFor(stalled.closed, 'the stalled connection closed');
+});
