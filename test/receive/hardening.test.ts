@@ -152,12 +152,13 @@ async function authenticate(client: RawClient, sharedKey: string) {
 
 test('failed authentications: an address that keeps guessing is refused for a growing time; other addresses are not', async (t) => {
   const receive = await startReceive(t, ['--shared-key', 'right', '--max-auth-backoff', '60', '--stats']);
-  // six connections opened at once, before any failure
-  const guesses = Array.from({ length: 6 }, () => new RawClient(receive.port));
+  // eight connections opened at once, before any failure
+  const guesses = Array.from({ length: 8 }, () => new RawClient(receive.port));
   await Promise.all(guesses.map((g) => g.waitForResponses(1)));
-  for (const g of guesses.slice(0, 5)) t.false((await authenticate(g, 'wrong')).ok);
-  // the sixth has the right key, but its address is backing off: no verdict on the key
-  t.deepEqual(await authenticate(guesses[5]!, 'right'), { ok: false, reason: 'too many failed authentications from this address; retry later' });
+  // seven wrong keys: the address now waits 16 s (1, 2, 4, 8, 16 after the two free failures)
+  for (const g of guesses.slice(0, 7)) t.false((await authenticate(g, 'wrong')).ok);
+  // the eighth has the right key, but its address is backing off: no verdict on the key
+  t.deepEqual(await authenticate(guesses[7]!, 'right'), { ok: false, reason: 'too many failed authentications from this address; retry later' });
 
   // a new connection from the guessing address is closed at once, without a HELO
   const refused = new RawClient(receive.port);
@@ -172,7 +173,7 @@ test('failed authentications: an address that keeps guessing is refused for a gr
   t.deepEqual(await sendAcked(other, 2), ALL_ACKS);
   other.destroy();
   t.is(await receive.stop(), 0);
-  t.regex(receive.stderr(), /auth_failures=6 .*backoff_refusals=1 /);
+  t.regex(receive.stderr(), /auth_failures=8 .*backoff_refusals=1 /);
 });
 
 test('TLS: SIGTERM does not wait for handshakes in progress', async (t) => {
