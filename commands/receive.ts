@@ -19,18 +19,25 @@ export default defineCommand(
       'When standard output is slower than the senders, receive stops reading its sockets (TCP back pressure) instead of ' +
       'buffering. Every size a client controls is bounded: a request larger than --max-chunk-bytes is rejected with an ' +
       '{error} response and the connection closed; invalid data closes that connection with one log line, other connections ' +
-      'are unaffected. Tags are sanitized: characters outside A-Z a-z 0-9 _ . : @ + = ~ - become _, runs of dots collapse, ' +
+      'are unaffected. No one client can hold the server: one address gets at most --max-connections-per-ip connections ' +
+      '(counted from the TCP accept), the handshakes and each request must finish within total deadlines ' +
+      '(--handshake-timeout, --request-timeout) however slowly their bytes trickle in, and an address that keeps failing the ' +
+      'shared key is refused for a growing time (--max-auth-backoff). Tags are sanitized: characters outside A-Z a-z 0-9 _ . : @ + = ~ - become _, runs of dots collapse, ' +
       'leading/trailing dots are removed, and tags are cut to 255 bytes. SIGTERM stops accepting, writes and acknowledges ' +
       'what it holds, and exits 0 (75 when standard output does not drain within 10 s).',
     positionals: [],
     options: {
       bind: { type: 'string', alias: 'b', default: '127.0.0.1:24224', value: 'HOST:PORT', describe: 'Address to listen on: HOST:PORT, [IPv6]:PORT, or unix:///path/to.sock. Binding beyond loopback without --shared-key or TLS prints a warning', group: 'Listening' },
-      'max-connections': { type: 'number', default: 1024, value: 'N', describe: 'Open connections accepted at once; further ones are closed at once (and logged)', group: 'Limits' },
+      'max-connections': { type: 'number', default: 1024, value: 'N', describe: 'Open connections accepted at once, TLS handshakes in progress included; further ones are closed at once (and logged)', group: 'Limits' },
+      'max-connections-per-ip': { type: 'number', value: 'N', defaultDescription: '--max-connections / 8 (128)', describe: 'Open connections one address may hold (an IPv6 /64 counts as one address; Unix socket peers are not limited), counted from the TCP accept; further ones from it are closed at once (and logged), so one client cannot take every connection', group: 'Limits' },
       'max-chunk-bytes': { type: 'number', default: 32 * 1024 * 1024, defaultDescription: '33554432 (32 MiB)', value: 'BYTES', describe: 'Largest request accepted; a larger one gets an {error} response and the connection is closed', group: 'Limits' },
       'max-decompressed-bytes': { type: 'number', default: 128 * 1024 * 1024, defaultDescription: '134217728 (128 MiB)', value: 'BYTES', describe: 'Largest size a gzip-compressed request may expand to', group: 'Limits' },
       'max-buffered-bytes': { type: 'number', default: 512 * 1024 * 1024, defaultDescription: '536870912 (512 MiB)', value: 'BYTES', describe: 'Memory all connections together may hold for requests still arriving; beyond it, a connection holding over 1 MiB gets an {error} (server busy) response and is closed', group: 'Limits' },
       'max-depth': { type: 'number', default: MAX_DEPTH, value: 'N', describe: 'Deepest nesting of arrays and maps accepted in a request', group: 'Limits' },
-      'idle-timeout': { type: 'number', default: 3600, value: 'SECONDS', describe: 'Close a connection silent for this long (a handshake must finish within min(this, 30 s))', group: 'Limits' },
+      'idle-timeout': { type: 'number', default: 3600, value: 'SECONDS', describe: 'Close a connection silent for this long', group: 'Limits' },
+      'handshake-timeout': { type: 'number', default: 10, value: 'SECONDS', describe: 'Time in total, from the TCP accept, for the TLS and shared-key handshakes to finish (at most --idle-timeout); bytes trickling in do not extend it', group: 'Limits' },
+      'request-timeout': { type: 'number', default: 60, value: 'SECONDS', describe: 'Time in total for a request to arrive whole once its first byte has; bytes trickling in do not extend it (time receive itself waits for stdout does not count)', group: 'Limits' },
+      'max-auth-backoff': { type: 'number', default: 60, value: 'SECONDS', describe: 'After 2 failed shared-key handshakes in a row from one address, refuse it for 1 s, then 2, 4 … up to this long per further failure; a success clears it (0 turns this off)', group: 'Security' },
       'shared-key': { type: 'string', value: 'KEY', describe: 'Require the shared-key handshake with this key; prefer the LOGKIT_SHARED_KEY environment variable, which other users cannot see in the process list', group: 'Security' },
       user: { type: 'string', array: true, value: 'NAME:PASSWORD', describe: 'With --shared-key, also require one of these users (repeatable)', group: 'Security' },
       'self-hostname': { type: 'string', value: 'NAME', defaultDescription: 'the host name', describe: 'Server host name sent in the PONG handshake message', group: 'Security' },
@@ -71,7 +78,11 @@ export default defineCommand(
       maxBufferedBytes: args.maxBufferedBytes,
       maxDepth: args.maxDepth,
       maxConnections: args.maxConnections,
+      maxConnectionsPerIp: args.maxConnectionsPerIp,
       idleTimeout: args.idleTimeout,
+      handshakeTimeout: args.handshakeTimeout,
+      requestTimeout: args.requestTimeout,
+      maxAuthBackoff: args.maxAuthBackoff,
       sourceAddressKey: args.sourceAddressKey,
       sourceHostnameKey: args.sourceHostnameKey,
       tagPrefix: args.tagPrefix,

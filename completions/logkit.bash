@@ -90,11 +90,15 @@ _logkit() {
       case "$prev" in
         --bind|-b) COMPREPLY=(); return ;;
         --max-connections) COMPREPLY=(); return ;;
+        --max-connections-per-ip) COMPREPLY=(); return ;;
         --max-chunk-bytes) COMPREPLY=(); return ;;
         --max-decompressed-bytes) COMPREPLY=(); return ;;
         --max-buffered-bytes) COMPREPLY=(); return ;;
         --max-depth) COMPREPLY=(); return ;;
         --idle-timeout) COMPREPLY=(); return ;;
+        --handshake-timeout) COMPREPLY=(); return ;;
+        --request-timeout) COMPREPLY=(); return ;;
+        --max-auth-backoff) COMPREPLY=(); return ;;
         --shared-key) COMPREPLY=(); return ;;
         --user) COMPREPLY=(); return ;;
         --self-hostname) COMPREPLY=(); return ;;
@@ -114,7 +118,7 @@ _logkit() {
         --log-level) COMPREPLY=( $(compgen -W "error warn info debug" -- "$cur") ); return ;;
         --log-format) COMPREPLY=( $(compgen -W "text json" -- "$cur") ); return ;;
       esac
-      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --bind -b --max-connections --max-chunk-bytes --max-decompressed-bytes --max-buffered-bytes --max-depth --idle-timeout --shared-key --user --self-hostname --tls-cert --tls-key --tls-ca --source-address-key --source-hostname-key --tag-prefix --buffer --checkpoint --buffer-max-bytes --dedup-chunks --output -o --metrics --stats --no-stats --stats-interval --log-level --log-format" -- "$cur") ); else COMPREPLY=(); fi
+      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --bind -b --max-connections --max-connections-per-ip --max-chunk-bytes --max-decompressed-bytes --max-buffered-bytes --max-depth --idle-timeout --handshake-timeout --request-timeout --max-auth-backoff --shared-key --user --self-hostname --tls-cert --tls-key --tls-ca --source-address-key --source-hostname-key --tag-prefix --buffer --checkpoint --buffer-max-bytes --dedup-chunks --output -o --metrics --stats --no-stats --stats-interval --log-level --log-format" -- "$cur") ); else COMPREPLY=(); fi
       ;;
     tag)
       case "$prev" in

@@ -31,13 +31,25 @@ listening_port() {
 
 # A pipeline `logkit receive --bind 127.0.0.1:0 | logkit ARGS...`, its two ends joined by a FIFO
 # so that receive can be stopped alone (SIGTERM) and the stage after it ends at end of input.
-# Sets RECEIVE_PID and PORT.
+# receive also gets the options in RECEIVE_OPTIONS. Sets RECEIVE_PID and PORT.
+RECEIVE_OPTIONS=()
 receive_into() {
   local name=$1; shift
   mkfifo "$WORK/$name.fifo"
   node "$LOGKIT_BIN" "$@" < "$WORK/$name.fifo" > /dev/null 2> "$WORK/$name.out.err" & PIDS+=($!)
-  node "$LOGKIT_BIN" receive --bind 127.0.0.1:0 > "$WORK/$name.fifo" 2> "$WORK/$name.err" & RECEIVE_PID=$!; PIDS+=($!)
+  node "$LOGKIT_BIN" receive --bind 127.0.0.1:0 "${RECEIVE_OPTIONS[@]}" > "$WORK/$name.fifo" 2> "$WORK/$name.err" & RECEIVE_PID=$!; PIDS+=($!)
   PORT=$(listening_port "$WORK/$name.err")
+}
+
+# receive's limits for an aggregator whose port is reachable beyond loopback (docs/limits.md): the
+# recipes' aggregators run with them as they would on real hosts (with a shared key or TLS there).
+AGGREGATOR_LIMITS=(--max-connections-per-ip 64 --handshake-timeout 10 --request-timeout 60 --max-auth-backoff 60 --max-chunk-bytes 16777216 --max-buffered-bytes 268435456)
+
+# receive_into for an aggregator: the same, with AGGREGATOR_LIMITS.
+aggregator_into() {
+  RECEIVE_OPTIONS=("${AGGREGATOR_LIMITS[@]}")
+  receive_into "$@"
+  RECEIVE_OPTIONS=()
 }
 
 # Events stored under DIR (one NDJSON line each), and how many distinct (app, seq) pairs.

@@ -5,7 +5,10 @@
 #
 #     host 1: apps ─▶ logkit receive | logkit forward agg-a:24224@2 agg-b:24224@1 --standby agg-c:24224
 #     host 2: apps ─▶ logkit receive | logkit forward agg-a:24224@2 agg-b:24224@1 --standby agg-c:24224
-#     agg-a, agg-b, agg-c: logkit receive --bind 0.0.0.0:24224 | logkit store ...
+#     agg-a, agg-b, agg-c: logkit receive --bind 0.0.0.0:24224 --shared-key "$KEY" $AGGREGATOR_LIMITS | logkit store ...
+#
+# AGGREGATOR_LIMITS (lib.sh; docs/limits.md) bound what one client may hold on a port reachable
+# beyond loopback: connections per address, handshake and request deadlines, key-guessing backoff.
 #
 # Phase 1 sends half the events with both primaries up; then agg-a and agg-b are stopped (as if
 # their hosts went down) and phase 2 sends the rest, which the standby must take. Nothing may be
@@ -18,7 +21,7 @@ HALF=$((EVENTS / 2))
 
 declare -A AGG_PID
 for agg in a b c; do
-  receive_into "agg-$agg" store file "$WORK/agg-$agg/\${tag}.ndjson" --flush-interval 200
+  aggregator_into "agg-$agg" store file "$WORK/agg-$agg/\${tag}.ndjson" --flush-interval 200
   AGG_PID[$agg]=$RECEIVE_PID
   eval "AGG_$agg=127.0.0.1:$PORT"
 done

@@ -4,16 +4,16 @@
 #
 #     app (npm fluent-logger) ──▶ logkit receive | logkit store file 'logs/${tag}.ndjson'
 #
-# On real hosts: `logkit receive --bind 0.0.0.0:24224 --shared-key "$KEY" | logkit store file ...`
-# on the aggregator, and the app's logger pointed at it. Here everything runs on 127.0.0.1,
-# on an ephemeral port. usage: examples/recipe-simple.sh [EVENTS]   (default 2000)
+# On real hosts: `logkit receive --bind 0.0.0.0:24224 --shared-key "$KEY" $AGGREGATOR_LIMITS | logkit store file ...`
+# on the aggregator, and the app's logger pointed at it (AGGREGATOR_LIMITS, in lib.sh, bounds what
+# one client may hold: docs/limits.md). Here everything runs on 127.0.0.1, on an ephemeral port. usage: examples/recipe-simple.sh [EVENTS]   (default 2000)
 set -euo pipefail
 RECIPE=recipe-simple
 source "$(dirname "$0")/lib.sh"
 EVENTS=${1:-2000}
 
 # the aggregator
-receive_into aggregator store file "$WORK/logs/\${tag}.ndjson" --flush-interval 200
+aggregator_into aggregator store file "$WORK/logs/\${tag}.ndjson" --flush-interval 200
 say "aggregator: logkit receive --bind 127.0.0.1:$PORT | logkit store file $WORK/logs/\${tag}.ndjson"
 
 # the application

@@ -9,6 +9,10 @@
 #     container db  ─┘                                              │
 #                                 logkit receive | logkit store file ◀┘                        (aggregator)
 #
+# Every container's connection comes from the Docker daemon's one address: the collector takes
+# --max-connections-per-ip of them (default --max-connections / 8 = 128); a host with more
+# containers raises it. The aggregator runs with AGGREGATOR_LIMITS (lib.sh; docs/limits.md).
+#
 # Here three "containers" send Docker-driver-shaped records with npm fluent-logger (Message
 # mode). usage: examples/recipe-source-aggregation.sh [EVENTS_PER_CONTAINER]   (default 1000)
 set -euo pipefail
@@ -18,7 +22,7 @@ EVENTS=${1:-1000}
 CONTAINERS=(web api db)
 
 # the aggregator
-receive_into aggregator store file "$WORK/logs/\${tag}.ndjson" --flush-interval 200
+aggregator_into aggregator store file "$WORK/logs/\${tag}.ndjson" --flush-interval 200
 AGGREGATOR=127.0.0.1:$PORT
 say "aggregator: logkit receive --bind $AGGREGATOR | logkit store file $WORK/logs/\${tag}.ndjson"
 

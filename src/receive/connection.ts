@@ -3,12 +3,13 @@ import { reverse } from 'node:dns/promises';
 import type { Unpackr } from 'msgpackr/unpack';
 import type { LogEvent } from '../event/event.js';
 import { FrameScanner, OversizeError, ProtocolError, valueBoundaries } from '../protocol/frame.js';
-import { encodeHelo, encodePong, newHeloState, parsePing, verifyPing, type HeloState, type ServerAuthConfig } from '../protocol/handshake.js';
+import { encodeHelo, encodePong, newHeloState, parsePing, verifyPing, type HeloState, type PingVerdict, type ServerAuthConfig } from '../protocol/handshake.js';
 import { createInnerUnpackr, decompressPayload, packedEvents, parseRequest, requestEvents, type RequestLimits } from '../protocol/request.js';
 import { encodeAck, encodeRejection } from '../protocol/response.js';
 import { MsgpackWriter } from '../codec/msgpack-writer.js';
 import { transcodeEntries } from '../protocol/raw-entries.js';
 import { ByteQueue } from './byte-queue.js';
+import type { AuthBackoff } from './auth-backoff.js';
 import type { EventSink } from './event-sink.js';
 import type { RateLimitedLog } from './rate-limited-log.js';
 import type { ReceiveStats } from './receive-stats.js';
@@ -23,7 +24,10 @@ export interface ConnectionConfig {
   /** Prepended to every tag as `PREFIX.tag` (already validated as a clean tag). */
   tagPrefix?: string;
   idleTimeoutMs: number;
+  /** From accept to the end of the TLS and shared-key handshakes, in total. */
   handshakeTimeoutMs: number;
+  /** From a request's first byte to its last, in total (time waiting for our own stdout not counted). */
+  requestTimeoutMs: number;
   /** Events decoded from one read are handed on in batches of at most this many. */
   maxBatchEvents: number;
 }
@@ -40,6 +44,7 @@ export interface ConnectionContext {
   sink: EventSink;
   log: RateLimitedLog;
   stats: ReceiveStats;
+  backoff: AuthBackoff;
 }
 
 /** PackedForward payloads beyond this are decoded a slice at a time (deliverLarge). */
@@ -95,11 +100,24 @@ export class ForwardConnection {
   private lastDelivery: Promise<void> = Promise.resolve();
   /** This connection's share of ctx.budget.used. */
   private accounted = 0;
+  /** Runs while part of a request has arrived and the rest has not (--request-timeout). */
+  private requestTimer: NodeJS.Timeout | undefined;
+  /** When the request now arriving began (its first byte, or the end of the one before it). */
+  private requestSince = 0;
+  /** Frames completed, and that count when the request deadline last looked (so the clock is read per read, not per frame). */
+  private frames = 0;
+  private framesWatched = 0;
   readonly peer: string;
 
+  /**
+   * `addressKey`: the peer's address as per-address limits count it (auth backoff);
+   * `established`: called once the shared-key handshake (if any) is done, ending the handshake deadline.
+   */
   constructor(
     readonly socket: Socket,
     private readonly ctx: ConnectionContext,
+    private readonly addressKey: string | undefined = undefined,
+    private readonly established: () => void = () => {},
   ) {
     const { config } = ctx;
     this.scanner = new FrameScanner(config.limits);
@@ -109,6 +127,7 @@ export class ForwardConnection {
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => socket.destroy()); // resets from peers are routine; the close says it
     socket.on('close', () => {
+      clearTimeout(this.requestTimer);
       this.queue.clear();
       this.account();
     });
@@ -118,10 +137,9 @@ export class ForwardConnection {
       this.peerEnded = true;
       if (!this.busy) this.closeWhenSettled();
     });
-    socket.on('timeout', () => {
-      if (this.phase === 'handshake') this.ctx.log.line(`${this.peer}: no PING within ${config.handshakeTimeoutMs} ms; closing`);
-      socket.destroy();
-    });
+    // the handshake has its own total deadline (ReceiveServer); this one is for silence
+    socket.setTimeout(config.idleTimeoutMs);
+    socket.on('timeout', () => socket.destroy());
     if (config.sourceHostnameKey && socket.remoteAddress) {
       const address = socket.remoteAddress;
       this.hostnameLookup = reverse(address).then(
@@ -132,10 +150,9 @@ export class ForwardConnection {
     if (config.auth) {
       this.phase = 'handshake';
       this.helo = newHeloState(config.auth.users.size > 0);
-      socket.setTimeout(config.handshakeTimeoutMs);
       socket.write(encodeHelo(this.helo));
     } else {
-      socket.setTimeout(config.idleTimeoutMs);
+      established();
     }
   }
 
@@ -147,6 +164,7 @@ export class ForwardConnection {
   private onData(chunk: Buffer): void {
     if (this.phase === 'closing') return; // draining after a rejection
     this.ctx.stats.bytes += chunk.length;
+    if (this.queue.length === 0) this.requestSince = Date.now();
     this.queue.append(chunk);
     this.account();
     const { budget } = this.ctx;
@@ -186,6 +204,7 @@ export class ForwardConnection {
           const frameLength = this.scanner.scan(this.queue.view());
           if (frameLength < 0) break;
           const frame = this.queue.view().subarray(0, frameLength);
+          this.frames++;
           if (this.phase === 'handshake') {
             this.queue.consume(frameLength);
             if (!this.handshake(frame)) return;
@@ -246,8 +265,48 @@ export class ForwardConnection {
       this.busy = false;
     }
     if (this.socket.destroyed || this.phase === 'closing') return;
+    this.watchRequestDeadline();
     if (this.peerEnded) this.closeWhenSettled();
     else this.socket.resume();
+  }
+
+  /**
+   * A request must arrive whole within --request-timeout of its first byte: the idle timeout alone
+   * is reset by every byte, so a client trickling one byte now and then would hold its connection
+   * (and its share of the server) forever. Armed when a pass leaves part of a request waiting,
+   * stopped when none is; time spent waiting for our own stdout is not the client's and restarts it.
+   */
+  private watchRequestDeadline(): void {
+    if (this.phase !== 'transport' || this.queue.length === 0) {
+      clearTimeout(this.requestTimer);
+      this.requestTimer = undefined;
+      this.framesWatched = this.frames;
+      return;
+    }
+    if (this.frames !== this.framesWatched) {
+      // a request was completed since: the one arriving now began in this read
+      this.requestSince = Date.now();
+      this.framesWatched = this.frames;
+    }
+    if (this.requestTimer) return;
+    const ms = this.ctx.config.requestTimeoutMs;
+    const expire = () => {
+      this.requestTimer = undefined;
+      if (this.socket.destroyed || this.phase !== 'transport' || this.queue.length === 0) return;
+      if (this.busy) this.requestSince = Date.now();
+      const left = this.requestSince + ms - Date.now();
+      if (left > 0) {
+        this.requestTimer = setTimeout(expire, left).unref();
+        return;
+      }
+      this.ctx.stats.requestTimeouts++;
+      this.ctx.log.line(`${this.peer}: request not complete within ${ms / 1000} s (${this.queue.length} bytes so far, --request-timeout); closing`);
+      this.phase = 'closing';
+      this.queue.clear();
+      this.account();
+      this.socket.destroy();
+    };
+    this.requestTimer = setTimeout(expire, Math.max(0, this.requestSince + ms - Date.now())).unref();
   }
 
   private closeWhenSettled(): void {
@@ -365,20 +424,24 @@ export class ForwardConnection {
 
   /** Handles PING; false when the connection is closed (authentication failed). */
   private handshake(frame: Buffer): boolean {
-    const auth = this.ctx.config.auth!;
+    const { config, backoff } = this.ctx;
+    const auth = config.auth!;
     const ping = parsePing(frame);
-    const verdict = verifyPing(ping, this.helo!, auth);
+    // an address that is backing off gets no verdict on its key, even on connections opened before
+    const verdict: PingVerdict = backoff.waitMs(this.addressKey) > 0 ? { ok: false, reason: 'too many failed authentications from this address; retry later' } : verifyPing(ping, this.helo!, auth);
     this.socket.write(encodePong(verdict, ping, this.helo!, auth));
     if (!verdict.ok) {
       this.ctx.stats.authFailures++;
-      this.ctx.log.line(`${this.peer}: authentication failed (${verdict.reason}); closing`);
+      const waitMs = backoff.failed(this.addressKey);
+      this.ctx.log.line(`${this.peer}: authentication failed (${verdict.reason}); closing${waitMs > 0 ? `; its address is refused for ${waitMs / 1000} s` : ''}`);
       this.phase = 'closing';
       this.socket.end();
       setTimeout(() => this.socket.destroy(), REJECT_GRACE_MS).unref();
       return false;
     }
     this.phase = 'transport';
-    this.socket.setTimeout(this.ctx.config.idleTimeoutMs);
+    backoff.succeeded(this.addressKey);
+    this.established();
     return true;
   }
 

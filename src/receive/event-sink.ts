@@ -116,6 +116,7 @@ export class StreamSink implements EventSink {
       return;
     }
     this.writer.written += count;
+    this.writer.bytesWritten += typeof data === 'string' ? Buffer.byteLength(data) : data.length;
     this.out.write(data, (error) => {
       for (const p of batch) (error ? p.reject(error) : p.resolve());
       this.wake();

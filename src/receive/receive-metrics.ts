@@ -18,6 +18,10 @@ export function receiveMetrics(stats: ReceiveStats): MetricsRegistry {
     { field: 'authFailures', name: 'logkit_receive_auth_failures_total', help: 'Failed handshakes', type: 'counter', stat: 'auth_failures' },
     { field: 'sanitizedTags', name: 'logkit_receive_sanitized_tags_total', help: 'Tags rewritten by sanitizing', type: 'counter', stat: 'sanitized_tags' },
     { field: 'heartbeats', name: 'logkit_receive_heartbeats_total', help: 'UDP heartbeats answered', type: 'counter', stat: 'heartbeats' },
+    { field: 'addressRefusals', name: 'logkit_receive_address_refusals_total', help: 'Connections closed at once (their address already held --max-connections-per-ip)', type: 'counter', stat: 'address_refusals' },
+    { field: 'backoffRefusals', name: 'logkit_receive_backoff_refusals_total', help: 'Connections closed at once (their address is backing off after failed authentications)', type: 'counter', stat: 'backoff_refusals' },
+    { field: 'handshakeTimeouts', name: 'logkit_receive_handshake_timeouts_total', help: 'Connections closed for not finishing the TLS or shared-key handshake within --handshake-timeout', type: 'counter', stat: 'handshake_timeouts' },
+    { field: 'requestTimeouts', name: 'logkit_receive_request_timeouts_total', help: 'Connections closed for not finishing a request within --request-timeout', type: 'counter', stat: 'request_timeouts' },
     { field: 'duplicateChunks', name: 'logkit_receive_duplicate_chunks_total', help: 'Chunks seen again', type: 'counter', stat: 'duplicate_chunks' },
   ]);
   return registry;

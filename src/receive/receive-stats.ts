@@ -1,7 +1,8 @@
 /**
  * Counters of a receive process. Incremented per request or per connection (never per event in
  * a loop); reported by `--stats`, SIGUSR1 and `--metrics`. `duplicateChunks` counts resent chunks
- * that the durable mode (`--buffer`) recognised by id and dropped.
+ * that the durable mode (`--buffer`) recognised by id and dropped. `openConnections` and
+ * `connections` count from the TCP accept (a TLS handshake in progress is a connection).
  */
 export class ReceiveStats {
   connections = 0;
@@ -17,6 +18,10 @@ export class ReceiveStats {
   sanitizedTags = 0;
   heartbeats = 0;
   duplicateChunks = 0;
+  addressRefusals = 0;
+  backoffRefusals = 0;
+  handshakeTimeouts = 0;
+  requestTimeouts = 0;
 
   toJSON(): Record<string, number> {
     return { ...this } as unknown as Record<string, number>;

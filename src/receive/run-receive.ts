@@ -4,6 +4,7 @@ import type { TlsOptions } from 'node:tls';
 import { CliError, ExitCode } from '../cli/exit-codes.js';
 import { EventWriter, colorWanted, resolveOutputFormat } from '../codec/event-writer.js';
 import { isLoopback, parseBindAddress } from './bind-address.js';
+import { AuthBackoff } from './auth-backoff.js';
 import { BufferBudget, type ConnectionConfig } from './connection.js';
 import { StreamSink, type EventSink } from './event-sink.js';
 import { openDurable, type Durable } from './durable/open-durable.js';
@@ -31,7 +32,15 @@ export interface ReceiveOptions {
   maxBufferedBytes: number;
   maxDepth: number;
   maxConnections: number;
+  /** Open connections per address (IPv6: per /64); undefined: an eighth of maxConnections. */
+  maxConnectionsPerIp?: number;
   idleTimeout: number;
+  /** Seconds, in total, from accept to the end of the TLS and shared-key handshakes. */
+  handshakeTimeout: number;
+  /** Seconds, in total, from a request's first byte to its last. */
+  requestTimeout: number;
+  /** Seconds at most an address is refused after repeated failed authentications (0: no backoff). */
+  maxAuthBackoff: number;
   sourceAddressKey?: string;
   sourceHostnameKey?: string;
   tagPrefix?: string;
@@ -54,7 +63,12 @@ export async function runReceive(options: ReceiveOptions): Promise<void> {
   for (const [name, value] of [['--max-chunk-bytes', options.maxChunkBytes], ['--max-decompressed-bytes', options.maxDecompressedBytes], ['--max-buffered-bytes', options.maxBufferedBytes], ['--max-depth', options.maxDepth], ['--max-connections', options.maxConnections]] as const) {
     if (!Number.isInteger(value) || value < 1) throw new CliError(`${name} must be a positive integer`, ExitCode.USAGE);
   }
-  if (!(options.idleTimeout > 0)) throw new CliError('--idle-timeout must be a positive number of seconds', ExitCode.USAGE);
+  const maxConnectionsPerIp = options.maxConnectionsPerIp ?? defaultConnectionsPerIp(options.maxConnections);
+  if (!Number.isInteger(maxConnectionsPerIp) || maxConnectionsPerIp < 1) throw new CliError('--max-connections-per-ip must be a positive integer', ExitCode.USAGE);
+  for (const [name, value] of [['--idle-timeout', options.idleTimeout], ['--handshake-timeout', options.handshakeTimeout], ['--request-timeout', options.requestTimeout]] as const) {
+    if (!(value > 0)) throw new CliError(`${name} must be a positive number of seconds`, ExitCode.USAGE);
+  }
+  if (!(options.maxAuthBackoff >= 0)) throw new CliError('--max-auth-backoff must be a number of seconds (0 turns the backoff off)', ExitCode.USAGE);
   const users = new Map<string, string>();
   for (const entry of options.user) {
     const i = entry.indexOf(':');
@@ -94,7 +108,8 @@ export async function runReceive(options: ReceiveOptions): Promise<void> {
     sourceHostnameKey: options.sourceHostnameKey || undefined,
     tagPrefix: options.tagPrefix || undefined,
     idleTimeoutMs: options.idleTimeout * 1000,
-    handshakeTimeoutMs: Math.min(options.idleTimeout * 1000, 30_000),
+    handshakeTimeoutMs: Math.min(options.idleTimeout, options.handshakeTimeout) * 1000,
+    requestTimeoutMs: options.requestTimeout * 1000,
     maxBatchEvents: 10_000,
   };
   const format = resolveOutputFormat(options.output, process.stdout.isTTY);
@@ -125,8 +140,8 @@ export async function runReceive(options: ReceiveOptions): Promise<void> {
   }
   const stats = new ReceiveStats();
   const server = new ReceiveServer(
-    { bind, tls, maxConnections: options.maxConnections, heartbeat: bind.kind === 'tcp' },
-    { config, sink, log, stats, budget: new BufferBudget(options.maxBufferedBytes) },
+    { bind, tls, maxConnections: options.maxConnections, maxConnectionsPerAddress: maxConnectionsPerIp, heartbeat: bind.kind === 'tcp' },
+    { config, sink, log, stats, budget: new BufferBudget(options.maxBufferedBytes), backoff: new AuthBackoff(options.maxAuthBackoff * 1000) },
   );
   let where: string;
   try {
@@ -177,6 +192,14 @@ export async function runReceive(options: ReceiveOptions): Promise<void> {
   if (durable) await durable.buffer.close();
   await metrics.finish();
   if (stats.duplicateChunks > 0 && !options.metrics.stats) logger.info(`dropped ${stats.duplicateChunks} resent chunks already received (acknowledged again)`);
+}
+
+/**
+ * One address may hold an eighth of all connections by default: enough for a host running many
+ * senders, while it takes eight abusive addresses, not one, to fill the server.
+ */
+export function defaultConnectionsPerIp(maxConnections: number): number {
+  return Math.max(1, Math.floor(maxConnections / 8));
 }
 
 /** SIGTERM with --buffer: make what was received durable, write what the buffer holds to stdout, look at the checkpoint once more. */

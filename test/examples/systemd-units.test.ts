@@ -50,3 +50,18 @@ test('examples/systemd: every logkit option the units use exists in that command
     }
   }
 });
+
+test('examples/systemd: the aggregator, reachable beyond loopback, sets the limits one client could push (docs/limits.md)', async (t) => {
+  const text = await readFile(join(UNITS, 'logkit-aggregator.service'), 'utf8');
+  t.regex(text, /^Environment=LOGKIT_BIND=0\.0\.0\.0:/m);
+  const exec = /^ExecStart=([^]*?[^\\])\n/m.exec(text)![1]!.replace(/\\\n/g, ' ');
+  const receive = /logkit receive([^|]*)/.exec(exec)![1]!;
+  for (const option of ['max-connections', 'max-connections-per-ip', 'handshake-timeout', 'request-timeout', 'max-auth-backoff', 'max-chunk-bytes', 'max-decompressed-bytes', 'max-buffered-bytes']) {
+    t.regex(receive, new RegExp(`--${option} \\S+`), `--${option}`);
+  }
+  const perIp = Number(/--max-connections-per-ip (\d+)/.exec(receive)![1]);
+  const total = Number(/--max-connections (\d+)/.exec(receive)![1]);
+  t.true(perIp < total, 'one address cannot take every connection');
+  t.true(total < Number(/^LimitNOFILE=(\d+)/m.exec(text)![1]), 'connections below the file descriptor limit');
+  t.regex(text, /^MemoryMax=/m);
+});

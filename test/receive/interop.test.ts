@@ -10,7 +10,7 @@ import test, { type ExecutionContext } from 'ava';
 import { execa } from 'execa';
 import type { LogEvent } from '../../src/event/event.js';
 import { ROOT, tempDir } from '../helpers/logkit.js';
-import { startReceive } from './receive-helper.js';
+import { selfSignedCert, startReceive } from './receive-helper.js';
 
 const NODE_CLIENT = join(ROOT, 'dist', 'test', 'receive', 'clients', 'node-fluent-logger.js');
 const PYTHON_CLIENT = join(ROOT, 'test', 'receive', 'clients', 'python_fluent_logger.py');
@@ -44,18 +44,9 @@ const nodeCases: Array<{ mode: string; ack: boolean; sharedKey?: string; tls?: b
   { mode: 'CompressedPackedForward', ack: false, sharedKey: 'node-shared-key', tls: true, count: 3000 },
 ];
 
-async function selfSignedCert(t: ExecutionContext): Promise<{ cert: string; key: string }> {
-  const dir = await tempDir(t);
-  const cert = join(dir, 'server.pem');
-  const key = join(dir, 'server.key');
-  const r = await execa('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { reject: false });
-  if (r.exitCode !== 0) throw new Error(`openssl failed: ${r.stderr}`);
-  return { cert, key };
-}
-
 for (const c of nodeCases) {
   test(`npm fluent-logger, ${c.mode}, ${c.ack ? 'with' : 'without'} ack${c.sharedKey ? ', shared key' : ''}${c.tls ? ', TLS' : ''}: ${c.count} events intact`, async (t) => {
-    const cert = c.tls ? await selfSignedCert(t) : undefined;
+    const cert = c.tls ? await selfSignedCert(await tempDir(t), 'server') : undefined;
     const receive = await startReceive(t, [...(c.sharedKey ? ['--shared-key', c.sharedKey] : []), ...(cert ? ['--tls-cert', cert.cert, '--tls-key', cert.key] : [])]);
     const client = await execa(process.execPath, [NODE_CLIENT, JSON.stringify({ port: receive.port, ...c, tlsCa: cert?.cert })], { reject: false, timeout: 50_000 });
     t.is(client.exitCode, 0, String(client.stderr));

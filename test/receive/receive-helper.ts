@@ -1,4 +1,5 @@
 import { connect, type Socket } from 'node:net';
+import { join } from 'node:path';
 import type { ExecutionContext } from 'ava';
 import { execa, type ResultPromise } from 'execa';
 import type { LogEvent } from '../../src/event/event.js';
@@ -23,12 +24,12 @@ export interface RunningReceive {
 }
 
 /** Starts `logkit receive --bind 127.0.0.1:0 ...` and waits for its "listening on" line. */
-export async function startReceive(t: ExecutionContext, args: readonly string[] = [], options: { bind?: string; stdout?: 'pipe' | 'ignore'; pausedStdout?: boolean } = {}): Promise<RunningReceive> {
+export async function startReceive(t: ExecutionContext, args: readonly string[] = [], options: { bind?: string; stdout?: 'pipe' | 'ignore'; stdoutFile?: string; pausedStdout?: boolean } = {}): Promise<RunningReceive> {
   const child = execa(process.execPath, [LOGKIT_BIN, 'receive', '--bind', options.bind ?? '127.0.0.1:0', ...args], {
     reject: false,
     buffer: false,
     stdin: 'ignore',
-    stdout: options.stdout ?? 'pipe',
+    stdout: options.stdoutFile ? { file: options.stdoutFile } : (options.stdout ?? 'pipe'),
     env: { NO_COLOR: '', FORCE_COLOR: '' },
   });
   t.teardown(() => {
@@ -45,7 +46,8 @@ export async function startReceive(t: ExecutionContext, args: readonly string[] 
   // paused explicitly: execa resumes (and discards) a stream nobody reads in flowing-null state
   if (options.pausedStdout) child.stdout?.pause();
   else consume();
-  const deadline = Date.now() + 15_000;
+  // generous: on a loaded machine several receive processes starting at once take a while
+  const deadline = Date.now() + 60_000;
   while (!/listening on/.test(stderr)) {
     if (Date.now() > deadline || child.exitCode !== null) throw new Error(`receive did not start: ${stderr}`);
     await sleep(20);
@@ -73,6 +75,15 @@ export async function startReceive(t: ExecutionContext, args: readonly string[] 
       return result.exitCode;
     },
   };
+}
+
+/** A self-signed certificate for 127.0.0.1 (openssl), written to DIR/NAME.pem and DIR/NAME.key. */
+export async function selfSignedCert(dir: string, name: string): Promise<{ cert: string; key: string }> {
+  const cert = join(dir, `${name}.pem`);
+  const key = join(dir, `${name}.key`);
+  const r = await execa('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', `/CN=${name}`, '-addext', 'subjectAltName=IP:127.0.0.1'], { reject: false });
+  if (r.exitCode !== 0) throw new Error(`openssl failed: ${r.stderr}`);
+  return { cert, key };
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

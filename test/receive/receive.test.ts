@@ -1,17 +1,17 @@
 import { createSocket } from 'node:dgram';
 import { connect as tlsConnect } from 'node:tls';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import test from 'ava';
-import { execa } from 'execa';
 import { EventTime } from '../../src/event/event-time.js';
 import type { LogEvent } from '../../src/event/event.js';
 import { encodeEntryStream, encodeForward, encodeMessage, encodePackedForward } from '../../src/protocol/encode-request.js';
 import { encodePing, parseHelo, verifyPong } from '../../src/protocol/handshake.js';
 import { parseResponse } from '../../src/protocol/response.js';
 import { tempDir } from '../helpers/logkit.js';
-import { RawClient, sleep, startReceive } from './receive-helper.js';
+import { waitFor } from '../helpers/stage-process.js';
+import { RawClient, selfSignedCert, sleep, startReceive } from './receive-helper.js';
 
 const event = (i: number, tag = 'app.web'): LogEvent => ({
   tag,
@@ -105,7 +105,8 @@ test('an oversize request gets an explicit {error} rejection, then the close', a
 });
 
 test('--max-connections: a connection beyond the limit is closed at once, the others work', async (t) => {
-  const receive = await startReceive(t, ['--max-connections', '2']);
+  // every client is 127.0.0.1 here: a per-address share above the total isolates the total
+  const receive = await startReceive(t, ['--max-connections', '2', '--max-connections-per-ip', '10']);
   const a = new RawClient(receive.port);
   const b = new RawClient(receive.port);
   await Promise.all([a.ready, b.ready]);
@@ -149,14 +150,6 @@ test('Unix socket listener', async (t) => {
   client.destroy();
   t.is(await receive.stop(), 0);
 });
-
-async function selfSignedCert(dir: string, name: string): Promise<{ cert: string; key: string }> {
-  const cert = join(dir, `${name}.pem`);
-  const key = join(dir, `${name}.key`);
-  const r = await execa('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', `/CN=${name}`, '-addext', 'subjectAltName=IP:127.0.0.1'], { reject: false });
-  if (r.exitCode !== 0) throw new Error(`openssl failed: ${r.stderr}`);
-  return { cert, key };
-}
 
 test('TLS: events over TLS; with --tls-ca a client without a certificate is refused', async (t) => {
   const dir = await tempDir(t);
@@ -283,12 +276,45 @@ test('SIGTERM: exits 0, and every acknowledged chunk is on stdout; SIGUSR1 and -
   t.regex(receive.stderr(), /stats \(exit\) .*protocol_errors=0/);
 });
 
+test('--stats: bytes_out counts what reached stdout, to a file (MessagePack) and to a pipe (NDJSON)', async (t) => {
+  const dir = await tempDir(t);
+  const file = join(dir, 'out.msgpack');
+  const toFile = await startReceive(t, ['--stats'], { stdoutFile: file });
+  const client = new RawClient(toFile.port);
+  await client.ready;
+  for (let i = 0; i < 10; i++) client.write(encodePackedForward('s', encodeEntryStream([event(i), event(i + 10)]), { chunk: `c${i}` }));
+  t.is((await client.waitForResponses(10)).length, 10);
+  client.destroy();
+  t.is(await toFile.stop(), 0);
+  const size = (await stat(file)).size;
+  t.true(size > 0);
+  t.regex(toFile.stderr(), new RegExp(`stats \\(exit\\) .*events_out=20 bytes_out=${size}( |$)`, 'm'));
+
+  // the decoding path (records decoded and re-encoded) and NDJSON to a pipe
+  const { execa: run } = await import('execa');
+  const { LOGKIT_BIN } = await import('../helpers/logkit.js');
+  const json = run(process.execPath, [LOGKIT_BIN, 'receive', '--bind', '127.0.0.1:0', '-o', 'json', '--stats', '--source-address-key', 'ip'], { reject: false, buffer: true, stdin: 'ignore', stripFinalNewline: false });
+  t.teardown(() => json.kill('SIGKILL'));
+  let stderr = '';
+  json.stderr!.on('data', (d: Buffer) => (stderr += d));
+  await waitFor(() => /listening on/.test(stderr), 'receive -o json to start');
+  const jsonClient = new RawClient(Number(/:(\d+) /.exec(stderr)![1]));
+  await jsonClient.ready;
+  jsonClient.write(encodeForward('j', [event(1), event(2), event(3)], { chunk: 'j' }));
+  t.is((await jsonClient.waitForResponses(1)).length, 1);
+  jsonClient.destroy();
+  json.kill('SIGTERM');
+  const result = await json;
+  t.is(result.exitCode, 0);
+  t.regex(result.stderr as string, new RegExp(`events_out=3 bytes_out=${Buffer.byteLength(result.stdout as string)}( |$)`, 'm'));
+});
+
 test('a client that never sends PING is closed after the handshake timeout, with one log line', async (t) => {
   const receive = await startReceive(t, ['--shared-key', 'k', '--idle-timeout', '1']);
   const client = new RawClient(receive.port);
   await client.waitForResponses(1); // HELO
   t.true(await client.waitForClose(8000));
-  t.regex(receive.stderr(), /no PING within 1000 ms; closing/);
+  t.regex(receive.stderr(), /handshake not finished within 1 s \(--handshake-timeout\); closing/);
 });
 
 test('-o json writes NDJSON events with nanosecond times', async (t) => {
