@@ -13,6 +13,14 @@ export type CommitHook = (events: readonly LogEvent[]) => void | Promise<void>;
  * for failures a retry can fix and anything else for permanent ones. A failed write must
  * leave nothing half-committed that a retry would duplicate beyond what the target documents.
  */
+/**
+ * --dedup: on requires the destination to drop what it already committed (refusing to start
+ * otherwise), off stores every event as it comes, auto drops duplicates where the table has
+ * the identity key (always in the file store) and warns once where it does not.
+ */
+export const DEDUP_MODES = ['auto', 'on', 'off'] as const;
+export type DedupMode = (typeof DEDUP_MODES)[number];
+
 export interface StoreSink {
   /** Prepares the destination (connects; creates the table with --create). */
   open(): Promise<void>;
@@ -21,6 +29,8 @@ export interface StoreSink {
   close(): Promise<void>;
   /** SIGHUP: close and reopen files (for logrotate of outputs); absent where there is nothing to reopen. */
   reopen?(): Promise<void>;
+  /** Events dropped because the destination had already committed them (their identity, options.src). */
+  readonly duplicates?: number;
   /** Where it stores, for messages, without credentials. */
   readonly description: string;
 }
