@@ -3,77 +3,20 @@ import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
-import type { LogEvent } from '../../src/event/event.js';
 import { tempDir } from '../helpers/logkit.js';
-import { makeEvent, range, scrambled, sourcedEvents, storeEvents } from './store-helpers.js';
+import { countSeqs, resendsOutOfOrder } from './dedup-scenario.js';
+import { range, sourcedEvents, storeEvents } from './store-helpers.js';
 
 /**
  * Every store drops what it already committed, by identity (options.src = {id, off}), with
- * resends out of order, against the real servers: the same scenario for each store.
+ * resends out of order, against the real servers: the same scenario for each store
+ * (ClickHouse's is in clickhouse.test.ts, which starts its server).
  */
 
 const PG_URL = process.env.LOGKIT_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const MYSQL_URL = process.env.LOGKIT_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
 
 const unique = (label: string): string => `logkit_test_${label}_${process.pid}_${Date.now() % 100000}`;
-
-/** How a store's content is read back: seq → number of times stored. */
-type CountStored = () => Promise<Map<number, number>>;
-
-function countSeqs(seqs: Iterable<number>): Map<number, number> {
-  const counts = new Map<number, number>();
-  for (const seq of seqs) counts.set(seq, (counts.get(seq) ?? 0) + 1);
-  return counts;
-}
-
-/** The seqs stored more than once, and the expected seqs not stored, for one readable assertion. */
-function compare(counts: Map<number, number>, expected: readonly number[]): { missing: number[]; repeated: number[]; total: number } {
-  return {
-    missing: expected.filter((seq) => !counts.has(seq)),
-    repeated: [...counts].filter(([, n]) => n > 1).map(([seq]) => seq).sort((x, y) => x - y),
-    total: [...counts.values()].reduce((a, b) => a + b, 0),
-  };
-}
-
-/**
- * The scenario every store must pass. Source A (offsets = seq, consecutive): 100–199 stored,
- * then 0–99 arrives (a resend after later chunks succeeded) and is stored, then 0–199 again in
- * a scrambled order: all dropped. Source B (byte offsets 57 apart, as lines give them): 0–49
- * and 100–149 stored, then 0–149 (a chunk failing over from another aggregator): 50–99 are
- * stored, the rest dropped: a gap below the highest offset is never taken for committed.
- * Events without an identity are stored every time; a repeat within one batch is stored once.
- */
-async function resendsOutOfOrder(t: ExecutionContext, dir: string, args: readonly string[], countStored: CountStored, expectCounted = true): Promise<void> {
-  const a = `A-${process.pid}-${Date.now()}`;
-  const b = `B-${process.pid}-${Date.now()}`;
-  const byteOffset = (seq: number): number => (seq - 1000 + 1) * 57;
-  const run = async (events: LogEvent[], duplicates: number, what: string): Promise<void> => {
-    const r = await storeEvents(dir, args, events);
-    t.is(r.exitCode, 0, `${what}: ${r.stderr}`);
-    if (expectCounted) t.is(r.duplicates, duplicates, `${what}: duplicates reported (${r.stderr.trim()})`);
-  };
-
-  await run(sourcedEvents(range(100, 200), a), 0, 'A 100–199');
-  await run(sourcedEvents(range(0, 100).reverse(), a), 0, 'A 0–99, after 100–199');
-  await run(sourcedEvents(scrambled(range(0, 200)), a), 200, 'A 0–199 again, scrambled');
-
-  await run(sourcedEvents([...range(1000, 1050), ...range(1100, 1150)], b, byteOffset), 0, 'B 0–49 and 100–149');
-  await run(sourcedEvents(scrambled(range(1000, 1150)), b, byteOffset), 100, 'B 0–149: the gap 50–99 stored, the rest dropped');
-
-  const plain = range(2000, 2010).map((seq) => makeEvent(seq));
-  await run(plain, 0, 'no identity');
-  await run(plain, 0, 'no identity, again');
-
-  const twice = sourcedEvents([3000, 3001, 3000, 3002, 3001], a, (seq) => seq);
-  await run(twice, 2, 'a repeat within one batch');
-
-  const counts = await countStored();
-  const expected = [...range(0, 200), ...range(1000, 1150), ...range(2000, 2010), 3000, 3001, 3002];
-  const { missing, repeated, total } = compare(counts, expected);
-  t.deepEqual(missing, [], 'nothing lost');
-  t.deepEqual(repeated, range(2000, 2010), 'only the events without an identity are stored twice');
-  t.is(total, expected.length + 10);
-}
 
 test('postgres: the identity key drops replays, out of order; gaps below the highest offset are stored', async (t) => {
   const dir = await tempDir(t);
@@ -136,4 +79,59 @@ test('--dedup off stores every event, replays included', async (t) => {
     t.is(r.duplicates, 0);
   }
   t.is((await fileSeqs(out)).length, 100);
+});
+
+/**
+ * A table made before identities: stored into as before with one warning naming the statement
+ * to run; --dedup on refuses it (exit 78); once the statement from the message is run, replays
+ * are dropped.
+ */
+async function oldTable(t: ExecutionContext, dir: string, args: readonly string[], run: (sql: string) => Promise<void>, count: () => Promise<number>): Promise<void> {
+  const events = sourcedEvents(range(0, 20), `old-${process.pid}-${Date.now()}`);
+  const auto = await storeEvents(dir, args, events);
+  t.is(auto.exitCode, 0, auto.stderr);
+  t.is(auto.stderr.match(/has no identity columns/g)?.length, 1, auto.stderr);
+  const on = await storeEvents(dir, [...args, '--dedup', 'on'], events);
+  t.is(on.exitCode, 78, on.stderr);
+  t.is(await count(), 20, 'the refused run stored nothing');
+  const statements = /to drop replays: (.*)$/m.exec(on.stderr)?.[1] ?? '';
+  for (const sql of statements.split('; ')) await run(sql);
+  const first = await storeEvents(dir, [...args, '--dedup', 'on'], events);
+  t.is(first.exitCode, 0, first.stderr);
+  t.is(first.duplicates, 0, 'the rows stored before have no identity: these are new');
+  const again = await storeEvents(dir, [...args, '--dedup', 'on'], events.slice().reverse());
+  t.is(again.duplicates, 20);
+  t.is(await count(), 40);
+}
+
+test('postgres: a table made before identities works with a warning; --dedup on refuses it until the statement it names is run', async (t) => {
+  const dir = await tempDir(t);
+  const table = unique('old');
+  const client = new pg.Client({ connectionString: PG_URL });
+  await client.connect();
+  t.teardown(async () => {
+    await client.query(`DROP TABLE IF EXISTS "${table}"`);
+    await client.end();
+  });
+  await client.query(`CREATE TABLE "${table}" (time timestamptz NOT NULL, time_nsec integer NOT NULL, tag text NOT NULL, record jsonb NOT NULL)`);
+  await oldTable(t, dir, ['postgres', PG_URL, '--table', table], async (sql) => void (await client.query(sql)), async () => {
+    const { rows } = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${table}"`);
+    return rows[0]!.n;
+  });
+});
+
+test('mysql: a table made before identities works with a warning; --dedup on refuses it until the statement it names is run', async (t) => {
+  const dir = await tempDir(t);
+  const table = unique('old');
+  const c = await mysql.createConnection({ uri: MYSQL_URL });
+  t.teardown(async () => {
+    await c.query(`DROP TABLE IF EXISTS \`${table}\``);
+    await c.end();
+  });
+  await c.query(`CREATE TABLE \`${table}\` (id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY, \`time\` DATETIME(6) NOT NULL, time_nsec INT UNSIGNED NOT NULL,
+    tag MEDIUMTEXT NOT NULL, record JSON NOT NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`);
+  await oldTable(t, dir, ['mysql', MYSQL_URL, '--table', table], async (sql) => void (await c.query(sql)), async () => {
+    const [rows] = await c.query(`SELECT count(*) AS n FROM \`${table}\``);
+    return Number((rows as Array<{ n: number }>)[0]!.n);
+  });
 });
