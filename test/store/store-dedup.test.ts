@@ -20,15 +20,32 @@ const MYSQL_URL = process.env.LOGKIT_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/t
 
 const unique = (label: string): string => `logkit_test_${label}_${process.pid}_${Date.now() % 100000}`;
 
-test('postgres: the identity key drops replays, out of order; gaps below the highest offset are stored', async (t) => {
-  const dir = await tempDir(t);
-  const table = unique('dedup');
+/** A PostgreSQL connection for the test, and a table name unique to this run, dropped at the end. */
+async function postgresTable(t: ExecutionContext, label: string): Promise<{ client: pg.Client; table: string }> {
+  const table = unique(label);
   const client = new pg.Client({ connectionString: PG_URL });
   await client.connect();
   t.teardown(async () => {
     await client.query(`DROP TABLE IF EXISTS "${table}"`);
     await client.end();
   });
+  return { client, table };
+}
+
+/** The same for MySQL/MariaDB. */
+async function mysqlTable(t: ExecutionContext, label: string): Promise<{ c: mysql.Connection; table: string }> {
+  const table = unique(label);
+  const c = await mysql.createConnection({ uri: MYSQL_URL });
+  t.teardown(async () => {
+    await c.query(`DROP TABLE IF EXISTS \`${table}\``);
+    await c.end();
+  });
+  return { c, table };
+}
+
+test('postgres: the identity key drops replays, out of order; gaps below the highest offset are stored', async (t) => {
+  const dir = await tempDir(t);
+  const { client, table } = await postgresTable(t, 'dedup');
   await resendsOutOfOrder(t, dir, ['postgres', PG_URL, '--table', table, '--create'], async () => {
     const { rows } = await client.query<{ seq: number }>(`SELECT (record->>'seq')::int AS seq FROM "${table}"`);
     return countSeqs(rows.map((r) => r.seq));
@@ -39,12 +56,7 @@ test('postgres: the identity key drops replays, out of order; gaps below the hig
 
 test('mysql: the identity key drops replays, out of order; gaps below the highest offset are stored', async (t) => {
   const dir = await tempDir(t);
-  const table = unique('dedup');
-  const c = await mysql.createConnection({ uri: MYSQL_URL });
-  t.teardown(async () => {
-    await c.query(`DROP TABLE IF EXISTS \`${table}\``);
-    await c.end();
-  });
+  const { c, table } = await mysqlTable(t, 'dedup');
   await resendsOutOfOrder(t, dir, ['mysql', MYSQL_URL, '--table', table, '--create'], async () => {
     const [rows] = await c.query(`SELECT CAST(JSON_EXTRACT(record, '$.seq') AS UNSIGNED) AS seq FROM \`${table}\``);
     return countSeqs((rows as Array<{ seq: number | string }>).map((r) => Number(r.seq)));
@@ -108,13 +120,7 @@ async function oldTable(t: ExecutionContext, dir: string, args: readonly string[
 
 test('postgres: a table made before identities works with a warning; --dedup on refuses it until the statement it names is run', async (t) => {
   const dir = await tempDir(t);
-  const table = unique('old');
-  const client = new pg.Client({ connectionString: PG_URL });
-  await client.connect();
-  t.teardown(async () => {
-    await client.query(`DROP TABLE IF EXISTS "${table}"`);
-    await client.end();
-  });
+  const { client, table } = await postgresTable(t, 'old');
   await client.query(`CREATE TABLE "${table}" (time timestamptz NOT NULL, time_nsec integer NOT NULL, tag text NOT NULL, record jsonb NOT NULL)`);
   await oldTable(t, dir, ['postgres', PG_URL, '--table', table], async (sql) => void (await client.query(sql)), async () => {
     const { rows } = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${table}"`);
@@ -124,12 +130,7 @@ test('postgres: a table made before identities works with a warning; --dedup on 
 
 test('mysql: a table made before identities works with a warning; --dedup on refuses it until the statement it names is run', async (t) => {
   const dir = await tempDir(t);
-  const table = unique('old');
-  const c = await mysql.createConnection({ uri: MYSQL_URL });
-  t.teardown(async () => {
-    await c.query(`DROP TABLE IF EXISTS \`${table}\``);
-    await c.end();
-  });
+  const { c, table } = await mysqlTable(t, 'old');
   await c.query(`CREATE TABLE \`${table}\` (id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY, \`time\` DATETIME(6) NOT NULL, time_nsec INT UNSIGNED NOT NULL,
     tag MEDIUMTEXT NOT NULL, record JSON NOT NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`);
   await oldTable(t, dir, ['mysql', MYSQL_URL, '--table', table], async (sql) => void (await c.query(sql)), async () => {

@@ -156,8 +156,7 @@ export class FileSink implements StoreSink {
     if (this.timerFailure) throw this.timerFailure;
     const { fresh, offsets } = this.committed ? this.withoutCommitted(events) : { fresh: events, offsets: undefined };
     if (fresh.length > 0) await this.append(fresh);
-    const duplicates = events.length - fresh.length;
-    this.duplicates += duplicates;
+    this.duplicates += events.length - fresh.length;
     let positions: RangesRecord | undefined;
     if (offsets) {
       positions = {};

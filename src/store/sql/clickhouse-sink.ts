@@ -1,7 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import type { LogEvent } from '../../event/event.js';
 import { CliError, ExitCode } from '../../cli/exit-codes.js';
 import { PermanentStoreError, TransientStoreError, errnoCode, errorMessage } from '../store-errors.js';
-import { randomBytes } from 'node:crypto';
 import { storedIdentityOf } from '../stored-identity.js';
 import type { CommitHook, DedupMode, StoreSink } from '../store-sink.js';
 import { plainName, quoteTable, redactUrl, type TableName } from './identifier.js';
@@ -95,13 +95,12 @@ export class ClickhouseSink implements StoreSink {
   async write(events: readonly LogEvent[]): Promise<void> {
     let body = '';
     const withIdentity = this.columns.present;
-    let base = 0;
-    if (withIdentity) {
-      base = this.ownBase.get(events) ?? this.nextOwnOff;
-      if (base === this.nextOwnOff) {
-        this.nextOwnOff += events.length;
-        this.ownBase.set(events, base);
-      }
+    // the batcher retries the same array: a retried batch keeps the identities it was given
+    let base = this.ownBase.get(events);
+    if (base === undefined) {
+      base = this.nextOwnOff;
+      this.nextOwnOff += events.length;
+      this.ownBase.set(events, base);
     }
     for (let i = 0; i < events.length; i++) {
       const e = events[i]!;

@@ -55,11 +55,16 @@ export class PostgresSink implements StoreSink {
     try {
       if (this.options.create) await this.createTable(client);
       await this.checkTable(client);
+      // the identity key, where the table has its columns (one made before them is not altered:
+      // see identity-columns.ts); NULLs never conflict, so events without an identity are all kept
+      if (this.options.create && this.columns.present && !this.columns.unique) {
+        await client.query(`CREATE UNIQUE INDEX IF NOT EXISTS "${this.options.table.table}_src" ON ${this.quoted} (src_id, src_off)`);
+        this.columns.unique = true;
+      }
     } catch (error) {
       throw this.classify(error);
     }
-    const t = this.options.table.table;
-    const addKey = `CREATE UNIQUE INDEX "${t}_src" ON ${this.quoted} (src_id, src_off)`;
+    const addKey = `CREATE UNIQUE INDEX "${this.options.table.table}_src" ON ${this.quoted} (src_id, src_off)`;
     this.dedup = dedupMessages(this.options.dedup, this.columns, this.options.table, this.options.log,
       this.columns.present ? addKey : `ALTER TABLE ${this.quoted} ADD COLUMN src_id text, ADD COLUMN src_off bigint; ${addKey}`);
   }
@@ -141,12 +146,6 @@ export class PostgresSink implements StoreSink {
       src_off bigint)`);
     await client.query(`CREATE INDEX IF NOT EXISTS "${t}_time_brin" ON ${this.quoted} USING brin (time)`);
     await client.query(`CREATE INDEX IF NOT EXISTS "${t}_tag_time" ON ${this.quoted} (tag, time)`);
-    // the identity key: NULLs never conflict, so events without an identity are all kept
-    {
-      const { rows } = await client.query(`SELECT 1 FROM information_schema.columns
-        WHERE table_schema = coalesce($1, current_schema()) AND table_name = $2 AND column_name = 'src_id'`, [this.options.table.schema ?? null, t]);
-      if (rows.length > 0) await client.query(`CREATE UNIQUE INDEX IF NOT EXISTS "${t}_src" ON ${this.quoted} (src_id, src_off)`);
-    }
   }
 
   private async checkTable(client: pg.Client): Promise<void> {
