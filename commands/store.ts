@@ -1,6 +1,7 @@
 import { defineCommand } from '../src/cli/spec.js';
 import { INPUT_OPTIONS, OPERATION_OPTIONS } from '../src/cli/common-options.js';
 import { BUFFER_LIMIT_OPTIONS } from '../src/buffer/buffer-options.js';
+import { DEDUP_MODES } from '../src/store/store-sink.js';
 
 const TARGETS = ['file', 'postgres', 'mysql', 'clickhouse'] as const;
 
@@ -37,7 +38,7 @@ export default defineCommand(
       ...BUFFER_LIMIT_OPTIONS,
       table: { type: 'string', default: 'logs', value: 'NAME', describe: 'Table (NAME or SCHEMA.NAME; letters, digits, _) for postgres, mysql and clickhouse', group: 'Databases' },
       create: { type: 'boolean', default: false, describe: 'Create the table (and its indexes, the identity key among them) if it does not exist', group: 'Databases' },
-      dedup: { type: 'string', choices: ['auto', 'on', 'off'], default: 'auto', describe: 'Drop events the destination already committed, by their identity (options.src: source and offset): auto where the table has the identity key (always in the file store), on refuses to start without it (exit 78), off stores every event', group: 'Delivery' },
+      dedup: { type: 'string', choices: DEDUP_MODES, default: 'auto', describe: 'Drop events the destination already committed, by their identity (options.src: source and offset): auto where the table has the identity key (always in the file store), on refuses to start without it (exit 78), off stores every event', group: 'Delivery' },
       timeout: { type: 'number', default: 60000, value: 'MS', describe: 'ClickHouse: a request taking longer counts as a transient failure (milliseconds)', group: 'Databases' },
       format: { type: 'string', choices: ['ndjson', 'msgpack', 'text'], defaultDescription: 'from the extension: .msgpack, .log/.txt (text), else ndjson', describe: 'File format: NDJSON events, MessagePack entries, or text (the message field alone)', group: 'Files' },
       compress: { type: 'string', choices: ['gzip', 'none'], defaultDescription: 'gzip when the template ends in .gz', describe: 'Compress files: each batch appends one complete gzip member', group: 'Files' },

@@ -8,12 +8,6 @@ import type { LogEvent } from '../event/event.js';
 export type CommitHook = (events: readonly LogEvent[]) => void | Promise<void>;
 
 /**
- * A destination. `write` stores one batch (atomically where the target allows: one
- * transaction) and calls the commit hook when it is durable; it throws TransientStoreError
- * for failures a retry can fix and anything else for permanent ones. A failed write must
- * leave nothing half-committed that a retry would duplicate beyond what the target documents.
- */
-/**
  * --dedup: on requires the destination to drop what it already committed (refusing to start
  * otherwise), off stores every event as it comes, auto drops duplicates where the table has
  * the identity key (always in the file store) and warns once where it does not.
@@ -21,6 +15,12 @@ export type CommitHook = (events: readonly LogEvent[]) => void | Promise<void>;
 export const DEDUP_MODES = ['auto', 'on', 'off'] as const;
 export type DedupMode = (typeof DEDUP_MODES)[number];
 
+/**
+ * A destination. `write` stores one batch (atomically where the target allows: one
+ * transaction) and calls the commit hook when it is durable; it throws TransientStoreError
+ * for failures a retry can fix and anything else for permanent ones. A failed write must
+ * leave nothing half-committed that a retry would duplicate beyond what the target documents.
+ */
 export interface StoreSink {
   /** Prepares the destination (connects; creates the table with --create). */
   open(): Promise<void>;
