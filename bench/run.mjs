@@ -253,7 +253,9 @@ async function listStore(dir) {
   const { readdir } = await import('node:fs/promises');
   const out = [];
   for (const e of await readdir(dir, { withFileTypes: true, recursive: true }).catch(() => [])) {
-    if (e.isFile() && !e.name.startsWith('.') && !e.name.endsWith('.gz')) out.push(join(e.parentPath ?? e.path, e.name));
+    const parent = e.parentPath ?? e.path;
+    // .logkit-store/ holds the store's own state (open files, committed positions), not events
+    if (e.isFile() && !e.name.startsWith('.') && !e.name.endsWith('.gz') && !parent.includes('.logkit-store')) out.push(join(parent, e.name));
   }
   return out;
 }

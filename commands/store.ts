@@ -1,6 +1,7 @@
 import { defineCommand } from '../src/cli/spec.js';
 import { INPUT_OPTIONS, OPERATION_OPTIONS } from '../src/cli/common-options.js';
 import { BUFFER_LIMIT_OPTIONS } from '../src/buffer/buffer-options.js';
+import { DEDUP_MODES } from '../src/store/store-sink.js';
 
 const TARGETS = ['file', 'postgres', 'mysql', 'clickhouse'] as const;
 
@@ -12,6 +13,7 @@ export default defineCommand(
       'Reads events from standard input and stores them in batches (bounded by --batch-size and --flush-interval). ' +
       'TARGET is file (DESTINATION a path template: strftime fields of the event time in UTC, ${tag} and ${tag[N]}), ' +
       'postgres, mysql (MySQL and MariaDB) or clickhouse (its HTTP interface); DESTINATION is then the server URL. ' +
+      'Events that carry an identity (options.src, from tail or receive) and were already committed are dropped (see DEDUP). ' +
       'A batch is committed as a whole: one database transaction (one INSERT request for ClickHouse), or one appended ' +
       'unit per file followed by fsync. Transient failures (connection refused or lost, server restarting, disk full) ' +
       'are retried with capped backoff and lose nothing; permanent ones (bad credentials, a table of the wrong shape) ' +
@@ -35,7 +37,8 @@ export default defineCommand(
       buffer: { type: 'string', value: 'DIR', completion: 'directory', describe: 'Make the input durable in a disk buffer first and store from it; a chunk is deleted after the commit of its last event, and what is left is stored first after a restart', group: 'Delivery' },
       ...BUFFER_LIMIT_OPTIONS,
       table: { type: 'string', default: 'logs', value: 'NAME', describe: 'Table (NAME or SCHEMA.NAME; letters, digits, _) for postgres, mysql and clickhouse', group: 'Databases' },
-      create: { type: 'boolean', default: false, describe: 'Create the table (and its indexes) if it does not exist', group: 'Databases' },
+      create: { type: 'boolean', default: false, describe: 'Create the table (and its indexes, the identity key among them) if it does not exist', group: 'Databases' },
+      dedup: { type: 'string', choices: DEDUP_MODES, default: 'auto', describe: 'Drop events the destination already committed, by their identity (options.src: source and offset): auto where the table has the identity key (always in the file store), on refuses to start without it (exit 78), off stores every event', group: 'Delivery' },
       timeout: { type: 'number', default: 60000, value: 'MS', describe: 'ClickHouse: a request taking longer counts as a transient failure (milliseconds)', group: 'Databases' },
       format: { type: 'string', choices: ['ndjson', 'msgpack', 'text'], defaultDescription: 'from the extension: .msgpack, .log/.txt (text), else ndjson', describe: 'File format: NDJSON events, MessagePack entries, or text (the message field alone)', group: 'Files' },
       compress: { type: 'string', choices: ['gzip', 'none'], defaultDescription: 'gzip when the template ends in .gz', describe: 'Compress files: each batch appends one complete gzip member', group: 'Files' },
@@ -51,15 +54,21 @@ export default defineCommand(
       ['logkit receive | logkit store mysql mysql://root@127.0.0.1/test --table events --create', 'store into MySQL or MariaDB'],
       ['logkit receive | logkit store --buffer /var/spool/logkit/store file \'logs/${tag}/%Y-%m-%d.ndjson\'', 'input durable on disk first; stored from the buffer, even across restarts of the store'],
       ['logkit tail --checkpoint app.ckpt app.log | logkit store --checkpoint app.ckpt postgres postgres://logs@db/logs', 'store commits: tail resumes from what the database committed'],
-      ['logkit receive | logkit store clickhouse http://127.0.0.1:8123/default --create', 'store into ClickHouse over HTTP (MergeTree partitioned by day)'],
+      ['logkit receive | logkit store clickhouse http://127.0.0.1:8123/default --create', 'store into ClickHouse over HTTP (ReplacingMergeTree on the event identity, partitioned by day)'],
     ],
     sections: [
-      ['TABLES', 'postgres: (time timestamptz, time_nsec integer, tag text, record jsonb), indexes BRIN(time) and (tag, time). ' +
-        'mysql: (id bigint auto_increment, time DATETIME(6), time_nsec INT UNSIGNED, tag MEDIUMTEXT, record JSON), indexes (time), (tag(191), time). ' +
-        "clickhouse: (time DateTime('UTC'), time_nsec UInt32, tag String, record String) ENGINE MergeTree PARTITION BY toYYYYMMDD(time) ORDER BY (tag, time). " +
-        'time has the column precision (microseconds; seconds in ClickHouse); time_nsec holds the exact nanoseconds within the second.'],
+      ['TABLES', 'postgres: (time timestamptz, time_nsec integer, tag text, record jsonb, src_id text, src_off bigint), indexes BRIN(time), (tag, time) and UNIQUE (src_id, src_off). ' +
+        'mysql: (id bigint auto_increment, time DATETIME(6), time_nsec INT UNSIGNED, tag MEDIUMTEXT, record JSON, src_id VARCHAR(255), src_off BIGINT UNSIGNED), indexes (time), (tag(191), time), UNIQUE (src_id, src_off). ' +
+        "clickhouse: (time DateTime('UTC'), time_nsec UInt32, tag String, record String, src_id String, src_off UInt64) ENGINE ReplacingMergeTree PARTITION BY toYYYYMMDD(time) ORDER BY (src_id, src_off). " +
+        'time has the column precision (microseconds; seconds in ClickHouse); time_nsec holds the exact nanoseconds within the second. ' +
+        'src_id and src_off are the event identity (options.src: source and offset; NULL without one; a source id over 255 characters is stored as sha256:HEX).'],
+      ['DEDUP', 'An event whose identity the destination already committed is dropped (and acknowledged): PostgreSQL by INSERT … ON CONFLICT (src_id, src_off) DO NOTHING ' +
+        'from a temporary table the batch is copied into, MySQL/MariaDB by ON DUPLICATE KEY UPDATE (a no-op), the file store by the ranges of positions it committed per source ' +
+        '(BASE/.logkit-store/committed/, at most 10,000 sources and 1,000,000 ranges, the oldest forgotten first). ClickHouse collapses replays when it merges parts: read with FINAL ' +
+        '(or GROUP BY src_id, src_off). Events without an identity are always stored. A table made without the identity columns or key is stored into as before, with one warning ' +
+        'naming the statements to run; --dedup on refuses it (exit 78). The duplicates dropped are counted (duplicates in --stats, logkit_store_duplicates_total).'],
       ['GUARANTEES', 'At least once: an event is acknowledged (committed) only after its transaction committed or its file was fsynced. ' +
-        'A batch is retried whole after a transient failure, so a connection lost between COMMIT and its reply may store that batch twice. ' +
+        'A batch is retried whole after a transient failure, so a connection lost between COMMIT and its reply may store that batch twice, unless dedup drops the events that carry an identity (see DEDUP). ' +
         'With --checkpoint FILE the store is the committing stage: after each commit it writes the source positions of the committed events for tail --checkpoint FILE. ' +
         'With --buffer DIR the input is durable in DIR before it is stored (the checkpoint then advances on durability), a chunk is deleted once all its events are committed, ' +
         'and after a crash the chunks left are stored first (a chunk partly committed before the crash is stored again whole). ' +

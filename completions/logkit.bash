@@ -186,6 +186,7 @@ _logkit() {
         --total-limit) COMPREPLY=(); return ;;
         --overflow) COMPREPLY=( $(compgen -W "block drop-oldest fail" -- "$cur") ); return ;;
         --table) COMPREPLY=(); return ;;
+        --dedup) COMPREPLY=( $(compgen -W "auto on off" -- "$cur") ); return ;;
         --timeout) COMPREPLY=(); return ;;
         --format) COMPREPLY=( $(compgen -W "ndjson msgpack text" -- "$cur") ); return ;;
         --compress) COMPREPLY=( $(compgen -W "gzip none" -- "$cur") ); return ;;
@@ -195,7 +196,7 @@ _logkit() {
         --max-open-files) COMPREPLY=(); return ;;
         --message-key) COMPREPLY=(); return ;;
       esac
-      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --input -i --metrics --stats --no-stats --stats-interval --log-level --log-format --batch-size --batch-bytes --flush-interval --retry-max-delay --retry-timeout --shutdown-timeout --checkpoint --buffer --total-limit --overflow --table --create --no-create --timeout --format --compress --gzip-level --fsync --fsync-interval --max-open-files --message-key" -- "$cur") ); else COMPREPLY=( $(compgen -f -- "$cur") ); fi
+      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --input -i --metrics --stats --no-stats --stats-interval --log-level --log-format --batch-size --batch-bytes --flush-interval --retry-max-delay --retry-timeout --shutdown-timeout --checkpoint --buffer --total-limit --overflow --table --create --no-create --dedup --timeout --format --compress --gzip-level --fsync --fsync-interval --max-open-files --message-key" -- "$cur") ); else COMPREPLY=( $(compgen -f -- "$cur") ); fi
       ;;
   esac
 }

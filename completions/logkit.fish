@@ -189,6 +189,7 @@ complete -c logkit -n '__fish_seen_subcommand_from store' -l overflow -x -a 'blo
 complete -c logkit -n '__fish_seen_subcommand_from store' -l table -x -d 'Table'
 complete -c logkit -n '__fish_seen_subcommand_from store' -l create -d 'Create the table'
 complete -c logkit -n '__fish_seen_subcommand_from store' -l no-create -d 'turn off --create'
+complete -c logkit -n '__fish_seen_subcommand_from store' -l dedup -x -a 'auto on off' -d 'Drop events the destination already committed, by their identity'
 complete -c logkit -n '__fish_seen_subcommand_from store' -l timeout -x -d 'ClickHouse: a request taking longer counts as a transient failure'
 complete -c logkit -n '__fish_seen_subcommand_from store' -l format -x -a 'ndjson msgpack text' -d 'File format: NDJSON events, MessagePack entries, or text'
 complete -c logkit -n '__fish_seen_subcommand_from store' -l compress -x -a 'gzip none' -d 'Compress files: each batch appends one complete gzip member'

@@ -88,7 +88,8 @@ async function listFiles(dir) {
   const out = [];
   for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
     const path = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...(await listFiles(path)));
+    // .logkit-store/ is the store's own state (open files, committed positions), not events
+    if (entry.isDirectory()) { if (entry.name !== '.logkit-store') out.push(...(await listFiles(path))); }
     else if (entry.isFile() && !entry.name.startsWith('.')) out.push(path);
   }
   return out;

@@ -66,10 +66,15 @@ export function formatCheckpoint(positions: SourcePositions): string {
 
 /** Atomically replaces the checkpoint at `path` (temp + fsync + rename + directory fsync). */
 export async function writeCheckpointFile(path: string, positions: SourcePositions): Promise<void> {
+  await replaceFileAtomically(path, formatCheckpoint(positions));
+}
+
+/** Replaces the file at `path` so that a reader (or a restart after a power cut) sees the old content or the new, never a mix. */
+export async function replaceFileAtomically(path: string, content: string): Promise<void> {
   const temp = `${path}.tmp-${process.pid}`;
   const handle = await open(temp, 'w', 0o644);
   try {
-    await handle.writeFile(formatCheckpoint(positions));
+    await handle.writeFile(content);
     await handle.sync();
   } catch (error) {
     await handle.close();

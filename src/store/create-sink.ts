@@ -1,7 +1,7 @@
 import { CliError, ExitCode } from '../cli/exit-codes.js';
 import type { FileFormat } from './file/file-format.js';
 import type { FsyncPolicy } from './file/file-sink.js';
-import type { CommitHook, StoreSink } from './store-sink.js';
+import type { CommitHook, DedupMode, StoreSink } from './store-sink.js';
 import { parseTableName } from './sql/identifier.js';
 
 export const STORE_TARGETS = ['file', 'postgres', 'mysql', 'clickhouse'] as const;
@@ -12,6 +12,7 @@ export interface SinkArgs {
   destination: string;
   table: string;
   create: boolean;
+  dedup: DedupMode;
   timeout: number;
   format?: FileFormat;
   compress?: 'gzip' | 'none';
@@ -34,24 +35,24 @@ export async function createSink(args: SinkArgs, onCommit: CommitHook, log: (mes
       if (!(args.maxOpenFiles >= 1)) throw new CliError('--max-open-files must be at least 1', ExitCode.USAGE);
       return new FileSink({
         template, format, gzip, gzipLevel: args.gzipLevel, fsync: args.fsync, fsyncIntervalMs: args.fsyncInterval,
-        maxOpenFiles: args.maxOpenFiles, messageKey: args.messageKey, onCommit, log,
+        maxOpenFiles: args.maxOpenFiles, messageKey: args.messageKey, dedup: args.dedup !== 'off', onCommit, log,
       });
     }
     case 'postgres': {
       expectScheme(args.destination, ['postgres:', 'postgresql:'], 'postgres://USER@HOST:5432/DATABASE');
       const { PostgresSink } = await import('./sql/postgres-sink.js');
-      return new PostgresSink({ url: args.destination, table: parseTableName(args.table), create: args.create, onCommit });
+      return new PostgresSink({ url: args.destination, table: parseTableName(args.table), create: args.create, dedup: args.dedup, onCommit, log });
     }
     case 'mysql': {
       expectScheme(args.destination, ['mysql:', 'mariadb:'], 'mysql://USER:PASSWORD@HOST:3306/DATABASE');
       const { MysqlSink } = await import('./sql/mysql-sink.js');
       const url = args.destination.replace(/^mariadb:/i, 'mysql:');
-      return new MysqlSink({ url, table: parseTableName(args.table), create: args.create, onCommit });
+      return new MysqlSink({ url, table: parseTableName(args.table), create: args.create, dedup: args.dedup, onCommit, log });
     }
     case 'clickhouse': {
       expectScheme(args.destination, ['http:', 'https:', 'clickhouse:'], 'http://HOST:8123/DATABASE');
       const { ClickhouseSink } = await import('./sql/clickhouse-sink.js');
-      return new ClickhouseSink({ url: args.destination, table: parseTableName(args.table), create: args.create, onCommit, timeoutMs: args.timeout });
+      return new ClickhouseSink({ url: args.destination, table: parseTableName(args.table), create: args.create, dedup: args.dedup, onCommit, log, timeoutMs: args.timeout });
     }
   }
 }

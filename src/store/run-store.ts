@@ -57,7 +57,7 @@ export async function runStore(sink: StoreSink, options: StoreRunOptions): Promi
 
   let inputError: CliError | undefined;
   const counted = new ByteCounter(options.source ?? openInput('-'));
-  const metrics = await CommandMetrics.start(storeMetrics(batcher, counted), options.metrics ?? {});
+  const metrics = await CommandMetrics.start(storeMetrics(batcher, counted, sink), options.metrics ?? {});
   const progress = ProgressLine.start(
     (s) => `logkit store: ${grouped(batcher.committed)} events stored (${perSecond(batcher.committed, s)}/s), ${grouped(batcher.uncommitted)} pending, ${grouped(counted.bytes / 1048576)} MiB read`,
     process.stderr,

@@ -6,8 +6,9 @@ import { createSink, type SinkArgs } from './create-sink.js';
 import { runStore } from './run-store.js';
 import type { CommitHook } from './store-sink.js';
 
-export interface StoreCommandArgs extends Omit<SinkArgs, 'target' | 'format' | 'compress' | 'fsync'> {
+export interface StoreCommandArgs extends Omit<SinkArgs, 'target' | 'format' | 'compress' | 'fsync' | 'dedup'> {
   target: string;
+  dedup: string;
   format?: string;
   compress?: string;
   fsync: string;

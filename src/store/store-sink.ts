@@ -8,6 +8,14 @@ import type { LogEvent } from '../event/event.js';
 export type CommitHook = (events: readonly LogEvent[]) => void | Promise<void>;
 
 /**
+ * --dedup: on requires the destination to drop what it already committed (refusing to start
+ * otherwise), off stores every event as it comes, auto drops duplicates where the table has
+ * the identity key (always in the file store) and warns once where it does not.
+ */
+export const DEDUP_MODES = ['auto', 'on', 'off'] as const;
+export type DedupMode = (typeof DEDUP_MODES)[number];
+
+/**
  * A destination. `write` stores one batch (atomically where the target allows: one
  * transaction) and calls the commit hook when it is durable; it throws TransientStoreError
  * for failures a retry can fix and anything else for permanent ones. A failed write must
@@ -21,6 +29,8 @@ export interface StoreSink {
   close(): Promise<void>;
   /** SIGHUP: close and reopen files (for logrotate of outputs); absent where there is nothing to reopen. */
   reopen?(): Promise<void>;
+  /** Events dropped because the destination had already committed them (their identity, options.src). */
+  readonly duplicates?: number;
   /** Where it stores, for messages, without credentials. */
   readonly description: string;
 }

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import test from 'ava';
 import { execa } from 'execa';
 import { ROOT, logkit, tempDir } from '../helpers/logkit.js';
-import { eventFile, feedStore, makeEvent } from './store-helpers.js';
+import { countSeqs, resendsOutOfOrder } from './dedup-scenario.js';
+import { eventFile, feedStore, makeEvent, range, sourcedEvents, storeEvents } from './store-helpers.js';
 
 /**
  * The ClickHouse server of tools/test-env/start-clickhouse.sh (which `npm run test:all` calls and which exports
@@ -135,4 +136,37 @@ test.serial('SIGTERM while the server is unreachable: retries for --shutdown-tim
   t.is(r.exitCode, 75, String(r.stderr));
   t.regex(String(r.stderr), /gave up retrying/);
   t.notRegex(String(r.stderr), /were not stored/, 'it never connected, so it read nothing it could lose');
+});
+
+test.serial('dedup: --create makes a ReplacingMergeTree on (src_id, src_off); read with FINAL, replays out of order are gone and nothing is lost', async (t) => {
+  const dir = await tempDir(t);
+  const table = tableName('dedup');
+  t.teardown(() => query(`DROP TABLE IF EXISTS ${table}`));
+  // ClickHouse collapses replays when it merges parts: it cannot count them at INSERT time
+  await resendsOutOfOrder(t, dir, ['clickhouse', URL, '--table', table, '--create'], async () => {
+    const text = await query(`SELECT record FROM ${table} FINAL FORMAT JSONEachRow`);
+    return countSeqs(text.split('\n').filter(Boolean).map((line) => (JSON.parse((JSON.parse(line) as { record: string }).record) as { seq: number }).seq));
+  }, false);
+  t.is((await query(`SELECT engine, sorting_key FROM system.tables WHERE database = currentDatabase() AND name = '${table}' FORMAT TSV`)).trim(), 'ReplacingMergeTree\tsrc_id, src_off');
+  // the documented queries without FINAL: GROUP BY the identity, and OPTIMIZE … FINAL to merge now
+  const grouped = Number((await query(`SELECT count() FROM (SELECT src_id, src_off FROM ${table} GROUP BY src_id, src_off)`)).trim());
+  t.is(grouped, 200 + 150 + 20 + 3);
+  await query(`OPTIMIZE TABLE ${table} FINAL`);
+  t.is(Number((await query(`SELECT count() FROM ${table}`)).trim()), 200 + 150 + 20 + 3, 'merged: the replays are gone from the table itself');
+});
+
+test.serial('dedup: a table made before identities is stored into as before with one warning; --dedup on refuses it (exit 78) saying what to do', async (t) => {
+  const dir = await tempDir(t);
+  const table = tableName('olddedup');
+  t.teardown(() => query(`DROP TABLE IF EXISTS ${table}`));
+  await query(`CREATE TABLE ${table} (time DateTime('UTC'), time_nsec UInt32, tag String, record String) ENGINE = MergeTree() PARTITION BY toYYYYMMDD(time) ORDER BY (tag, time)`);
+  const events = sourcedEvents(range(0, 20), `old-${process.pid}`);
+  const auto = await storeEvents(dir, ['clickhouse', URL, '--table', table], events);
+  t.is(auto.exitCode, 0, auto.stderr);
+  t.is(auto.stderr.match(/has no identity columns/g)?.length, 1, auto.stderr);
+  t.regex(auto.stderr, /ReplacingMergeTree ordered by \(src_id, src_off\)/);
+  const on = await storeEvents(dir, ['clickhouse', URL, '--table', table, '--dedup', 'on'], events);
+  t.is(on.exitCode, 78, on.stderr);
+  t.regex(on.stderr, /--dedup on: table \S+ has no identity columns/);
+  t.is(Number((await query(`SELECT count() FROM ${table}`)).trim()), 20, 'the refused run stored nothing');
 });

@@ -25,7 +25,7 @@ test('the commit hook sees every event once, in order, and only after it is in t
   let linesOnDiskAtCommit = 0;
   const path = join(dir, 'all.ndjson');
   const sink = new FileSink({
-    template: path, format: 'ndjson', gzip: false, gzipLevel: 6, fsync: 'interval', fsyncIntervalMs: 30, maxOpenFiles: 4, messageKey: 'message', log: () => {},
+    template: path, format: 'ndjson', gzip: false, gzipLevel: 6, fsync: 'interval', fsyncIntervalMs: 30, maxOpenFiles: 4, messageKey: 'message', dedup: true, log: () => {},
     onCommit: async (batch) => {
       for (const e of batch) committed.push(e.record.seq as number);
       linesOnDiskAtCommit = (await readFile(path, 'utf8')).split('\n').length - 1;
@@ -47,7 +47,7 @@ test('the commit hook runs after the PostgreSQL COMMIT: the rows are visible to 
   const events = makeEvents(0, 1000);
   const committed: number[] = [];
   const sink = new PostgresSink({
-    url: PG_URL, table: { table }, create: true,
+    url: PG_URL, table: { table }, create: true, dedup: 'auto', log: () => {},
     onCommit: async (batch) => {
       const { rows } = await client.query(`SELECT count(*)::int AS n FROM "${table}"`);
       committed.push(...batch.map((e) => e.record.seq as number));
@@ -64,7 +64,7 @@ test('--batch-bytes bounds a batch by the input bytes behind it', async (t) => {
   const perEvent = encode(events).length / events.length;
   const sizes: number[] = [];
   const sink = new FileSink({
-    template: join(dir, 'x.ndjson'), format: 'ndjson', gzip: false, gzipLevel: 6, fsync: 'never', fsyncIntervalMs: 1000, maxOpenFiles: 4, messageKey: 'message', log: () => {},
+    template: join(dir, 'x.ndjson'), format: 'ndjson', gzip: false, gzipLevel: 6, fsync: 'never', fsyncIntervalMs: 1000, maxOpenFiles: 4, messageKey: 'message', dedup: true, log: () => {},
     onCommit: (batch) => {
       sizes.push(batch.length);
     },

@@ -17,9 +17,10 @@ async function sizeOfTagFiles(dir: string, tags: readonly string[]): Promise<num
   return total;
 }
 
+/** The files the store wrote events to (not its own state in .logkit-store/). */
 async function listFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries.filter((e) => e.isFile()).map((e) => relative(dir, join(e.parentPath, e.name))).sort();
+  return entries.filter((e) => e.isFile()).map((e) => relative(dir, join(e.parentPath, e.name))).filter((f) => !f.split('/').includes('.logkit-store')).sort();
 }
 
 /** Events every `stepSeconds` from `startSec`, tags cycling. */

@@ -65,7 +65,7 @@ test('stores 100,000 events with COPY: exact count, times to the microsecond plu
   }
   t.is(mismatches, 0);
   const indexes = await withClient((c) => c.query(`SELECT indexname FROM pg_indexes WHERE tablename = $1`, [table]));
-  t.is(indexes.rows.length, 2, '--create makes the BRIN and (tag, time) indexes');
+  t.is(indexes.rows.length, 3, '--create makes the BRIN, (tag, time) and unique (src_id, src_off) indexes');
 });
 
 test('a backend terminated mid-stream (pg_terminate_backend) loses nothing; duplicates at most one batch', async (t) => {

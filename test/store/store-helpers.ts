@@ -97,3 +97,31 @@ export async function feedStore(
   child.stdin!.end();
   return child;
 }
+
+/** Events `seqs` (as makeEvent) carrying an identity: options.src = {id, off: offsetOf(seq)}. */
+export function sourcedEvents(seqs: readonly number[], id: string, offsetOf: (seq: number) => number = (seq) => seq): LogEvent[] {
+  return seqs.map((seq) => ({ ...makeEvent(seq), options: { src: { id, off: offsetOf(seq) } } }));
+}
+
+/** seq from, from + 1, …, to - 1. */
+export function range(from: number, to: number): number[] {
+  return Array.from({ length: to - from }, (_, i) => from + i);
+}
+
+/** The same numbers in a scrambled (but fixed) order: resends do not come in order. */
+export function scrambled(seqs: readonly number[]): number[] {
+  return seqs.map((seq, i) => ({ seq, key: (i * 7919) % 1009 })).sort((a, b) => a.key - b.key).map((x) => x.seq);
+}
+
+/**
+ * Runs `logkit store ARGS --stats` over `events` (a MessagePack file in `dir`); returns the
+ * result and the duplicates the store reported dropping.
+ */
+export async function storeEvents(dir: string, args: readonly string[], events: readonly LogEvent[]): Promise<{ exitCode: number | undefined; stderr: string; duplicates: number }> {
+  const path = join(dir, `input-${Date.now()}-${Math.random().toString(36).slice(2)}.msgpack`);
+  await writeFile(path, encode(events));
+  const r = await logkit(['store', ...args, '--stats'], { inputFile: path });
+  const stderr = String(r.stderr);
+  const duplicates = Number(/duplicates=(\d+)/.exec(stderr)?.[1] ?? NaN);
+  return { exitCode: r.exitCode, stderr, duplicates };
+}

@@ -3,8 +3,11 @@ import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
 import type { LogEvent } from '../../event/event.js';
+import type { RangesRecord } from '../../checkpoint/committed-ranges.js';
 import { PermanentStoreError, TransientStoreError, errorMessage } from '../store-errors.js';
 import type { CommitHook, StoreSink } from '../store-sink.js';
+import { storedIdentityOf } from '../stored-identity.js';
+import { CommittedJournal } from './committed-journal.js';
 import { FileEncoder, type FileFormat } from './file-format.js';
 import { PathTemplate } from './path-template.js';
 import { OpenFileJournal } from './open-journal.js';
@@ -29,6 +32,8 @@ export interface FileStoreOptions {
   fsyncIntervalMs: number;
   maxOpenFiles: number;
   messageKey: string;
+  /** Skip events whose identity (options.src) this store already committed (kept in BASE/.logkit-store/committed/). */
+  dedup: boolean;
   onCommit: CommitHook;
   log: (message: string) => void;
 }
@@ -50,6 +55,13 @@ interface OpenFile {
  *
  * One process per file: two processes appending to the same file is not supported (give each
  * its own template or tags).
+ *
+ * Dedup: an event whose identity (options.src) lies in the ranges this store committed is
+ * skipped (and still acknowledged). A batch's positions join the ranges once its appends
+ * succeeded, and are journaled after its files are fsynced (per --fsync) and before it is
+ * acknowledged. A crash between the two leaves that batch in the files without its positions:
+ * not acknowledged, it is resent and stored again (a duplicate of at most one batch, or of one
+ * --fsync-interval), never lost.
  */
 export class FileSink implements StoreSink {
   readonly description: string;
@@ -59,8 +71,11 @@ export class FileSink implements StoreSink {
   /** Open files, least recently used first (a Map keeps insertion order). */
   private readonly files = new Map<string, OpenFile>();
   private readonly knownDirs = new Set<string>();
-  /** Batches written but not yet fsynced (interval policy), committed in order by the timer. */
-  private uncommitted: Array<readonly LogEvent[]> = [];
+  /** Batches written but not yet fsynced (interval policy), committed in order by the timer, with the positions they add. */
+  private uncommitted: Array<{ events: readonly LogEvent[]; positions: RangesRecord | undefined }> = [];
+  /** The positions committed (dedup), with their journal. */
+  private committed: CommittedJournal | undefined;
+  duplicates = 0;
   private timer: NodeJS.Timeout | undefined;
   /** Writes, periodic fsyncs and closing take turns. */
   private turn: Promise<unknown> = Promise.resolve();
@@ -76,6 +91,9 @@ export class FileSink implements StoreSink {
   }
 
   async open(): Promise<void> {
+    if (this.options.dedup) {
+      this.committed = await CommittedJournal.open(this.template.baseDir, this.options.template, this.options.fsync !== 'never', this.options.log);
+    }
     // files a crashed run left open may hold a torn tail: repair them now, whatever we write next
     await this.journal.recover(async (path, kind) => {
       const handle = await open(path, 'r+').catch(() => undefined);
@@ -108,6 +126,7 @@ export class FileSink implements StoreSink {
         await this.journal.closed(file.path);
       }
       this.files.clear();
+      await this.committed?.close();
     });
   }
 
@@ -135,6 +154,68 @@ export class FileSink implements StoreSink {
 
   private async writeBatch(events: readonly LogEvent[]): Promise<void> {
     if (this.timerFailure) throw this.timerFailure;
+    const { fresh, offsets } = this.committed ? this.withoutCommitted(events) : { fresh: events, offsets: undefined };
+    if (fresh.length > 0) await this.append(fresh);
+    this.duplicates += events.length - fresh.length;
+    let positions: RangesRecord | undefined;
+    if (offsets) {
+      positions = {};
+      for (const [id, list] of offsets) positions[id] = this.committed!.ranges.addOffsets(id, list);
+    }
+    if (this.options.fsync === 'interval') this.uncommitted.push({ events, positions });
+    else await this.commit([{ events, positions }]);
+  }
+
+  /**
+   * The events of a batch whose identity is not committed yet (nor repeated within the batch),
+   * with their offsets per source; events without an identity are always kept.
+   */
+  private withoutCommitted(events: readonly LogEvent[]): { fresh: readonly LogEvent[]; offsets: Map<string, number[]> } {
+    const ranges = this.committed!.ranges;
+    const offsets = new Map<string, number[]>();
+    const inBatch = new Map<string, Set<number>>();
+    const fresh: LogEvent[] = [];
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i]!;
+      const identity = storedIdentityOf(e);
+      if (!identity) {
+        fresh.push(e);
+        continue;
+      }
+      if (ranges.has(identity.id, identity.off)) continue;
+      let seen = inBatch.get(identity.id);
+      if (!seen) {
+        seen = new Set();
+        inBatch.set(identity.id, seen);
+        offsets.set(identity.id, []);
+      }
+      if (seen.has(identity.off)) continue;
+      seen.add(identity.off);
+      offsets.get(identity.id)!.push(identity.off);
+      fresh.push(e);
+    }
+    return { fresh: fresh.length === events.length ? events : fresh, offsets };
+  }
+
+  /** Journals the positions of batches whose files are durable (per --fsync), then acknowledges them in order. */
+  private async commit(batches: ReadonlyArray<{ events: readonly LogEvent[]; positions: RangesRecord | undefined }>): Promise<void> {
+    if (this.committed) {
+      const record: RangesRecord = {};
+      let any = false;
+      for (const { positions } of batches) {
+        for (const id in positions) {
+          if (positions[id]!.length === 0) continue;
+          (record[id] ??= []).push(...positions[id]!);
+          any = true;
+        }
+      }
+      if (any) await this.committed.append(record);
+    }
+    for (const { events } of batches) await this.options.onCommit(events);
+  }
+
+  /** Appends a batch to its files, all or nothing (a failure cuts every file back). */
+  private async append(events: readonly LogEvent[]): Promise<void> {
     // group by file, keeping each file's events in input order
     const groups = new Map<string, LogEvent[]>();
     for (let i = 0; i < events.length; i++) {
@@ -169,8 +250,6 @@ export class FileSink implements StoreSink {
       await this.cutBack(touched);
       throw classify(error);
     }
-    if (this.options.fsync === 'interval') this.uncommitted.push(events);
-    else await this.options.onCommit(events);
   }
 
   /** Undoes a failed batch's appends, so the retry starts from complete units only. */
@@ -197,7 +276,7 @@ export class FileSink implements StoreSink {
     if (this.options.fsync !== 'never') for (const file of this.files.values()) await this.sync(file);
     const batches = this.uncommitted;
     this.uncommitted = [];
-    for (const batch of batches) await this.options.onCommit(batch);
+    if (batches.length > 0) await this.commit(batches);
   }
 
   /** Cuts a torn last unit off (see torn-tail.ts). */

@@ -1,15 +1,20 @@
+import { randomBytes } from 'node:crypto';
 import type { LogEvent } from '../../event/event.js';
 import { CliError, ExitCode } from '../../cli/exit-codes.js';
 import { PermanentStoreError, TransientStoreError, errnoCode, errorMessage } from '../store-errors.js';
-import type { CommitHook, StoreSink } from '../store-sink.js';
+import { storedIdentityOf } from '../stored-identity.js';
+import type { CommitHook, DedupMode, StoreSink } from '../store-sink.js';
 import { plainName, quoteTable, redactUrl, type TableName } from './identifier.js';
+import { dedupMessages, type IdentityColumns } from './identity-columns.js';
 import { recordJSON } from './row-text.js';
 
 export interface ClickhouseOptions {
   url: string;
   table: TableName;
   create: boolean;
+  dedup: DedupMode;
   onCommit: CommitHook;
+  log: (message: string) => void;
   /** One HTTP request may take this long before it counts as a transient failure. */
   timeoutMs: number;
 }
@@ -23,14 +28,26 @@ export interface ClickhouseOptions {
  * keeps the exact nanoseconds; `record` is the JSON text in a String column (the JSON column
  * type is recent and was experimental). An INSERT of one batch into one daily partition is
  * atomic; a batch spanning days is one part per day. A retry after a lost reply can store a
- * batch twice (at-least-once) unless the table deduplicates (Replicated*MergeTree, or
- * non_replicated_deduplication_window on current releases).
+ * batch twice (at-least-once) unless the table deduplicates.
+ *
+ * Dedup: the table --create makes is a ReplacingMergeTree ordered by the identity (src_id,
+ * src_off), so a replay collapses with the row already stored when their parts merge; queries
+ * that must not see a replay not yet merged read with FINAL (see the store's documentation).
+ * ClickHouse cannot tell at INSERT time whether a row is a replay, so no duplicates are counted.
+ * An event without an identity gets a unique one of this process (src_id `~` and a random
+ * nonce, src_off a counter), so it never collapses with another; a batch retried keeps the ones
+ * it was given, so even a retry after a lost reply collapses.
  */
 export class ClickhouseSink implements StoreSink {
   readonly description: string;
   private readonly endpoint: URL;
   private readonly headers: Record<string, string> = {};
   private readonly quoted: string;
+  private columns: IdentityColumns = { present: false, unique: false };
+  /** Identities given to events without one: `~` + a random nonce per process, and a counter. */
+  private readonly ownId = `~${randomBytes(12).toString('hex')}`;
+  private nextOwnOff = 0;
+  private readonly ownBase = new WeakMap<readonly LogEvent[], number>();
 
   constructor(private readonly options: ClickhouseOptions) {
     this.description = `clickhouse ${redactUrl(options.url)} table ${plainName(options.table)}`;
@@ -65,21 +82,54 @@ export class ClickhouseSink implements StoreSink {
         time DateTime('UTC'),
         time_nsec UInt32,
         tag String,
-        record String
-      ) ENGINE = MergeTree() PARTITION BY toYYYYMMDD(time) ORDER BY (tag, time)`);
+        record String,
+        src_id String,
+        src_off UInt64
+      ) ENGINE = ReplacingMergeTree() PARTITION BY toYYYYMMDD(time) ORDER BY (src_id, src_off)`);
     }
     const exists = (await this.query(`EXISTS TABLE ${this.quoted}`)).trim();
     if (exists !== '1') throw new PermanentStoreError(`table ${plainName(this.options.table)} does not exist (--create makes it)`);
+    await this.checkIdentity();
   }
 
   async write(events: readonly LogEvent[]): Promise<void> {
     let body = '';
+    const withIdentity = this.columns.present;
+    // the batcher retries the same array: a retried batch keeps the identities it was given
+    let base = this.ownBase.get(events);
+    if (base === undefined) {
+      base = this.nextOwnOff;
+      this.nextOwnOff += events.length;
+      this.ownBase.set(events, base);
+    }
     for (let i = 0; i < events.length; i++) {
       const e = events[i]!;
-      body += `{"time":${e.time.sec},"time_nsec":${e.time.nsec},"tag":${JSON.stringify(e.tag)},"record":${JSON.stringify(recordJSON(e))}}\n`;
+      body += `{"time":${e.time.sec},"time_nsec":${e.time.nsec},"tag":${JSON.stringify(e.tag)},"record":${JSON.stringify(recordJSON(e))}`;
+      if (withIdentity) {
+        // --dedup off: every event gets an identity of its own, so nothing collapses
+        const identity = this.options.dedup === 'off' ? undefined : storedIdentityOf(e);
+        body += identity ? `,"src_id":${JSON.stringify(identity.id)},"src_off":${identity.off}}\n` : `,"src_id":"${this.ownId}","src_off":${base + i}}\n`;
+      } else {
+        body += '}\n';
+      }
     }
-    await this.query(`INSERT INTO ${this.quoted} (time, time_nsec, tag, record) FORMAT JSONEachRow`, body);
+    await this.query(`INSERT INTO ${this.quoted} (time, time_nsec, tag, record${withIdentity ? ', src_id, src_off' : ''}) FORMAT JSONEachRow`, body);
     await this.options.onCommit(events);
+  }
+
+  /** Whether the table collapses replays: the identity columns, and a ReplacingMergeTree ordered by exactly them. */
+  private async checkIdentity(): Promise<void> {
+    const name = this.options.table;
+    const database = name.schema ? `'${name.schema}'` : 'currentDatabase()';
+    const columns = await this.query(`SELECT name FROM system.columns WHERE database = ${database} AND table = '${name.table}' FORMAT TSV`);
+    const have = new Set(columns.split('\n'));
+    const present = have.has('src_id') && have.has('src_off');
+    const [engine, sortingKey] = (await this.query(`SELECT engine, sorting_key FROM system.tables WHERE database = ${database} AND name = '${name.table}' FORMAT TSV`)).trim().split('\t');
+    const unique = present && /ReplacingMergeTree$/.test(engine ?? '') && (sortingKey ?? '').replace(/\s/g, '') === 'src_id,src_off';
+    this.columns = { present, unique };
+    // ClickHouse has nothing to switch: collapsing is the table's; this warns or refuses (--dedup on)
+    dedupMessages(this.options.dedup, this.columns, name, this.options.log,
+      `a ReplacingMergeTree ordered by (src_id, src_off): create one with logkit store --create --table NEW_TABLE, then INSERT INTO NEW_TABLE SELECT time, time_nsec, tag, record${present ? ', src_id, src_off' : ''} FROM ${plainName(name)}`);
   }
 
   async close(): Promise<void> {}

@@ -1,31 +1,44 @@
 import mysql from 'mysql2/promise';
 import type { LogEvent } from '../../event/event.js';
 import { PermanentStoreError, TransientStoreError, errnoCode, errorMessage } from '../store-errors.js';
-import type { CommitHook, StoreSink } from '../store-sink.js';
+import { storedIdentityOf } from '../stored-identity.js';
+import type { CommitHook, DedupMode, StoreSink } from '../store-sink.js';
 import { plainName, quoteTable, redactUrl, type TableName } from './identifier.js';
+import { dedupMessages, type IdentityColumns } from './identity-columns.js';
 import { approximateRowBytes, recordJSON, utcMicros } from './row-text.js';
 
 export interface MysqlOptions {
   url: string;
   table: TableName;
   create: boolean;
+  dedup: DedupMode;
   onCommit: CommitHook;
+  log: (message: string) => void;
 }
 
 const COLUMNS = ['time', 'time_nsec', 'tag', 'record'] as const;
+/** The event's identity (options.src), NULL for an event without one; unique together where dedup is on. */
+const IDENTITY = ['src_id', 'src_off'] as const;
 /** One INSERT statement carries at most this much row text (the server's max_allowed_packet lowers it). */
 const MAX_STATEMENT_BYTES = 4 * 1024 * 1024;
 
 /**
  * MySQL and MariaDB: each batch is one transaction of multi-row INSERTs (split to stay under
- * max_allowed_packet), stored whole or not at all. A retry after a connection lost between
- * COMMIT and its reply can store a batch twice (at-least-once).
+ * max_allowed_packet), stored whole or not at all. With the identity key (src_id, src_off),
+ * `ON DUPLICATE KEY UPDATE src_off = src_off` drops an event already committed (a replay, a
+ * retry after a lost COMMIT reply). Not INSERT IGNORE: it also turns a bad value into a warning
+ * and a row silently not stored, a loss. Without the key, a retry after a connection lost
+ * between COMMIT and its reply can store a batch twice (at-least-once).
  */
 export class MysqlSink implements StoreSink {
   readonly description: string;
   private connection: mysql.Connection | undefined;
   private readonly quoted: string;
   private statementBytes = MAX_STATEMENT_BYTES;
+  /** What the table has, found by open(). */
+  private columns: IdentityColumns = { present: false, unique: false };
+  private dedup = false;
+  duplicates = 0;
 
   constructor(private readonly options: MysqlOptions) {
     this.description = `mysql ${redactUrl(options.url)} table ${plainName(options.table)}`;
@@ -40,10 +53,15 @@ export class MysqlSink implements StoreSink {
     } catch (error) {
       throw this.classify(error);
     }
+    const addKey = 'ADD UNIQUE KEY src_key (src_id, src_off)';
+    this.dedup = dedupMessages(this.options.dedup, this.columns, this.options.table, this.options.log,
+      `ALTER TABLE ${this.quoted} ${this.columns.present ? '' : 'ADD COLUMN src_id VARCHAR(255) NULL, ADD COLUMN src_off BIGINT UNSIGNED NULL, '}${addKey}`);
   }
 
   async write(events: readonly LogEvent[]): Promise<void> {
     const connection = await this.connect();
+    const withIdentity = this.columns.present && this.options.dedup !== 'off';
+    let stored = 0;
     try {
       await connection.query('START TRANSACTION');
       let rows: unknown[][] = [];
@@ -51,15 +69,20 @@ export class MysqlSink implements StoreSink {
       for (let i = 0; i < events.length; i++) {
         const e = events[i]!;
         const json = recordJSON(e);
-        rows.push([utcMicros(e), e.time.nsec, e.tag, json]);
+        const row: unknown[] = [utcMicros(e), e.time.nsec, e.tag, json];
+        if (withIdentity) {
+          const identity = storedIdentityOf(e);
+          row.push(identity?.id ?? null, identity?.off ?? null);
+        }
+        rows.push(row);
         bytes += approximateRowBytes(e.tag, json);
         if (bytes >= this.statementBytes) {
-          await this.insert(connection, rows);
+          stored += await this.insert(connection, rows, withIdentity);
           rows = [];
           bytes = 0;
         }
       }
-      if (rows.length > 0) await this.insert(connection, rows);
+      if (rows.length > 0) stored += await this.insert(connection, rows, withIdentity);
       await connection.query('COMMIT');
     } catch (error) {
       const failure = this.classify(error);
@@ -67,6 +90,7 @@ export class MysqlSink implements StoreSink {
       else await connection.query('ROLLBACK').catch(() => this.drop());
       throw failure;
     }
+    this.duplicates += events.length - stored;
     await this.options.onCommit(events);
   }
 
@@ -76,16 +100,25 @@ export class MysqlSink implements StoreSink {
     await connection?.end().catch(() => {});
   }
 
-  private insert(connection: mysql.Connection, rows: unknown[][]): Promise<unknown> {
-    // `VALUES ?` with an array of rows: the driver escapes every value (no text is spliced in)
-    return connection.query(`INSERT INTO ${this.quoted} (${COLUMNS.map((c) => `\`${c}\``).join(', ')}) VALUES ?`, [rows]);
+  /** Inserts rows; returns how many were stored (the rest were duplicates of committed rows). */
+  private async insert(connection: mysql.Connection, rows: unknown[][], withIdentity: boolean): Promise<number> {
+    const columns = withIdentity ? [...COLUMNS, ...IDENTITY] : COLUMNS;
+    // `VALUES ?` with an array of rows: the driver escapes every value (no text is spliced in).
+    // The no-op update leaves a committed row as it is; without CLIENT_FOUND_ROWS (see connect)
+    // it counts 0 affected rows, so affectedRows is the number of rows stored.
+    const [result] = await connection.query(
+      `INSERT INTO ${this.quoted} (${columns.map((c) => `\`${c}\``).join(', ')}) VALUES ?${this.dedup ? ' ON DUPLICATE KEY UPDATE src_off = src_off' : ''}`,
+      [rows],
+    );
+    return this.dedup ? (result as mysql.ResultSetHeader).affectedRows : rows.length;
   }
 
   private async connect(): Promise<mysql.Connection> {
     if (this.connection) return this.connection;
     let connection: mysql.Connection;
     try {
-      connection = await mysql.createConnection({ uri: this.options.url, charset: 'utf8mb4', timezone: 'Z', supportBigNumbers: true, bigNumberStrings: true });
+      // -FOUND_ROWS: affected rows count changed rows, so a duplicate dropped counts 0 (see insert)
+      connection = await mysql.createConnection({ uri: this.options.url, charset: 'utf8mb4', timezone: 'Z', supportBigNumbers: true, bigNumberStrings: true, flags: ['-FOUND_ROWS'] });
     } catch (error) {
       throw this.classify(error);
     }
@@ -121,8 +154,11 @@ export class MysqlSink implements StoreSink {
       time_nsec INT UNSIGNED NOT NULL,
       tag MEDIUMTEXT NOT NULL,
       record JSON NOT NULL,
+      src_id VARCHAR(255) NULL,
+      src_off BIGINT UNSIGNED NULL,
       KEY time_idx (\`time\`),
-      KEY tag_time_idx (tag(191), \`time\`)
+      KEY tag_time_idx (tag(191), \`time\`),
+      UNIQUE KEY src_key (src_id, src_off)
     ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`);
   }
 
@@ -137,6 +173,14 @@ export class MysqlSink implements StoreSink {
     if (missing.length > 0) {
       throw new PermanentStoreError(`table ${plainName(this.options.table)} lacks the column(s) ${missing.join(', ')}: expected (time DATETIME(6), time_nsec INT UNSIGNED, tag MEDIUMTEXT, record JSON)`);
     }
+    const present = IDENTITY.every((c) => have.has(c));
+    const [keys] = await connection.query(
+      `SELECT index_name AS name, GROUP_CONCAT(column_name ORDER BY seq_in_index) AS cols FROM information_schema.statistics
+        WHERE table_schema = coalesce(?, database()) AND table_name = ? AND non_unique = 0 AND sub_part IS NULL GROUP BY index_name`,
+      [this.options.table.schema ?? null, this.options.table.table],
+    );
+    const unique = present && (keys as Array<{ cols: string }>).some((k) => String(k.cols).toLowerCase() === 'src_id,src_off');
+    this.columns = { present, unique };
   }
 
   private classify(error: unknown): Error {
