@@ -1,4 +1,5 @@
 import { appendBounded, byteLength, textForMatching, type LineUnit } from './line-unit.js';
+import { LinearRegex } from '../regex/linear-regex.js';
 
 export const MULTILINE_MODES = ['java', 'python'] as const;
 export type MultilineMode = (typeof MULTILINE_MODES)[number];
@@ -10,9 +11,12 @@ export interface MultilineRule {
   continues(line: string): boolean;
 }
 
-/** `--multiline-start REGEX`: a line matching REGEX starts a group; any other line continues it. */
+/**
+ * `--multiline-start REGEX`: a line matching REGEX starts a group; any other line continues it.
+ * The pattern runs on RE2 (linear time), so a hostile line cannot hang tail whatever the pattern.
+ */
 export class StartPatternRule implements MultilineRule {
-  constructor(private readonly start: RegExp) {}
+  constructor(private readonly start: LinearRegex) {}
   begin(): void {}
   continues(line: string): boolean {
     return !this.start.test(line);
@@ -72,7 +76,7 @@ export function multilineFactory(mode: MultilineMode | undefined, startPattern: 
 }
 
 export function multilineRule(mode: MultilineMode | undefined, startPattern: string | undefined): MultilineRule | undefined {
-  if (startPattern !== undefined) return new StartPatternRule(new RegExp(startPattern));
+  if (startPattern !== undefined) return new StartPatternRule(LinearRegex.compile(startPattern, 'tail: --multiline-start'));
   if (mode === 'java') return new JavaRule();
   if (mode === 'python') return new PythonRule();
   return undefined;

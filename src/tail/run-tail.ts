@@ -7,6 +7,7 @@ import type { LineFormat } from './container-log.js';
 import { multilineFactory, type MultilineMode } from './multiline.js';
 import { tailStream } from './stdin-tail.js';
 import { expandTag } from './tag.js';
+import { LinearRegex } from '../regex/linear-regex.js';
 import { TAG_RULE, isCleanTag } from '../event/tag.js';
 import { Tailer } from './tailer.js';
 import type { TailOptions } from './tail-options.js';
@@ -64,11 +65,7 @@ function validate(args: TailArgs): TailOptions {
   if (args.paths.length === 0) throw new CliError('name at least one file, glob, or - for standard input', ExitCode.USAGE);
   if (args.paths.includes('-') && args.paths.length > 1) throw new CliError('- (standard input) cannot be mixed with files', ExitCode.USAGE);
   if (args.multilineStart !== undefined) {
-    try {
-      new RegExp(args.multilineStart);
-    } catch (error) {
-      throw new CliError(`--multiline-start: ${(error as Error).message}`, ExitCode.USAGE);
-    }
+    LinearRegex.compile(args.multilineStart, 'tail: --multiline-start'); // a bad pattern is a usage error now, not at the first file
     if (args.multiline) throw new CliError('--multiline and --multiline-start exclude each other', ExitCode.USAGE);
   }
   const positive: Array<[string, number]> = [

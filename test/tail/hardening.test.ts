@@ -114,3 +114,15 @@ test('--symlinks inside: a followed log swapped for a link to a file outside is 
   t.is(await tail.stop(), 0);
   t.false(tail.messages().includes('root:secret'));
 });
+
+test('--multiline-start runs in linear time: a catastrophic pattern on a long line does not hang tail', async (t) => {
+  const dir = await tempDir(t);
+  const file = join(dir, 'app.log');
+  // ^(a+)+$ on "aaa…ab" backtracks 2^n times in a backtracking engine: hours at 40 characters
+  await writeFile(file, `start\n${'a'.repeat(5000)}b\nstart\n`);
+  const started = Date.now();
+  const r = await logkit(['tail', '--no-follow', '--multiline-start', '^(a+)+$|^start', '-o', 'json', file]);
+  t.is(r.exitCode, 0, String(r.stderr));
+  t.deepEqual(messagesOf(r.stdout), [`start\n${'a'.repeat(5000)}b`, 'start']);
+  t.true(Date.now() - started < 60_000);
+});
