@@ -23,9 +23,11 @@ async function sendChunk(port: number, id: string, batch: LogEvent[]): Promise<s
 
 const chunkFiles = async (dir: string) => (await readdir(dir)).filter((n) => n.startsWith('chunk-'));
 const seqs = (list: LogEvent[]) => list.map((e) => e.record.seq as number);
-const offsets = (list: LogEvent[]) => list.map((e) => (e.options?.src as { off: number }).off);
+const offsets = (list: LogEvent[]) => list.map((e) => (e.options?.relay as { off: number }).off);
+/** The identity receive gives an event of a chunk sent without identities: the chunk id (its raw MessagePack, base64) and the entry index. */
+const chunkSrc = (id: string, index: number) => ({ id: `chunk:${Buffer.concat([Buffer.from([0xa0 | id.length]), Buffer.from(id)]).toString('base64')}`, off: index });
 
-test('receive --buffer: a resent chunk is acked and dropped, also after a kill -9 and restart; events carry receive\'s own offsets', async (t) => {
+test('receive --buffer: a resent chunk is acked and dropped, also after a kill -9 and restart; events carry receive\'s relay offsets and a per-chunk identity', async (t) => {
   const dir = await tempDir(t);
   const buffer = join(dir, 'buf');
   const args = ['--buffer', buffer, '--checkpoint', join(dir, 'store.ckpt'), '--stats'];
@@ -37,7 +39,12 @@ test('receive --buffer: a resent chunk is acked and dropped, also after a kill -
   await sleep(300);
   t.deepEqual(seqs(first.events()), [1, 2, 3, 4, 5], 'the resent chunk was not written again');
   t.deepEqual(offsets(first.events()), [1, 2, 3, 4, 5]);
-  t.is((first.events()[0]!.options?.src as { id: string }).id, `receive:${resolve(buffer)}`);
+  t.is((first.events()[0]!.options?.relay as { id: string }).id, `receive:${resolve(buffer)}`);
+  t.deepEqual(
+    first.events().map((e) => e.options?.src),
+    [chunkSrc('chunk-A', 0), chunkSrc('chunk-A', 1), chunkSrc('chunk-A', 2), chunkSrc('chunk-B', 0), chunkSrc('chunk-B', 1)],
+    'events sent without identities get the chunk id and their index: the same for every resend',
+  );
   first.child.kill('SIGKILL');
   await first.child;
   t.is((await chunkFiles(buffer)).length, 2, 'acked chunks stay on disk until the store checkpoint covers them');
