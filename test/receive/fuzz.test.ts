@@ -184,7 +184,7 @@ test('fuzz: 100,000+ hostile inputs; receive stays up, bounded, and correct afte
   const good: LogEvent[] = Array.from({ length: 100 }, (_, i) => ({ tag: 'after.fuzz', time: new EventTime(1700000000, i), record: { i } }));
   client.write(encodePackedForward('after.fuzz', encodeEntryStream(good), { chunk: 'final' }));
   const [response] = await client.waitForResponses(1, 30_000);
-  t.deepEqual(parseResponse(response!), { ack: Buffer.from('final') });
+  t.deepEqual(parseResponse(response!), { ack: Buffer.from('final'), identities: true });
   const events = await receive.waitForEvents(before + 100, 30_000);
   t.deepEqual(events.slice(before).map((e) => [e.tag, e.time.nsec, e.record.i]), good.map((e) => [e.tag, e.time.nsec, e.record.i]));
   t.deepEqual(events.filter((e) => !/^[A-Za-z0-9_:@+=~.-]{1,255}$/.test(e.tag) || e.tag.includes('..')), [], 'every emitted tag is sanitized');

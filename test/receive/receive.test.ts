@@ -202,7 +202,7 @@ test('shared key: the right key passes the handshake; a wrong key gets the failu
   t.true(verdict.ok);
   good.write(encodeMessage(event(1), { chunk: 'authed' }));
   const responses = await good.waitForResponses(3);
-  t.deepEqual(parseResponse(responses[2]!), { ack: Buffer.from('authed') });
+  t.deepEqual(parseResponse(responses[2]!), { ack: Buffer.from('authed'), identities: true });
 
   const badKey = new RawClient(receive.port);
   t.deepEqual(await handshake(badKey, 'guess', { username: 'alice', password: 'wonderland' }), { ok: false, reason: 'shared_key mismatch' });
@@ -338,6 +338,6 @@ test('--max-buffered-bytes: when requests in progress hold too much together, a 
   const small = new RawClient(receive.port);
   await small.ready;
   small.write(encodeMessage(event(1), { chunk: 'small' }));
-  t.deepEqual(parseResponse((await small.waitForResponses(1))[0]!), { ack: Buffer.from('small') });
+  t.deepEqual(parseResponse((await small.waitForResponses(1))[0]!), { ack: Buffer.from('small'), identities: true });
   for (const c of [...big, small]) c.destroy();
 });
