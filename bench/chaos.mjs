@@ -21,7 +21,7 @@
 // stored event must carry in options.src the file identity (its inode) and the offset just past
 // its line, exactly as the writer wrote it: what the stores de-duplicate on.
 //
-// Failover (--failover-at S): at S seconds aggregator 2 is killed -9 for good (no restart; the random
+// Failover (--failover-at S): at S seconds (or later, once it has committed something) aggregator 2 is killed -9 for good (no restart; the random
 // kills then spare it): forward fails its chunks over to aggregator 1. Once everything is stored
 // (or the drain timeout passed), aggregator 2 is started once more to drain what its buffer kept
 // (an operator recovering the machine's disk), and stopped. A chunk aggregator 2 had made durable
@@ -38,7 +38,7 @@
 // Exit status: 0 when nothing is lost, every stored identity is right, and no store holds a duplicate
 // (the union of the files after a failover aside: see above) unless --allow-duplicates; 1 otherwise.
 import { spawn } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -332,6 +332,9 @@ async function main() {
   const failover = FAILOVER_AT > 0
     ? (async () => {
         while (Date.now() - started < FAILOVER_AT * 1000) await sleep(20);
+        // a failover only means something once aggregator 2 has stored events (a slow start under load)
+        const committed = () => existsSync(join(root, 'store2.ckpt')) && readFileSync(join(root, 'store2.ckpt'), 'utf8').includes('"receive:');
+        while (!committed() && Date.now() - started < SECONDS * 1000) await sleep(50);
         // killed for good: no restart (until the recovery at the end)
         aggregator2.stopping = true;
         aggregator2.signal('SIGKILL');

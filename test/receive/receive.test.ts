@@ -308,7 +308,8 @@ test('-o json writes NDJSON events with nanosecond times', async (t) => {
   child.kill('SIGTERM');
   const result = await child;
   t.is(result.exitCode, 0);
-  t.is(String(result.stdout), '{"time":"2023-11-14T22:13:20.123456789Z","tag":"j","record":{"a":1}}\n');
+  // the event's identity (chunk id + index: a resend of chunk "j" would carry the same) is in its options
+  t.is(String(result.stdout), '{"time":"2023-11-14T22:13:20.123456789Z","tag":"j","record":{"a":1},"options":{"src":{"id":"chunk:oWo=","off":0}}}\n');
 });
 
 test('valid requests that arrive together with garbage are still emitted', async (t) => {
