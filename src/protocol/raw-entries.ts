@@ -10,7 +10,8 @@
  * a map, nesting depth, that every value is complete, and that every extension value anywhere is
  * an EventTime (type 0, 8 bytes) — any other extension type would make the next stage fail.
  * Times are always written as EventTime; non-empty v1.5 metadata goes to the options map as
- * `{metadata}`, exactly as the decoding path does.
+ * `{metadata}`, and the entry's identity (when the caller gives one) as `{src}`, exactly as the
+ * decoding path does.
  */
 import { EventTime } from '../event/event-time.js';
 import { MsgpackWriter } from '../codec/msgpack-writer.js';

@@ -2,19 +2,12 @@ import { join } from 'node:path';
 import test from 'ava';
 import { tempDir } from '../helpers/logkit.js';
 import { freePort, numberedEvents, sleep, startForward, waitFor } from '../forward/helpers.js';
-import { startAggregator, storedSeqs } from './helpers.js';
+import { aggregatorStarter, storedSeqs } from './helpers.js';
 
 test('kill -9 of receive --buffer mid-stream: forward --buffer resends, the restarted aggregator stores every event', async (t) => {
   const dir = await tempDir(t);
   const port = await freePort();
-  const aggregators: ReturnType<typeof startAggregator>[] = [];
-  t.teardown(() => aggregators.forEach((a) => [a.receive, a.store].forEach((c) => c.kill('SIGKILL'))));
-  const start = async () => {
-    const a = startAggregator(port, dir);
-    aggregators.push(a);
-    await waitFor(() => a.stderr().includes('listening on'), 'receive listening', 20_000);
-    return a;
-  };
+  const start = aggregatorStarter(t, port, dir);
   let aggregator = await start();
   const forward = startForward(t, [`127.0.0.1:${port}`, '--buffer', join(dir, 'fbuf'), '--flush-interval', '50']);
   const total = 30_000;

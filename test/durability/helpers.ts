@@ -6,6 +6,8 @@ import type { ResultPromise } from 'execa';
 import { LOGKIT_BIN, logkit } from '../helpers/logkit.js';
 import type { LogEvent } from '../../src/event/event.js';
 
+import { waitFor } from '../forward/helpers.js';
+
 export { freePort, sleep, startReceive, waitFor } from '../forward/helpers.js';
 
 /** A pipeline of real logkit processes, tail's stdout piped into the next one's stdin, as a shell would. */
@@ -119,4 +121,16 @@ export async function storedSeqs(dir: string): Promise<number[]> {
     }
   }
   return seqs;
+}
+
+/** A function that starts the aggregator on `port` (again after a kill) and waits until receive listens; every one started is killed at the end of the test. */
+export function aggregatorStarter(t: ExecutionContext, port: number, dir: string): () => Promise<ReturnType<typeof startAggregator>> {
+  const aggregators: Array<ReturnType<typeof startAggregator>> = [];
+  t.teardown(() => aggregators.forEach((a) => [a.receive, a.store].forEach((c) => c.kill('SIGKILL'))));
+  return async () => {
+    const a = startAggregator(port, dir);
+    aggregators.push(a);
+    await waitFor(() => a.stderr().includes('listening on'), 'receive listening', 20_000);
+    return a;
+  };
 }

@@ -10,7 +10,7 @@ import { parseResponse } from '../../src/protocol/response.js';
 import { tempDir } from '../helpers/logkit.js';
 import { freePort, waitFor } from '../forward/helpers.js';
 import { RawClient } from '../receive/receive-helper.js';
-import { startAggregator, storedSeqs } from './helpers.js';
+import { aggregatorStarter, storedSeqs } from './helpers.js';
 
 const EVENTS = 30_000;
 
@@ -36,14 +36,7 @@ test('receive --buffer killed -9 while a 30,000-event request is being written: 
   const dir = await tempDir(t);
   const port = await freePort();
   const buffer = join(dir, 'rbuf');
-  const aggregators: Array<ReturnType<typeof startAggregator>> = [];
-  t.teardown(() => aggregators.forEach((a) => [a.receive, a.store].forEach((c) => c.kill('SIGKILL'))));
-  const start = async () => {
-    const a = startAggregator(port, dir);
-    aggregators.push(a);
-    await waitFor(() => a.stderr().includes('listening on'), 'receive listening', 20_000);
-    return a;
-  };
+  const start = aggregatorStarter(t, port, dir);
   const first = await start();
   const request = bigRequest('big-request-1');
 
