@@ -8,6 +8,17 @@ export interface SourcePositionOption {
   off: number;
 }
 
+/** The identity receive gives an entry that came without one: the request's chunk id and the entry's index, stable across a resend of the same chunk. */
+export function chunkIdentity(chunkKey: string, index: number): SourcePositionOption {
+  return { id: `${CHUNK_SOURCE}${chunkKey}`, off: index };
+}
+
+/**
+ * Chunk identities name one request each and nobody resumes from them: they are not recorded as
+ * checkpoint sources (a checkpoint would otherwise gain one source per chunk from a Fluentd).
+ */
+const CHUNK_SOURCE = 'chunk:';
+
 /** The `src` option of an event, when it carries a well-formed one. */
 export function sourcePositionOf(event: LogEvent): SourcePositionOption | undefined {
   return positionIn(event.options?.src);
@@ -35,7 +46,7 @@ export function recordPositions(into: Record<string, number>, event: LogEvent): 
   const options = event.options;
   if (options === undefined) return;
   const src = positionIn(options.src);
-  if (src) into[src.id] = src.off;
+  if (src && !src.id.startsWith(CHUNK_SOURCE)) into[src.id] = src.off;
   const relay = positionIn(options.relay);
   if (relay) into[relay.id] = relay.off;
 }
@@ -113,7 +124,7 @@ export class CheckpointTracker {
   }
 
   private advance(src: SourcePositionOption | undefined): boolean {
-    if (!src) return false;
+    if (!src || src.id.startsWith(CHUNK_SOURCE)) return false;
     const known = this.positions.get(src.id);
     if (known && known.off >= src.off) return false;
     // delete + set moves the source to the end: Map order is then least recently committed first

@@ -19,15 +19,13 @@
  * extra key in its ack, `{ack: "…", logkit_src: true}` (Fluentd's and Fluent Bit's out_forward
  * read only `ack`).
  */
+import type { SourcePositionOption } from '../checkpoint/checkpoint-tracker.js';
 import { MsgpackWriter } from '../codec/msgpack-writer.js';
 
 export const IDENTITY_OPTION = 'logkit_src';
 
-/** An event's identity: the source (a file identity, a receive buffer, a chunk) and a position in it. */
-export interface Identity {
-  id: string;
-  off: number;
-}
+/** An event's identity (`options.src`): the source (a file identity, a receive buffer, a chunk) and a position in it. */
+export type Identity = SourcePositionOption;
 
 /** Collects the identities of a chunk's entries, in order, into runs. */
 export class IdentityRuns {
@@ -109,9 +107,4 @@ export function readIdentities(value: unknown, entries: number): Array<Identity 
   }
   if (out.length !== entries) return `the runs cover ${out.length} entries, the chunk holds ${entries}`;
   return out;
-}
-
-/** The identity receive gives an entry that came without one: the request's chunk id and the entry's index, stable across a resend of the same chunk. */
-export function chunkIdentity(chunkKey: string, index: number): Identity {
-  return { id: `chunk:${chunkKey}`, off: index };
 }
