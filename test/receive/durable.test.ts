@@ -133,3 +133,27 @@ test('receive --buffer needs --checkpoint and MessagePack output', async (t) => 
   t.is(b.exitCode, 64);
   t.regex(String(b.stderr), /MessagePack/);
 });
+
+test('receive --buffer: resends out of order (after a restart, interleaved with new chunks) are dropped, the new chunks kept, each event keeps its chunk identity', async (t) => {
+  const dir = await tempDir(t);
+  const buffer = join(dir, 'buf');
+  const args = ['--buffer', buffer, '--checkpoint', join(dir, 'store.ckpt')];
+  const first = await startReceive(t, args);
+  for (const [id, from] of [['A', 1], ['B', 4], ['C', 7]] as const) t.is(await sendChunk(first.port, id, events(from, 3)), id);
+  await first.waitForEvents(9);
+  first.child.kill('SIGKILL');
+  await first.child;
+
+  const second = await startReceive(t, args);
+  await second.waitForEvents(9); // the replay
+  // C, then a new chunk D, then A and B: newest first, old ones after a new one
+  t.is(await sendChunk(second.port, 'C', events(7, 3)), 'C');
+  t.is(await sendChunk(second.port, 'D', events(10, 2)), 'D');
+  t.is(await sendChunk(second.port, 'A', events(1, 3)), 'A');
+  t.is(await sendChunk(second.port, 'B', events(4, 3)), 'B');
+  await second.waitForEvents(11);
+  t.is(await second.stop(), 0);
+  t.deepEqual(seqs(second.events()), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], 'each event once: the replay, then only D');
+  t.deepEqual(second.events().slice(9).map((e) => e.options?.src), [chunkSrc('D', 0), chunkSrc('D', 1)]);
+  t.deepEqual(second.events()[3]!.options?.src, chunkSrc('B', 0), 'the replayed events keep their identity');
+});
