@@ -329,6 +329,7 @@ async function main() {
   const supervisor = setInterval(() => units.forEach((u) => u.supervise()), 100);
   const aggregator2 = units[1];
   let failedOver = false;
+  let failedOverAt = '';
   const failover = FAILOVER_AT > 0
     ? (async () => {
         while (Date.now() - started < FAILOVER_AT * 1000) await sleep(20);
@@ -339,6 +340,7 @@ async function main() {
         aggregator2.stopping = true;
         aggregator2.signal('SIGKILL');
         failedOver = true;
+        failedOverAt = elapsed();
         say('aggregator2 killed -9 for good (failover)');
       })()
     : Promise.resolve();
@@ -462,6 +464,7 @@ async function main() {
     lines: LINES,
     store: STORE,
     failover: failedOver,
+    failedOverAtSeconds: failedOver ? Number(failedOverAt) : undefined,
     kills: kills.length,
     killsByCommand: kills.reduce((m, k) => ((m[k.command] = (m[k.command] ?? 0) + 1), m), {}),
     restarts: Object.fromEntries(units.map((u) => [u.name, u.starts - 1])),
@@ -481,7 +484,7 @@ async function main() {
   process.stdout.write('kill log:\n');
   for (const k of kills) process.stdout.write(`  ${String(k.t).padStart(6)}s  ${k.unit.padEnd(12)} logkit ${k.command} (pid ${k.pid})\n`);
   process.stdout.write(
-    `lines ${LINES}, kills ${kills.length}, restarts ${JSON.stringify(summary.restarts)}, rotations ${rotated}${failedOver ? `, aggregator2 killed for good at ${FAILOVER_AT}s` : ''}\n`,
+    `lines ${LINES}, kills ${kills.length}, restarts ${JSON.stringify(summary.restarts)}, rotations ${rotated}${failedOver ? `, aggregator2 killed for good at ${failedOverAt}s` : ''}\n`,
   );
   for (const [name, r] of Object.entries(result)) {
     const label = name === 'all' ? (STORE === 'postgres' ? `postgres table ${pgTable}` : 'files of both aggregators') : `files of aggregator${name.slice(3)}`;
