@@ -99,8 +99,8 @@ export function readIdentities(value: unknown, entries: number): Array<Identity 
     let off = 0;
     for (let i = 2; i < run.length; i++) {
       const delta = run[i] as unknown;
-      off += typeof delta === 'bigint' ? Number(delta) : (delta as number);
       if (typeof delta !== 'number' && typeof delta !== 'bigint') return 'an offset is not an integer';
+      off += Number(delta);
       if (!Number.isSafeInteger(off) || off < 0) return 'an offset is out of range';
       out.push({ id, off });
     }
