@@ -19,29 +19,31 @@ function tailedEvents(count: number): LogEvent[] {
   }));
 }
 
-test('forward → receive: each event arrives with its own identity in options.src; events without one get the chunk id and their index', async (t) => {
-  const receiver = await startReceive(t);
-  const forward = startForward(t, [`127.0.0.1:${receiver.port}`]);
-  const sent = tailedEvents(3000);
-  await forward.send(sent);
-  t.is((await forward.end()).exitCode, 0, forward.stderr());
-  await waitFor(() => receiver.events.length >= sent.length, 'every event', 30_000);
-  let wrong = 0;
-  const chunkIdentities = new Set<string>();
-  for (const event of receiver.events) {
-    const i = event.record.i as number;
-    const src = event.options?.src as { id: string; off: number };
-    const expected = sent[i]!.options?.src as { id: string; off: number } | undefined;
-    if (expected) {
-      if (src?.id !== expected.id || src.off !== expected.off) wrong++;
-    } else {
-      if (!src?.id.startsWith('chunk:')) wrong++;
-      else chunkIdentities.add(`${src.id}/${src.off}`);
+for (const compress of ['none', 'gzip']) {
+  test(`forward --compress ${compress} → receive: each event arrives with its own identity in options.src; events without one get the chunk id and their index`, async (t) => {
+    const receiver = await startReceive(t);
+    const forward = startForward(t, [`127.0.0.1:${receiver.port}`, '--compress', compress]);
+    const sent = tailedEvents(3000);
+    await forward.send(sent);
+    t.is((await forward.end()).exitCode, 0, forward.stderr());
+    await waitFor(() => receiver.events.length >= sent.length, 'every event', 30_000);
+    let wrong = 0;
+    const chunkIdentities = new Set<string>();
+    for (const event of receiver.events) {
+      const i = event.record.i as number;
+      const src = event.options?.src as { id: string; off: number };
+      const expected = sent[i]!.options?.src as { id: string; off: number } | undefined;
+      if (expected) {
+        if (src?.id !== expected.id || src.off !== expected.off) wrong++;
+      } else {
+        if (!src?.id.startsWith('chunk:')) wrong++;
+        else chunkIdentities.add(`${src.id}/${src.off}`);
+      }
     }
-  }
-  t.is(wrong, 0, 'identities restored');
-  t.is(chunkIdentities.size, 300, 'the events without identity got distinct chunk identities');
-});
+    t.is(wrong, 0, 'identities restored');
+    t.is(chunkIdentities.size, 300, 'the events without identity got distinct chunk identities');
+  });
+}
 
 /** A server that acknowledges like Fluentd (no logkit mark) and records each chunk's identity option. */
 async function fluentdLike(t: import('ava').ExecutionContext): Promise<{ port: number; chunks: Array<{ carried: boolean; size: number }> }> {
