@@ -6,6 +6,8 @@
 //   aggregator 1, 2: logkit receive --bind 127.0.0.1:Ai --buffer Bi --checkpoint Ci
 //                      | logkit store file 'OUTi/${tag}.ndjson' --checkpoint Ci
 //
+// With --store postgres the aggregators store into one PostgreSQL table instead (both into the same one).
+//
 // Each unit is a shell pipeline in its own process group, supervised like a systemd unit with
 // Restart=always and KillMode=control-group: when any member exits, the rest of the unit is stopped
 // (SIGTERM, SIGKILL after 3 s) and the unit restarts 200 ms after its shell exited. A writer appends
@@ -14,16 +16,29 @@
 // KILLS times, at seeded random moments spread over the writer's run, a randomly chosen logkit process
 // (any of the 7) gets SIGKILL. At the end (writer done, every number in a store or the drain timeout
 // passed) every unit gets SIGTERM, and the stores are read: lost = numbers missing from every store,
-// duplicates = lines stored beyond the first copy of a number.
+// duplicates = lines stored beyond the first copy of a number, per store (each aggregator's files,
+// the union of both, the PostgreSQL table). The file stores are also checked for IDENTITY: every
+// stored event must carry in options.src the file identity (its inode) and the offset just past
+// its line, exactly as the writer wrote it: what the stores de-duplicate on.
+//
+// Failover (--failover-at S): at S seconds (or later, once it has committed something) aggregator 2 is killed -9 for good (no restart; the random
+// kills then spare it): forward fails its chunks over to aggregator 1. Once everything is stored
+// (or the drain timeout passed), aggregator 2 is started once more to drain what its buffer kept
+// (an operator recovering the machine's disk), and stopped. A chunk aggregator 2 had made durable
+// but whose ack was lost is then stored by both: each file store holds its copy (a duplicate across
+// the union of files); a store that de-duplicates on identity (the PostgreSQL table) holds one.
 //
 // Full run (the documented one; several minutes on 2 cores):
 //   npm run build && node bench/chaos.mjs --lines 200000 --kills 20 --seconds 90 --seed 1
 // The suite runs a reduced one (test/durability/chaos.test.ts): --lines 20000 --kills 20 --seconds 30.
 // Options: --lines N --kills N --seconds S (writer duration) --rotations N --seed N --drain-timeout S
-//          --only UNIT (kill only in units named so: collector, aggregator) --keep (keep the temp dir) --json (print a JSON summary as the last line).
-// Exit status: 0 when nothing is lost, 1 otherwise.
+//          --only UNIT (kill only in units named so: collector, aggregator) --keep (keep the temp dir) --json (print a JSON summary as the last line)
+//          --store file|postgres (postgres: LOGKIT_CHAOS_PG_URL, default postgres://postgres@127.0.0.1:5432/test; a fresh table per run, dropped after)
+//          --failover-at S (see above) --allow-duplicates (duplicates do not fail the run).
+// Exit status: 0 when nothing is lost, every stored identity is right, and no store holds a duplicate
+// (the union of the files after a failover aside: see above) unless --allow-duplicates; 1 otherwise.
 import { spawn } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,6 +57,14 @@ const DRAIN_TIMEOUT = opt('drain-timeout', 120);
 const KEEP = argv.includes('--keep');
 const JSON_OUT = argv.includes('--json');
 const ONLY = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : ''; // kill only in units whose name starts so
+const STORE = argv.includes('--store') ? argv[argv.indexOf('--store') + 1] : 'file';
+const FAILOVER_AT = opt('failover-at', 0);
+const ALLOW_DUPLICATES = argv.includes('--allow-duplicates');
+const PG_URL = process.env.LOGKIT_CHAOS_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+if (STORE !== 'file' && STORE !== 'postgres') {
+  process.stderr.write(`chaos: --store is file or postgres, not ${STORE}\n`);
+  process.exit(2);
+}
 
 const BIN = new URL('../bin/logkit.js', import.meta.url).pathname;
 const LOGKIT = `${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)}`;
@@ -180,9 +203,16 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // --------------------------------------------------------------------------- stores
 
-function storedSeqs(dirs) {
+/**
+ * The numbers stored in the file stores under `dirs` (their count per number), and how many
+ * stored events carry a wrong identity: options.src must name the inode the writer wrote the
+ * line to and the offset just past the line (`expected`: seq → [inode, offset]).
+ */
+function storedSeqs(dirs, expected) {
   const counts = new Map();
   let lines = 0;
+  let wrongIdentity = 0;
+  const wrongExamples = [];
   const walk = (dir) => {
     let entries;
     try {
@@ -203,17 +233,57 @@ function storedSeqs(dirs) {
         lines++;
         const seq = Number(m[1]);
         counts.set(seq, (counts.get(seq) ?? 0) + 1);
+        if (expected) {
+          const src = /"src":\{"id":"\d+:(\d+):[^"]*","off":(\d+)\}/.exec(line);
+          const want = expected.get(seq);
+          if (!src || !want || Number(src[1]) !== want[0] || Number(src[2]) !== want[1]) {
+            wrongIdentity++;
+            if (wrongExamples.length < 3) wrongExamples.push(`seq ${seq}: stored ${src ? `ino ${src[1]} off ${src[2]}` : 'no file identity'}, written at ino ${want?.[0]} off ${want?.[1]}`);
+          }
+        }
       }
     }
   };
   for (const d of dirs) walk(d);
-  return { counts, lines };
+  return { counts, lines, wrongIdentity, wrongExamples };
+}
+
+/** The numbers in the PostgreSQL table (their count per number). */
+async function storedInPostgres(table) {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: PG_URL });
+  await client.connect();
+  try {
+    const { rows } = await client.query(`select (record->>'seq')::int as seq, count(*)::int as n from ${table} group by 1`);
+    const counts = new Map(rows.map((r) => [r.seq, r.n]));
+    return { counts, lines: rows.reduce((sum, r) => sum + r.n, 0), wrongIdentity: 0, wrongExamples: [] };
+  } catch (error) {
+    if (error.code === '42P01') return { counts: new Map(), lines: 0, wrongIdentity: 0, wrongExamples: [] }; // not created yet
+    throw error;
+  } finally {
+    await client.end();
+  }
+}
+
+async function dropPostgresTable(table) {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: PG_URL });
+  await client.connect();
+  await client.query(`drop table if exists ${table}`).finally(() => client.end());
+}
+
+/** lost and duplicates of one store's counts. */
+function tally(counts, lines) {
+  let lost = 0;
+  for (let s = 1; s <= LINES; s++) if (!counts.has(s)) lost++;
+  return { stored: lines, distinct: counts.size, lost, duplicates: lines - counts.size };
 }
 
 // --------------------------------------------------------------------------- run
 
 const logDir = join(root, 'logs');
 const outDirs = [join(root, 'out1'), join(root, 'out2')];
+const pgTable = `chaos_${process.pid}_${Date.now()}`;
 const units = [];
 let cleaned = false;
 async function cleanup() {
@@ -223,6 +293,7 @@ async function cleanup() {
     u.stopping = true;
     u.signal('SIGKILL');
   }
+  if (STORE === 'postgres' && !KEEP) await dropPostgresTable(pgTable).catch((error) => say(`cannot drop ${pgTable}: ${error.message}`));
   if (!KEEP) rmSync(root, { recursive: true, force: true });
   else say(`kept ${root}`);
 }
@@ -238,7 +309,9 @@ async function main() {
       new Unit(
         `aggregator${n}`,
         `${LOGKIT} receive --bind 127.0.0.1:${ports[i]} --buffer ${q(join(root, `rbuf${n}`))} --checkpoint ${q(join(root, `store${n}.ckpt`))} --stats ` +
-          `| ${LOGKIT} store file ${q(join(outDirs[i], '${tag}.ndjson'))} --checkpoint ${q(join(root, `store${n}.ckpt`))} --flush-interval 200`,
+          (STORE === 'postgres'
+            ? `| ${LOGKIT} store postgres ${q(PG_URL)} --table ${pgTable} --create --checkpoint ${q(join(root, `store${n}.ckpt`))} --flush-interval 200`
+            : `| ${LOGKIT} store file ${q(join(outDirs[i], '${tag}.ndjson'))} --checkpoint ${q(join(root, `store${n}.ckpt`))} --flush-interval 200`),
         2,
       ),
     );
@@ -254,6 +327,23 @@ async function main() {
   );
   for (const u of units) u.start();
   const supervisor = setInterval(() => units.forEach((u) => u.supervise()), 100);
+  const aggregator2 = units[1];
+  let failedOver = false;
+  let failedOverAt = '';
+  const failover = FAILOVER_AT > 0
+    ? (async () => {
+        while (Date.now() - started < FAILOVER_AT * 1000) await sleep(20);
+        // a failover only means something once aggregator 2 has stored events (a slow start under load)
+        const committed = () => existsSync(join(root, 'store2.ckpt')) && readFileSync(join(root, 'store2.ckpt'), 'utf8').includes('"receive:');
+        while (!committed() && Date.now() - started < SECONDS * 1000) await sleep(50);
+        // killed for good: no restart (until the recovery at the end)
+        aggregator2.stopping = true;
+        aggregator2.signal('SIGKILL');
+        failedOver = true;
+        failedOverAt = elapsed();
+        say('aggregator2 killed -9 for good (failover)');
+      })()
+    : Promise.resolve();
 
   // kill schedule: KILLS moments spread over the writer's run (sorted uniform draws), seeded
   const killTimes = Array.from({ length: KILLS }, () => 1000 + random() * (SECONDS * 1000 - 1000)).sort((a, b) => a - b);
@@ -264,7 +354,9 @@ async function main() {
       // a victim among the processes alive now; if every unit is restarting, or the victim exits
       // before the signal lands, pick again (a scheduled kill always lands)
       for (let tries = 0; tries < 200; tries++) {
-        const candidates = units.filter((u) => u.name.startsWith(ONLY)).flatMap((u) => u.processes().map((p) => ({ unit: u.name, ...p })));
+        const candidates = units
+          .filter((u) => u.name.startsWith(ONLY) && !(failedOver && u === aggregator2))
+          .flatMap((u) => u.processes().map((p) => ({ unit: u.name, ...p })));
         if (candidates.length === 0) {
           await sleep(50);
           continue;
@@ -292,19 +384,28 @@ async function main() {
   let seq = 0;
   let rotated = 0;
   writeFileSync(app, '');
+  // where each line was written: seq → [inode, offset just past the line] (the identity tail gives it)
+  const written = new Map();
+  let inode = statSync(app).ino;
+  let offset = 0;
   for (let b = 0; seq < LINES; b++) {
     const target = started + (b + 1) * 50;
     let text = '';
     const end = Math.min(LINES, seq + perBatch);
     while (seq < end) {
       seq++;
-      text += `{"seq":${seq},"msg":"chaos line ${seq} ${'x'.repeat(seq % 40)}"}\n`;
+      const line = `{"seq":${seq},"msg":"chaos line ${seq} ${'x'.repeat(seq % 40)}"}\n`;
+      text += line;
+      offset += line.length;
+      written.set(seq, [inode, offset]);
       if (seq % perRotation === 0 && seq < LINES) {
         appendFileSync(app, text);
         text = '';
         rotated++;
         renameSync(app, join(logDir, `app.log.${rotated}`));
         writeFileSync(app, '');
+        inode = statSync(app).ino;
+        offset = 0;
       }
     }
     if (text) appendFileSync(app, text);
@@ -314,43 +415,66 @@ async function main() {
   const writerDone = elapsed();
   say(`writer done: ${LINES} lines, ${rotated} rotations`);
   await killer;
+  await failover;
 
   // drain: until every number is stored (or the timeout)
+  const read = async () =>
+    STORE === 'postgres' ? { all: await storedInPostgres(pgTable) } : { all: storedSeqs(outDirs, written), out1: storedSeqs([outDirs[0]], written), out2: storedSeqs([outDirs[1]], written) };
   const drainEnd = Date.now() + DRAIN_TIMEOUT * 1000;
-  let stored = storedSeqs(outDirs);
-  while (stored.counts.size < LINES && Date.now() < drainEnd) {
+  let stored = await read();
+  while (stored.all.counts.size < LINES && Date.now() < drainEnd) {
     await sleep(1000);
-    stored = storedSeqs(outDirs);
+    stored = await read();
   }
   const drained = elapsed();
   clearInterval(supervisor);
   for (const u of units) u.stopping = true;
   await Promise.all(units.map((u) => u.stop()));
-  stored = storedSeqs(outDirs);
-
-  let missing = 0;
-  const firstMissing = [];
-  for (let s = 1; s <= LINES; s++) {
-    if (!stored.counts.has(s)) {
-      missing++;
-      if (firstMissing.length < 20) firstMissing.push(s);
-    }
+  if (failedOver) {
+    // the operator recovers aggregator 2's disk: what its buffer kept is stored too
+    say('aggregator2 started again to drain its buffer');
+    aggregator2.stopping = false;
+    aggregator2.start();
+    const recoverEnd = Date.now() + 60_000;
+    const rbuf = join(root, 'rbuf2');
+    const chunksLeft = () => readdirSync(rbuf).filter((n) => n.startsWith('chunk-')).length;
+    // receive deletes a chunk only once the store's checkpoint covers it: no chunk left = all stored
+    while (Date.now() < recoverEnd && (aggregator2.processes().length < 2 || chunksLeft() > 0)) await sleep(200);
+    await aggregator2.stop();
   }
-  const duplicates = stored.lines - stored.counts.size;
+  stored = await read();
+
+  const result = Object.fromEntries(
+    Object.entries(stored).map(([name, s]) => {
+      const { lost, ...counts } = tally(s.counts, s.lines);
+      // lost means something only for the union: each aggregator stores its share
+      return [name, { ...counts, ...(name === 'all' ? { lost } : {}), wrongIdentity: s.wrongIdentity }];
+    }),
+  );
+  const all = result.all;
+  const firstMissing = [];
+  for (let s = 1; s <= LINES && firstMissing.length < 20; s++) if (!stored.all.counts.has(s)) firstMissing.push(s);
   // receive logs one line per resent chunk it drops (they are rare: one per lost ack)
   const droppedResends = units
     .filter((u) => u.name.startsWith('aggregator'))
     .reduce((sum, u) => sum + readFileSync(u.log, 'utf8').split('\n').filter((l) => l.includes('dropped a resent chunk')).length, 0);
+  // after a failover, the union of two file stores may hold a replay each (see the header); each store alone must not
+  const duplicateStores = Object.entries(result).filter(([name, r]) => r.duplicates > 0 && !(failedOver && STORE === 'file' && name === 'all'));
   const summary = {
     lines: LINES,
+    store: STORE,
+    failover: failedOver,
+    failedOverAtSeconds: failedOver ? Number(failedOverAt) : undefined,
     kills: kills.length,
     killsByCommand: kills.reduce((m, k) => ((m[k.command] = (m[k.command] ?? 0) + 1), m), {}),
     restarts: Object.fromEntries(units.map((u) => [u.name, u.starts - 1])),
     rotations: rotated,
-    stored: stored.lines,
-    distinct: stored.counts.size,
-    lost: missing,
-    duplicates,
+    stored: all.stored,
+    distinct: all.distinct,
+    lost: all.lost,
+    duplicates: all.duplicates,
+    wrongIdentity: all.wrongIdentity,
+    stores: result,
     droppedResendsReported: droppedResends,
     writerSeconds: Number(writerDone),
     drainedAtSeconds: Number(drained),
@@ -360,16 +484,26 @@ async function main() {
   process.stdout.write('kill log:\n');
   for (const k of kills) process.stdout.write(`  ${String(k.t).padStart(6)}s  ${k.unit.padEnd(12)} logkit ${k.command} (pid ${k.pid})\n`);
   process.stdout.write(
-    `lines ${LINES}, kills ${kills.length}, restarts ${JSON.stringify(summary.restarts)}, rotations ${rotated}\n` +
-      `stored ${stored.lines} lines, ${stored.counts.size} distinct numbers: lost ${missing}${missing ? ` (first: ${firstMissing.join(', ')})` : ''}, duplicates ${duplicates} (resent chunks dropped by receive: ${droppedResends})\n` +
-      `writer ${writerDone}s, drained at ${drained}s, wall ${elapsed()}s\n`,
+    `lines ${LINES}, kills ${kills.length}, restarts ${JSON.stringify(summary.restarts)}, rotations ${rotated}${failedOver ? `, aggregator2 killed for good at ${failedOverAt}s` : ''}\n`,
   );
-  if (missing > 0) {
+  for (const [name, r] of Object.entries(result)) {
+    const label = name === 'all' ? (STORE === 'postgres' ? `postgres table ${pgTable}` : 'files of both aggregators') : `files of aggregator${name.slice(3)}`;
+    process.stdout.write(
+      `${label}: stored ${r.stored} lines, ${r.distinct} distinct numbers: lost ${name === 'all' ? r.lost : '-'}, duplicates ${r.duplicates}` +
+        (STORE === 'file' ? `, wrong identities ${r.wrongIdentity}` : '') +
+        '\n',
+    );
+  }
+  if (all.lost) process.stdout.write(`first missing: ${firstMissing.join(', ')}\n`);
+  if (stored.all.wrongExamples.length) process.stdout.write(`wrong identities, e.g.: ${stored.all.wrongExamples.join('; ')}\n`);
+  process.stdout.write(`resent chunks dropped by receive: ${droppedResends}\nwriter ${writerDone}s, drained at ${drained}s, wall ${elapsed()}s\n`);
+  if (all.lost > 0) {
     for (const u of units) process.stdout.write(`--- ${u.name} stderr (tail)\n${readFileSync(u.log, 'utf8').split('\n').slice(-30).join('\n')}\n`);
   }
   if (JSON_OUT) process.stdout.write(JSON.stringify(summary) + '\n');
   await cleanup();
-  process.exit(missing === 0 ? 0 : 1);
+  const ok = all.lost === 0 && all.wrongIdentity === 0 && (ALLOW_DUPLICATES || duplicateStores.length === 0);
+  process.exit(ok ? 0 : 1);
 }
 
 main().catch(async (error) => {

@@ -3,6 +3,9 @@
 // pre-encoded as a MessagePack stream file, sent by forward (acks on, default settings) to
 // receive (stdout to /dev/null). Reports events/s and the CPU time of each process.
 // Run after `npm run build`: node bench/forward-throughput.mjs   (EVENTS=1000000 FORWARD_ARGS="--compress gzip")
+// SRC=1 gives each event a source position as `tail` does (options.src: a file identity, the offset
+// past its line): with FORWARD_ARGS="--identities on" or "--identities off", the cost of carrying
+// identities (bytes per event on the wire, CPU of both sides).
 // Add PROFILE=dir to write a --cpu-prof profile of forward there.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -20,11 +23,16 @@ const input = join(dir, 'events.msgpack');
 
 const writer = new MsgpackWriter(1 << 20);
 const parts = [];
+const withSrc = Boolean(process.env.SRC);
+let off = 0;
 for (let i = 0; i < N; i++) {
+  const record = { level: 'info', msg: 'request done', status: 200, path: `/api/v1/items/${i}`, ms: i % 97 };
+  off += JSON.stringify(record).length + 1;
   writer.writeEntry({
     tag: 'app.web',
     time: new EventTime(1_763_700_000 + Math.floor(i / 1000), (i % 1000) * 1_000_000),
-    record: { level: 'info', msg: 'request done', status: 200, path: `/api/v1/items/${i}`, ms: i % 97 },
+    record,
+    ...(withSrc ? { options: { src: { id: '2049:1311234:1024:5f3c2a9d0e1b4c7a', off } } } : {}),
   });
   if (writer.length > 1 << 20) parts.push(writer.take());
 }
@@ -75,7 +83,9 @@ receive.kill('SIGTERM');
 await once(receive, 'exit');
 rmSync(dir, { recursive: true, force: true });
 const acked = /acked_events=(\d+)/.exec(f.stderr)?.[1];
-console.log(`forward ${extra.join(' ') || '(defaults)'} → receive: ${N} events in ${seconds.toFixed(2)} s = ${Math.round(N / seconds / 1000)}k events/s; acked ${acked}; exit ${f.code}`);
+const wireBytes = Number(/\bbytes=(\d+)/.exec(f.stderr)?.[1]);
+console.log(`forward ${extra.join(' ') || '(defaults)'}${withSrc ? ' (events with options.src)' : ''} → receive: ${N} events in ${seconds.toFixed(2)} s = ${Math.round(N / seconds / 1000)}k events/s; acked ${acked}; exit ${f.code}`);
+console.log(`  on the wire ${wireBytes} bytes = ${(wireBytes / N).toFixed(1)} bytes per event; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
 console.log(`  forward CPU ${f.cpu.toFixed(2)} s (${(f.cpu / seconds * 100).toFixed(0)}% of a core), max RSS ${f.rssMB.toFixed(0)} MB`);
 console.log(`  receive CPU ${r.cpu.toFixed(2)} s (${(r.cpu / seconds * 100).toFixed(0)}% of a core), max RSS ${r.rssMB.toFixed(0)} MB`);
 if (f.code !== 0 || Number(acked) !== N) process.exitCode = 1;

@@ -1,6 +1,7 @@
 import { defineCommand } from '../src/cli/spec.js';
 import { INPUT_OPTIONS, OPERATION_OPTIONS } from '../src/cli/common-options.js';
 import { BUFFER_LIMIT_OPTIONS } from '../src/buffer/buffer-options.js';
+import type { IdentityMode } from '../src/forward/chunk.js';
 
 const MiB = 1024 * 1024;
 
@@ -78,6 +79,15 @@ export default defineCommand(
         default: 'none',
         describe: 'Compress chunks (gzip: CompressedPackedForward, compressed in a worker thread)',
         group: 'Chunks',
+      },
+      identities: {
+        type: 'string',
+        choices: ['auto', 'on', 'off'],
+        default: 'auto',
+        describe:
+          "Send each event's identity (its source position, options.src) with the chunk, in the logkit_src option, so that the stores behind a logkit receive drop replays. " +
+          'auto: to every server until its first acknowledgement shows it is not logkit (Fluentd and Fluent Bit ignore the option); on: always; off: never',
+        group: 'Delivery',
       },
       ack: {
         type: 'boolean',
@@ -237,6 +247,7 @@ export default defineCommand(
       flushInterval: args.flushInterval,
       flushMode: args.flushMode as 'immediate' | 'interval',
       compress: args.compress,
+      identities: args.identities as IdentityMode,
       ack: args.ack,
       ackTimeout: args.ackTimeout,
       maxPendingBytes: args.maxPendingBytes,

@@ -29,6 +29,7 @@ complete -c logkit -n '__fish_seen_subcommand_from forward' -l chunk-bytes -x -d
 complete -c logkit -n '__fish_seen_subcommand_from forward' -l flush-interval -x -d 'Seconds after its first event when a partly filled chunk is sealed and sent at the latest: the bound on the delay batching adds'
 complete -c logkit -n '__fish_seen_subcommand_from forward' -l flush-mode -x -a 'immediate interval' -d 'immediate: with no chunk in flight, a partly filled chunk is sent as soon as the input pauses'
 complete -c logkit -n '__fish_seen_subcommand_from forward' -l compress -x -a 'none gzip' -d 'Compress chunks'
+complete -c logkit -n '__fish_seen_subcommand_from forward' -l identities -x -a 'auto on off' -d 'Send each event\'s identity'
 complete -c logkit -n '__fish_seen_subcommand_from forward' -l ack -d 'Ask the server to acknowledge each chunk and resend unacknowledged ones'
 complete -c logkit -n '__fish_seen_subcommand_from forward' -l no-ack -d 'turn off --ack'
 complete -c logkit -n '__fish_seen_subcommand_from forward' -l ack-timeout -x -d 'Seconds: a server that has not acknowledged a chunk after this long is treated as failed and its chunks go to another server'

@@ -5,6 +5,7 @@ import { MsgpackWriter } from '../codec/msgpack-writer.js';
 import { BufferError } from './buffer-error.js';
 import { CHUNK_NAME, TEMP_SUFFIX, chunkFileName, decodeChunk, encodeChunkHead, newChunkUid, readChunkHead, type ChunkMeta } from './chunk-file.js';
 import { lockDirectory } from './dir-lock.js';
+import { recordPositions } from '../checkpoint/checkpoint-tracker.js';
 import { BUFFER_DEFAULTS, type OverflowPolicy } from './defaults.js';
 import { Wakeup } from './wakeup.js';
 
@@ -129,6 +130,9 @@ export class DiskBuffer {
   private shuttingDown = false;
   private lastDropReport = 0;
   private readonly counters: BufferStats;
+  /** Requests being appended in parts (startRequest/endRequest): the open chunk is not sealed meanwhile. */
+  private openRequests = 0;
+  private sealDeferred = false;
 
   private constructor(
     readonly dir: string,
@@ -226,22 +230,46 @@ export class DiskBuffer {
   /** Adds a batch; resolves once accepted (see the class comment for when it is durable). */
   async append(events: readonly LogEvent[], ids: readonly string[] = []): Promise<void> {
     this.checkWritable();
-    const { chunkBytes, chunkEvents } = this.options;
     for (let i = 0; i < events.length; i++) {
       const event = events[i]!;
       const open = this.open;
       if (open.events === 0) this.startOpenChunk();
       open.writer.writeEntry(event);
       open.events++;
-      const src = event.options?.src as { id?: unknown; off?: unknown } | undefined;
-      if (src !== undefined && typeof src.id === 'string' && typeof src.off === 'number') open.positions[src.id] = src.off;
+      recordPositions(open.positions, event);
       // ids (receive's forward-protocol chunk ids of this batch) go with the LAST event: they are
-      // durable only when every event of the batch is
+      // durable only when every event of the batch is (receive keeps a batch whole: startRequest)
       if (i === events.length - 1) for (const id of ids) open.ids.push(id);
-      if (open.writer.length >= chunkBytes || open.events >= chunkEvents) {
-        this.seal();
-        await this.roomForNextChunk();
-      }
+      await this.sealIfFull();
+    }
+  }
+
+  /**
+   * A request that must not be cut (receive's: a resend is recognised by the id recorded with
+   * it), appended in one or several calls (receive hands a large one on a slice at a time):
+   * until the matching `endRequest()`, the open chunk is not sealed — neither by size nor by age
+   * nor by `flush()` — so the request becomes durable whole or not at all, and a resend after a
+   * crash finds either all of it (its id recorded) or none of it. The chunk grows past
+   * chunkBytes meanwhile, bounded by the largest request the producer accepts.
+   */
+  startRequest(): void {
+    this.openRequests++;
+  }
+
+  endRequest(): void {
+    if (this.openRequests === 0) return;
+    this.openRequests--;
+    if (this.openRequests === 0) {
+      if (this.sealDeferred) this.seal();
+      this.changed.notify();
+    }
+  }
+
+  private async sealIfFull(): Promise<void> {
+    const open = this.open;
+    if (open.writer.length >= this.options.chunkBytes || open.events >= this.options.chunkEvents) {
+      this.seal();
+      if (this.openRequests === 0) await this.roomForNextChunk();
     }
   }
 
@@ -255,14 +283,13 @@ export class DiskBuffer {
     this.open.writer.writeRaw(payload);
     this.open.events += events;
     Object.assign(this.open.positions, positions);
-    if (this.open.writer.length >= this.options.chunkBytes || this.open.events >= this.options.chunkEvents) {
-      this.seal();
-      await this.roomForNextChunk();
-    }
+    await this.sealIfFull();
   }
 
   /** Seals the open chunk and resolves when everything appended so far is durable. */
   async flush(): Promise<void> {
+    // a request still being appended is not durable until it is whole
+    while (this.openRequests > 0 && !this.failure) await this.changed.wait();
     this.seal();
     while (this.pending.length > 0 && !this.failure) await this.changed.wait();
     if (this.failure) throw this.failure;
@@ -298,6 +325,11 @@ export class DiskBuffer {
   }
 
   private seal(): void {
+    if (this.openRequests > 0) {
+      this.sealDeferred = true;
+      return;
+    }
+    this.sealDeferred = false;
     if (this.ageTimer) clearTimeout(this.ageTimer);
     this.ageTimer = undefined;
     const open = this.open;

@@ -2,16 +2,21 @@ import { MsgpackWriter } from '../codec/msgpack-writer.js';
 import type { EventTime } from '../event/event-time.js';
 import type { LogEvent } from '../event/event.js';
 import type { RawEntrySink } from './raw-entry-scanner.js';
+import { sourcePositionOf } from '../checkpoint/checkpoint-tracker.js';
+import { IdentityRuns, type Identity } from '../protocol/identity-option.js';
 
 /** Packed entries of one tag, ready to become a chunk. */
 export interface SealedBatch {
   tag: string;
   entries: Buffer;
   events: number;
+  /** The entries' identities, the logkit_src option value (undefined when none had one). */
+  identities?: Buffer;
 }
 
 class TagBatch {
   readonly writer: MsgpackWriter;
+  readonly identities = new IdentityRuns();
   events = 0;
   constructor(initialBytes: number) {
     this.writer = new MsgpackWriter(initialBytes);
@@ -23,8 +28,8 @@ class TagBatch {
  * Forward-mode entry `[time, record]` straight into that tag's buffer: one encoder pass per
  * event, no intermediate objects. A tag's batch is sealed when it reaches `chunkBytes` (so a
  * chunk exceeds it by at most one event); `flush()` seals everything (the flush interval, the
- * end of input). The per-event options map stays behind: it describes the local source
- * (positions for checkpoints) and has no place in Forward mode.
+ * end of input). The per-event options map stays behind, except each event's identity
+ * (`options.src`), which goes with the chunk as the logkit_src option (protocol/identity-option.ts).
  */
 export class ChunkBatcher implements RawEntrySink {
   private readonly batches = new Map<string, TagBatch>();
@@ -62,6 +67,7 @@ export class ChunkBatcher implements RawEntrySink {
       writer.writeArrayHeader(2);
       writer.writeEventTime(event.time);
       writer.writeMap(event.record, 1);
+      batch.identities.add(sourcePositionOf(event));
       batch.events++;
       this.buffered += writer.length - before;
       if (writer.length >= this.chunkBytes) {
@@ -72,7 +78,7 @@ export class ChunkBatcher implements RawEntrySink {
   }
 
   /** One entry as bytes (see RawEntryScanner): copied, not re-encoded. */
-  addRaw(tag: string, buf: Buffer, timeStart: number, recordStart: number, recordEnd: number, time: EventTime | undefined): void {
+  addRaw(tag: string, buf: Buffer, timeStart: number, recordStart: number, recordEnd: number, time: EventTime | undefined, identity: Identity | undefined): void {
     let batch = this.rawBatch;
     if (tag !== this.rawTag || batch === undefined) {
       this.rawTag = tag;
@@ -88,6 +94,7 @@ export class ChunkBatcher implements RawEntrySink {
     } else {
       writer.writeRaw(buf.subarray(timeStart, recordEnd));
     }
+    batch.identities.add(identity);
     batch.events++;
     this.buffered += writer.length - before;
     if (writer.length >= this.chunkBytes) this.full.push(this.seal(tag, batch));
@@ -128,6 +135,6 @@ export class ChunkBatcher implements RawEntrySink {
     const events = batch.events;
     batch.events = 0;
     this.buffered -= entries.length;
-    return { tag, entries, events };
+    return { tag, entries, events, identities: batch.identities.take() };
   }
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
-import { encodePackedForward } from '../protocol/encode-request.js';
+import { encodeOptions, encodePackedForward, type RequestOptions } from '../protocol/encode-request.js';
 
 const gzip = promisify(gzipCallback);
 
@@ -49,9 +49,17 @@ export class Chunk {
     readonly events: number,
     /** Size of the packed entries before compression. */
     readonly entryBytes: number,
-    /** The whole message as written to the socket. */
+    /** The whole message as written to the socket (with the entries' identities, when it carries them). */
     readonly frame: Buffer,
+    /** When the frame carries identities: its option map's length, and the option map without them. */
+    private readonly without?: { optionsLength: number; options: Buffer },
   ) {}
+
+  /** The frame with the identities (logkit_src), or without: a copy of the frame with the other option map. */
+  frameFor(identities: boolean): Buffer {
+    if (identities || this.without === undefined) return this.frame;
+    return Buffer.concat([this.frame.subarray(0, this.frame.length - this.without.optionsLength), this.without.options]);
+  }
 
   /** What the chunk costs in memory while it waits: the bound of --max-pending-bytes. */
   get bytes(): number {
@@ -79,18 +87,27 @@ export interface FrameOptions {
 }
 
 /**
+ * Whether chunks carry their entries' identities (see protocol/identity-option.ts): auto sends
+ * them to a server until one of its acks lacks the logkit mark; on and off force it.
+ */
+export type IdentityMode = 'auto' | 'on' | 'off';
+
+/**
  * Builds a chunk from packed entries (`[time, record]` each, concatenated):
- * `[tag, bin(entries), {size, chunk?, compressed?}]` — PackedForward, or CompressedPackedForward
+ * `[tag, bin(entries), {size, chunk?, compressed?, logkit_src?}]` — PackedForward, or CompressedPackedForward
  * when gzip is on (src/protocol writes it). The entries go in a bin (not a str) so no peer reads
  * them as UTF-8. `id` is random unless given (a chunk rebuilt from a disk buffer keeps the id it
  * was first sent with, so the receiver can drop it as a duplicate). gzip runs in libuv's thread pool, beside the main thread.
  */
-export async function buildChunk(tag: string, entries: Buffer, events: number, options: FrameOptions, id = newChunkId()): Promise<Chunk> {
+export async function buildChunk(tag: string, entries: Buffer, events: number, options: FrameOptions, id = newChunkId(), identities?: Buffer): Promise<Chunk> {
   const payload = options.compress === 'gzip' ? await gzip(entries, { level: 1 }) : entries;
-  const frame = encodePackedForward(tag, payload, {
+  const requestOptions: RequestOptions = {
     size: events,
     chunk: options.ack ? id : undefined,
     compressed: options.compress === 'gzip' ? 'gzip' : undefined,
-  });
-  return new Chunk(id, tag, events, entries.length, frame);
+  };
+  const frame = encodePackedForward(tag, payload, { ...requestOptions, identities });
+  if (identities === undefined) return new Chunk(id, tag, events, entries.length, frame);
+  const optionsLength = encodeOptions({ ...requestOptions, identities }).length;
+  return new Chunk(id, tag, events, entries.length, frame, { optionsLength, options: encodeOptions(requestOptions) });
 }

@@ -254,7 +254,8 @@ export class Forwarder implements ConnectionListener {
       const batch = batches[i]!;
       this.sealing += batch.entries.length;
       // Chained so that chunks enter the queue in the order they were sealed.
-      const built = buildChunk(batch.tag, batch.entries, batch.events, frame, ids?.[i]);
+      const identities = this.options.connection.identities === 'off' ? undefined : batch.identities;
+      const built = buildChunk(batch.tag, batch.entries, batch.events, frame, ids?.[i], identities);
       this.sealingChain = this.sealingChain.then(async () => {
         const chunk = await built;
         this.sealing -= batch.entries.length;

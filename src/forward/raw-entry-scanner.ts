@@ -2,16 +2,17 @@ import { DecodeError } from '../codec/decode-error.js';
 import { DEFAULT_MAX_ENTRY_BYTES, createUnpackr } from '../codec/msgpack-reader.js';
 import { describe, toEventTime } from '../codec/event-shape.js';
 import type { EventTime } from '../event/event-time.js';
-import { FrameScanner, ProtocolError, kindAt, readArrayHeader, skipValue } from '../protocol/frame.js';
+import { FrameScanner, ProtocolError, bytesSpan, kindAt, readArrayHeader, readMapSpans, readUInt, skipValue } from '../protocol/frame.js';
+import type { Identity } from '../protocol/identity-option.js';
 
 /** Where scanned entries go: the bytes of `[time, record]` (or a converted time and the record). */
 export interface RawEntrySink {
   /**
    * One entry. `buf[timeStart, recordEnd)` is the time followed by the record, as MessagePack;
    * when the time had to be converted (a float, a v1.5 `[time, metadata]` pair), `time` holds it
-   * and the record starts at `recordStart`.
+   * and the record starts at `recordStart`. `identity`: the entry's `options.src`, when it has one.
    */
-  addRaw(tag: string, buf: Buffer, timeStart: number, recordStart: number, recordEnd: number, time: EventTime | undefined): void;
+  addRaw(tag: string, buf: Buffer, timeStart: number, recordStart: number, recordEnd: number, time: EventTime | undefined, identity: Identity | undefined): void;
 }
 
 /**
@@ -101,11 +102,13 @@ export class RawEntryScanner {
     }
     if (kindAt(buf, recordStart) !== 'map') fail(`expected a record (map) as the third element, got ${this.describeAt(buf, recordStart, end)}`);
     const recordEnd = skipValue(buf, recordStart);
+    let identity: Identity | undefined;
     if (count === 4 && recordEnd < end) {
       const kind = kindAt(buf, recordEnd);
       if (kind !== 'map' && kind !== 'nil') fail(`expected an options map as the fourth element, got ${this.describeAt(buf, recordEnd, end)}`);
+      if (kind === 'map') identity = identityIn(buf, recordEnd);
     }
-    sink.addRaw(tag!, buf, timeStart, recordStart, recordEnd, time);
+    sink.addRaw(tag!, buf, timeStart, recordStart, recordEnd, time, identity);
     this.entries++;
   }
 
@@ -152,4 +155,25 @@ export class RawEntryScanner {
       return 'invalid MessagePack';
     }
   }
+}
+
+/** `options.src` (`{id, off}`) of an options map, read from its bytes; undefined when absent or malformed. */
+function identityIn(buf: Buffer, optionsAt: number): Identity | undefined {
+  try {
+    return readIdentity(buf, optionsAt);
+  } catch {
+    return undefined; // an options map this reader does not follow: the event goes without identity
+  }
+}
+
+function readIdentity(buf: Buffer, optionsAt: number): Identity | undefined {
+  const src = readMapSpans(buf, optionsAt).get('src');
+  if (src === undefined || kindAt(buf, src[0]) !== 'map') return undefined;
+  const fields = readMapSpans(buf, src[0]);
+  const id = fields.get('id');
+  const off = fields.get('off');
+  const idSpan = id && kindAt(buf, id[0]) === 'string' ? bytesSpan(buf, id[0]) : undefined;
+  const offset = off ? readUInt(buf, off[0]) : undefined;
+  if (idSpan === undefined || offset === undefined || !Number.isSafeInteger(offset)) return undefined;
+  return { id: buf.toString('utf8', idSpan[0], idSpan[1]), off: offset };
 }

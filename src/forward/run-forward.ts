@@ -9,6 +9,7 @@ import type { OverflowPolicy } from '../buffer/defaults.js';
 import { DurableInput } from './durable-input.js';
 import { Forwarder } from './forwarder.js';
 import type { HeartbeatType } from './heartbeat.js';
+import type { IdentityMode } from './chunk.js';
 import { RawEntryScanner } from './raw-entry-scanner.js';
 import { parseServerAddress } from './server-address.js';
 import { formatStats } from './stats.js';
@@ -26,6 +27,7 @@ export interface ForwardOptions {
   flushInterval: number;
   flushMode: 'immediate' | 'interval';
   compress: 'gzip' | 'none';
+  identities: IdentityMode;
   ack: boolean;
   ackTimeout: number;
   maxPendingBytes: number;
@@ -130,6 +132,7 @@ export async function runForward(options: ForwardOptions): Promise<void> {
     deadLetter,
     connection: {
       ack: options.ack,
+      identities: options.identities,
       tls: options.tls ? { ca, verify: options.tlsVerify, servername: options.tlsServername } : undefined,
       auth: sharedKey
         ? { sharedKey, username: options.username ?? '', password, hostname: options.hostname ?? osHostname() }

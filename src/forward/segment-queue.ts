@@ -1,5 +1,5 @@
 import { MsgpackWriter } from '../codec/msgpack-writer.js';
-import { sourcePositionOf, type PositionsRecord } from '../checkpoint/checkpoint-tracker.js';
+import { recordPositions, type PositionsRecord } from '../checkpoint/checkpoint-tracker.js';
 import type { LogEvent } from '../event/event.js';
 import { newChunkId } from './chunk.js';
 import { Signal } from '../stream/signal.js';
@@ -60,8 +60,7 @@ export class MemorySegmentQueue implements SegmentQueue {
       if (this.events === 0) this.timer = setTimeout(() => this.seal(), this.maxAgeMs);
       this.writer.writeEntry(event);
       this.events++;
-      const src = sourcePositionOf(event);
-      if (src) this.positions[src.id] = src.off;
+      recordPositions(this.positions, event);
       if (this.writer.length >= this.segmentBytes) this.seal();
     }
     while (this.sealed.length > 2) await this.signal.wait();

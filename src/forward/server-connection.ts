@@ -3,7 +3,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { kindAt } from '../protocol/frame.js';
 import { parseResponse } from '../protocol/response.js';
 import { Backoff } from '../retry/backoff.js';
-import type { Chunk, ChunkCarrier } from './chunk.js';
+import type { Chunk, ChunkCarrier, IdentityMode } from './chunk.js';
 import { ClientHandshake, type HandshakeCredentials } from './client-handshake.js';
 import { ResponseReader } from './response-reader.js';
 import type { ServerAddress } from './server-address.js';
@@ -18,6 +18,8 @@ export interface TlsSettings {
 
 export interface ConnectionSettings {
   ack: boolean;
+  /** Whether chunks go with their identities (see chunk.ts). */
+  identities: IdentityMode;
   tls?: TlsSettings;
   auth?: HandshakeCredentials;
   connectTimeoutMs: number;
@@ -67,6 +69,8 @@ export class ServerConnection implements ChunkCarrier {
   private socket: Socket | undefined;
   private readonly inFlight = new Map<string, Chunk>();
   private readonly backoff: Backoff;
+  /** What the server's acks said: it restores carried identities (a logkit receive), or not; unknown until the first ack of a connection. */
+  private restoresIdentities: boolean | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private handshake: ClientHandshake | undefined;
   private reader = new ResponseReader();
@@ -203,14 +207,15 @@ export class ServerConnection implements ChunkCarrier {
   /** Writes a chunk; it stays in flight until acknowledged (or, without acks, written). */
   send(chunk: Chunk): void {
     const socket = this.socket!;
+    const frame = chunk.frameFor(this.settings.identities === 'on' || (this.settings.identities === 'auto' && this.restoresIdentities !== false));
     this.counters.chunks++;
-    this.counters.bytes += chunk.frame.length;
+    this.counters.bytes += frame.length;
     this.inFlight.set(chunk.id, chunk);
     if (chunk.isolated) this.isolatedInFlight = chunk;
     if (this.settings.ack) {
-      socket.write(chunk.frame);
+      socket.write(frame);
     } else {
-      socket.write(chunk.frame, (error) => {
+      socket.write(frame, (error) => {
         if (error || !this.settle(chunk.id)) return; // a failure requeued it
         this.counters.acked++;
         this.listener.onDelivered(this, chunk.id);
@@ -272,6 +277,7 @@ export class ServerConnection implements ChunkCarrier {
 
   private becomeUp(socket: Socket): void {
     socket.setTimeout(0);
+    this.restoresIdentities = undefined;
     this.state = 'up';
     this.lastError = undefined;
     // Without acks, a connection is all the health there is; with acks, the first ack proves it
@@ -312,6 +318,7 @@ export class ServerConnection implements ChunkCarrier {
         }
         // Chunk ids are base64 (ASCII): the echoed bytes compare as latin1 text.
         const id = response.ack.toString('latin1');
+        this.restoresIdentities = response.identities;
         if (this.settle(id)) this.counters.acked++;
         this.lastAckAt = Date.now();
         // A healthy round trip: the next failure starts the backoff from the beginning.

@@ -5,6 +5,7 @@
  */
 import type { LogEvent } from '../event/event.js';
 import { MsgpackWriter } from '../codec/msgpack-writer.js';
+import { IDENTITY_OPTION } from './identity-option.js';
 
 export interface RequestOptions {
   /** The chunk id (base64 of 16 random bytes, by convention); asks the server for an ack. */
@@ -13,6 +14,8 @@ export interface RequestOptions {
   size?: number;
   /** 'gzip' marks CompressedPackedForward (the caller has gzipped the entries). */
   compressed?: 'gzip';
+  /** The entries' identities, the `logkit_src` value already encoded (see identity-option.ts). */
+  identities?: Buffer;
 }
 
 /** MessagePackEventStream: `[time, record]` entries back to back (tags are per request). */
@@ -28,11 +31,22 @@ export function encodeEntryStream(events: readonly LogEvent[], writer = new Msgp
 
 function writeOptions(w: MsgpackWriter, options: RequestOptions): void {
   const keys = (['chunk', 'size', 'compressed'] as const).filter((k) => options[k] !== undefined);
-  w.writeMapHeader(keys.length);
+  w.writeMapHeader(keys.length + (options.identities ? 1 : 0));
   for (const key of keys) {
     w.writeString(key);
     w.writeValue(options[key]);
   }
+  if (options.identities) {
+    w.writeString(IDENTITY_OPTION);
+    w.writeRaw(options.identities);
+  }
+}
+
+/** The option map alone, as encodePackedForward ends the request with it. */
+export function encodeOptions(options: RequestOptions): Buffer {
+  const w = new MsgpackWriter(64 + (options.identities?.length ?? 0));
+  writeOptions(w, options);
+  return w.take();
 }
 
 function hasOptions(options: RequestOptions | undefined): options is RequestOptions {

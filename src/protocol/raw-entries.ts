@@ -10,11 +10,13 @@
  * a map, nesting depth, that every value is complete, and that every extension value anywhere is
  * an EventTime (type 0, 8 bytes) — any other extension type would make the next stage fail.
  * Times are always written as EventTime; non-empty v1.5 metadata goes to the options map as
- * `{metadata}`, exactly as the decoding path does.
+ * `{metadata}`, and the entry's identity (when the caller gives one) as `{src}`, exactly as the
+ * decoding path does.
  */
 import { EventTime } from '../event/event-time.js';
 import { MsgpackWriter } from '../codec/msgpack-writer.js';
 import { ProtocolError, readUInt, type ScanLimits } from './frame.js';
+import type { Identity } from './identity-option.js';
 
 const view = (buf: Uint8Array) => Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
 
@@ -179,13 +181,23 @@ function isMap(b: number): boolean {
   return (b >= 0x80 && b <= 0x8f) || b === 0xde || b === 0xdf;
 }
 
-const METADATA_KEY = Buffer.from([0x81, 0xa8, ...Buffer.from('metadata')]);
+const METADATA_KEY = Buffer.from([0xa8, ...Buffer.from('metadata')]);
+const SRC_KEY = Buffer.from([0xa3, ...Buffer.from('src')]);
+const ID_KEY = Buffer.from([0xa2, ...Buffer.from('id')]);
+const OFF_KEY = Buffer.from([0xa3, ...Buffer.from('off')]);
 
 /**
  * Appends one Message-mode entry per `[time, record]` entry of `payload` to `w`, with the tag
- * given pre-encoded (msgpack str). Returns the number of entries. Throws ProtocolError.
+ * given pre-encoded (msgpack str). `identityOf(index)`, when given, is the entry's identity,
+ * written as `options.src` (see identity-option.ts). Returns the number of entries. Throws ProtocolError.
  */
-export function transcodeEntries(payload: Uint8Array, encodedTag: Uint8Array, limits: ScanLimits, w: MsgpackWriter): number {
+export function transcodeEntries(
+  payload: Uint8Array,
+  encodedTag: Uint8Array,
+  limits: ScanLimits,
+  w: MsgpackWriter,
+  identityOf?: (index: number) => Identity | undefined,
+): number {
   const end = payload.length;
   let pos = 0;
   let count = 0;
@@ -214,13 +226,23 @@ export function transcodeEntries(payload: Uint8Array, encodedTag: Uint8Array, li
     }
     if (recordPos >= end || !isMap(payload[recordPos]!)) throw new ProtocolError(`entry ${count}: expected a record (map)`);
     const recordEnd = checkedEnd(payload, recordPos, end, limits.maxDepth);
-    w.writeArrayHeader(metadata ? 4 : 3);
+    const src = identityOf?.(count);
+    w.writeArrayHeader(metadata || src ? 4 : 3);
     w.writeRaw(encodedTag);
     copyTime(payload, timeAt, end, w);
     w.writeRaw(payload.subarray(recordPos, recordEnd));
+    if (metadata || src) w.writeMapHeader((metadata ? 1 : 0) + (src ? 1 : 0));
     if (metadata) {
       w.writeRaw(METADATA_KEY);
       w.writeRaw(payload.subarray(metadata[0], metadata[1]));
+    }
+    if (src) {
+      w.writeRaw(SRC_KEY);
+      w.writeMapHeader(2);
+      w.writeRaw(ID_KEY);
+      w.writeString(src.id);
+      w.writeRaw(OFF_KEY);
+      w.writeNumber(src.off);
     }
     pos = recordEnd;
     count++;

@@ -29,6 +29,8 @@ import {
   type ScanLimits,
 } from './frame.js';
 
+import { IDENTITY_OPTION } from './identity-option.js';
+
 const gunzipAsync = promisify(gunzip);
 
 export type EventMode = 'Message' | 'Forward' | 'PackedForward' | 'CompressedPackedForward';
@@ -50,6 +52,8 @@ export interface ParsedRequest {
   entries?: unknown[];
   /** PackedForward / CompressedPackedForward: the entries stream (compressed for the latter). */
   payload?: Buffer;
+  /** The `logkit_src` option (the entries' identities, see identity-option.ts), as raw MessagePack. */
+  identities?: Buffer;
 }
 
 /**
@@ -110,6 +114,8 @@ export function parseRequest(frame: Buffer, unpackr: Unpackr): ParsedRequest | u
       if (chunk) request.chunk = Buffer.from(frame.subarray(chunk[0], chunk[1]));
       const size = options.get('size');
       if (size) request.size = readUInt(frame, size[0]);
+      const identities = options.get(IDENTITY_OPTION);
+      if (identities) request.identities = Buffer.from(frame.subarray(identities[0], identities[1]));
       const compressed = options.get('compressed');
       if (compressed && mode === 'PackedForward') {
         const value = bytesSpan(frame, compressed[0]);

@@ -4,18 +4,27 @@
  * - Ack: `{"ack": <chunk>}` where <chunk> is the request's `chunk` option value copied BYTE FOR
  *   BYTE from the request (msgpack type and content), so ids ending in a newline (Fluentd) or
  *   holding bytes that are not UTF-8 come back exactly as the client compares them.
+ * - A logkit server adds `logkit_src: true` to its acks: it restores the identities a chunk
+ *   carries (see identity-option.ts). Other clients read only `ack`.
  * - Rejection (a logkit extension; other servers just close): `{"error": "<reason>"}`, sent
  *   before the server closes the connection for an oversize request, so a logkit client (or a
  *   person with tcpdump) learns why. A client that does not know it sees the close.
  */
 import { MsgpackWriter } from '../codec/msgpack-writer.js';
 import { ProtocolError, bytesSpan, readMapSpans } from './frame.js';
+import { IDENTITY_OPTION } from './identity-option.js';
 
-const ACK_PREFIX = Buffer.from([0x81, 0xa3, 0x61, 0x63, 0x6b]); // fixmap(1), fixstr "ack"
+const ACK_PREFIX = Buffer.from([0x82, 0xa3, 0x61, 0x63, 0x6b]); // fixmap(2), fixstr "ack"
+const IDENTITY_MARK = (() => {
+  const w = new MsgpackWriter(16);
+  w.writeString(IDENTITY_OPTION);
+  w.writeValue(true);
+  return w.take();
+})();
 
-/** `{"ack": chunk}` from the chunk option's raw msgpack bytes. */
+/** `{"ack": chunk, "logkit_src": true}` from the chunk option's raw msgpack bytes. */
 export function encodeAck(rawChunkValue: Uint8Array): Buffer {
-  return Buffer.concat([ACK_PREFIX, rawChunkValue]);
+  return Buffer.concat([ACK_PREFIX, rawChunkValue, IDENTITY_MARK]);
 }
 
 /** `{"ack": "<id>"}` for a chunk id given as a string (a client building its expected ack). */
@@ -35,7 +44,8 @@ export function encodeRejection(reason: string): Buffer {
   return w.take();
 }
 
-export type Response = { ack: Buffer } | { error: string };
+/** An ack (with whether the server restores carried identities), or a rejection. */
+export type Response = { ack: Buffer; identities: boolean } | { error: string };
 
 /**
  * Reads one complete response map (delimit it with FrameScanner): the ack's chunk id as raw
@@ -47,7 +57,8 @@ export function parseResponse(frame: Buffer): Response {
   if (ack) {
     const span = bytesSpan(frame, ack[0]);
     if (!span) throw new ProtocolError('ack is not a string');
-    return { ack: Buffer.from(frame.subarray(span[0], span[1])) };
+    const mark = fields.get(IDENTITY_OPTION);
+    return { ack: Buffer.from(frame.subarray(span[0], span[1])), identities: mark !== undefined && frame[mark[0]] === 0xc3 };
   }
   const error = fields.get('error');
   if (error) {

@@ -2,14 +2,15 @@ import type { Socket } from 'node:net';
 import { reverse } from 'node:dns/promises';
 import type { Unpackr } from 'msgpackr/unpack';
 import type { LogEvent } from '../event/event.js';
-import { FrameScanner, OversizeError, ProtocolError, valueBoundaries } from '../protocol/frame.js';
+import { FrameScanner, OversizeError, ProtocolError, countValues, valueBoundaries } from '../protocol/frame.js';
 import { encodeHelo, encodePong, newHeloState, parsePing, verifyPing, type HeloState, type PingVerdict, type ServerAuthConfig } from '../protocol/handshake.js';
-import { createInnerUnpackr, decompressPayload, packedEvents, parseRequest, requestEvents, type RequestLimits } from '../protocol/request.js';
+import { createInnerUnpackr, decompressPayload, packedEvents, parseRequest, requestEvents, type ParsedRequest, type RequestLimits } from '../protocol/request.js';
 import { encodeAck, encodeRejection } from '../protocol/response.js';
 import { MsgpackWriter } from '../codec/msgpack-writer.js';
 import { transcodeEntries } from '../protocol/raw-entries.js';
 import { ByteQueue } from './byte-queue.js';
 import type { AuthBackoff } from './auth-backoff.js';
+import { RequestIdentities } from './request-identities.js';
 import type { EventSink } from './event-sink.js';
 import type { RateLimitedLog } from './rate-limited-log.js';
 import type { ReceiveStats } from './receive-stats.js';
@@ -228,18 +229,20 @@ export class ForwardConnection {
           if (request.mode === 'CompressedPackedForward' || (request.payload && request.payload.length > LARGE_PAYLOAD_BYTES)) {
             // hand on what came before (order), then the large request a slice at a time
             if (batch.length > 0 || acks.length > 0) this.deliver(batch.splice(0), acks.splice(0), 0, ids.splice(0));
-            if (!(await this.deliverLarge(tag, request.payload!, request.mode === 'CompressedPackedForward', request.chunk))) return;
+            if (!(await this.deliverLarge(tag, request))) return;
             continue;
           }
           if (this.raw && request.mode === 'PackedForward') {
             if (batch.length > 0 || acks.length > 0) this.deliver(batch.splice(0), acks.splice(0));
-            const { bytes, count } = this.transcode(tag, request.payload!);
+            const entries = request.identities ? countValues(request.payload!, this.ctx.config.limits) : 0;
+            const { bytes, count } = this.transcode(tag, request.payload!, this.identities(request, entries));
             this.deliver(bytes, request.chunk ? [encodeAck(request.chunk)] : [], count);
             continue;
           }
           request.tag = tag;
           requestEvents(request, this.unpackr, this.ctx.config.limits, batch);
           this.decorate(batch, first);
+          this.identities(request, batch.length - first)?.assign(batch, first, 0);
           if (request.chunk) acks.push(encodeAck(request.chunk));
           if (id !== undefined) ids.push(id);
           if (batch.length >= this.ctx.config.maxBatchEvents) {
@@ -321,32 +324,53 @@ export class ForwardConnection {
    * LARGE_SLOTS, so concurrent gzip bombs cannot add up), validated whole, then decoded and handed
    * on SLICE_EVENTS at a time, waiting whenever the sink is congested, so the decoded objects in
    * memory stay bounded whatever the request's size. The ack goes with the last slice.
+   * A sink that keeps requests whole (receive --buffer) gets every slice, even when the client
+   * went away meanwhile (the request is in memory already): a request cut in the buffer would
+   * be half durable, and its resend stored twice. Between slices it is waited for `appended()`.
    * Returns false when the connection went away meanwhile.
    */
-  private async deliverLarge(tag: string, payload: Buffer, compressed: boolean, chunk: Buffer | undefined): Promise<boolean> {
+  private async deliverLarge(tag: string, request: ParsedRequest): Promise<boolean> {
     const limits = this.ctx.config.limits;
+    const sink = this.ctx.sink;
+    const chunk = request.chunk;
     this.socket.pause();
     const release = await largeSlots.acquire();
     try {
-      const entries = compressed ? await decompressPayload(payload, limits) : payload;
+      const entries = request.mode === 'CompressedPackedForward' ? await decompressPayload(request.payload!, limits) : request.payload!;
       if (this.socket.destroyed) return false;
-      const { cuts } = valueBoundaries(entries, limits, SLICE_EVENTS);
-      let start = 0;
-      for (let i = 0; i < cuts.length; i++) {
-        const slice = entries.subarray(start, cuts[i]);
-        start = cuts[i]!;
-        const acks = i === cuts.length - 1 && chunk ? [encodeAck(chunk)] : [];
-        if (this.raw) {
-          const { bytes, count } = this.transcode(tag, slice);
-          this.deliver(bytes, acks, count);
-        } else {
-          const events = packedEvents(tag, slice, this.unpackr, limits, [], true);
-          this.decorate(events, 0);
-          const ids = acks.length > 0 && this.ctx.sink.duplicateOf ? [chunk!.toString('base64')] : [];
-          this.deliver(events, acks, 0, ids);
+      const { count, cuts } = valueBoundaries(entries, limits, SLICE_EVENTS);
+      const identities = this.identities(request, count);
+      const whole = sink.startRequest !== undefined && cuts.length > 1;
+      if (whole) sink.startRequest!();
+      try {
+        let start = 0;
+        let index = 0;
+        for (let i = 0; i < cuts.length; i++) {
+          const slice = entries.subarray(start, cuts[i]);
+          start = cuts[i]!;
+          const last = i === cuts.length - 1;
+          const acks = last && chunk ? [encodeAck(chunk)] : [];
+          if (this.raw) {
+            const { bytes, count: sliceCount } = this.transcode(tag, slice, identities, index);
+            index += sliceCount;
+            this.deliver(bytes, acks, sliceCount);
+          } else {
+            const events = packedEvents(tag, slice, this.unpackr, limits, [], true);
+            this.decorate(events, 0);
+            identities?.assign(events, 0, index);
+            index += events.length;
+            const ids = acks.length > 0 && sink.duplicateOf ? [chunk!.toString('base64')] : [];
+            this.deliver(events, acks, 0, ids);
+          }
+          if (whole && !last) {
+            await sink.appended!();
+            continue;
+          }
+          if (sink.congested) await sink.ready();
+          if (this.socket.destroyed) return false;
         }
-        if (this.ctx.sink.congested) await this.ctx.sink.ready();
-        if (this.socket.destroyed) return false;
+      } finally {
+        if (whole) sink.endRequest!();
       }
       return true;
     } finally {
@@ -354,13 +378,19 @@ export class ForwardConnection {
     }
   }
 
+  /** The identities of a request's `entries` entries (see RequestIdentities); a bad carrier is logged. */
+  private identities(request: ParsedRequest, entries: number): RequestIdentities | undefined {
+    return RequestIdentities.of(request, entries, this.unpackr, (why) => this.ctx.log.line(`${this.peer}: ${why}`));
+  }
+
   /** Entries copied into Message-mode form, tag first; on a ProtocolError nothing is kept. */
-  private transcode(tag: string, entries: Buffer): { bytes: Buffer; count: number } {
+  private transcode(tag: string, entries: Buffer, identities: RequestIdentities | undefined, firstIndex = 0): { bytes: Buffer; count: number } {
     const w = this.rawWriter;
     w.writeString(tag);
     const encodedTag = w.take();
     try {
-      const count = transcodeEntries(entries, encodedTag, this.ctx.config.limits, w);
+      const identityOf = identities ? (index: number) => identities.identityOf(firstIndex + index) : undefined;
+      const count = transcodeEntries(entries, encodedTag, this.ctx.config.limits, w, identityOf);
       return { bytes: w.take(), count };
     } catch (error) {
       w.take();

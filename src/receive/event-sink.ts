@@ -15,6 +15,15 @@ export interface EventSink {
    * before, a promise that resolves once that first copy is safe (the resend is dropped and acked then).
    */
   duplicateOf?(id: string): Promise<void> | undefined;
+  /**
+   * Only on a sink that must keep a request whole (receive --buffer): a request handed on in
+   * several `deliver` calls is bracketed by startRequest/endRequest, so that it becomes durable
+   * whole or not at all; between its parts the connection waits for `appended()` (the part is
+   * taken, not yet durable) instead of `ready()`, which would wait on the request itself.
+   */
+  startRequest?(): void;
+  endRequest?(): void;
+  appended?(): Promise<void>;
   /** True when the sink takes pre-encoded MessagePack Message-mode entries (deliverEncoded). */
   readonly acceptsEncoded: boolean;
   /** Like deliver, for `count` events already encoded as Message-mode entries. */

@@ -180,3 +180,33 @@ test('a full disk under drop-oldest drops the oldest chunks to make room, with n
   await buffer.close();
   t.deepEqual(await readdir(join(mount, 'spool')), []);
 });
+
+test('a request appended in parts between startRequest and endRequest lands whole in one chunk, with its ids, even past chunkBytes and the age limit', async (t) => {
+  const dir = await tempDir(t);
+  const durable: Array<{ ids?: readonly string[] }> = [];
+  const buffer = await DiskBuffer.open(dir, { chunkBytes: 4096, chunkAgeMs: 50, onDurable: (_, meta) => durable.push(meta) });
+  await buffer.append(numbered(0, 10));
+  buffer.startRequest();
+  await buffer.append(numbered(10, 200, 40)); // ~15 KB: several chunks' worth
+  const flushed = buffer.flush(); // a flush meanwhile waits for the whole request
+  let flushDone = false;
+  void flushed.then(() => (flushDone = true));
+  await new Promise((resolve) => setTimeout(resolve, 200)); // four times the age limit: nothing may be sealed by age
+  t.deepEqual((await chunksIn(dir)).names, [], 'nothing of the request is durable before its end');
+  t.false(flushDone);
+  await buffer.append(numbered(200, 400, 40), ['request-id']);
+  buffer.endRequest();
+  await flushed;
+  t.is(durable.length, 1, 'one chunk');
+  t.deepEqual(durable[0]!.ids, ['request-id']);
+  const chunk = (await buffer.next())!;
+  t.deepEqual(numbersOf(chunk), Array.from({ length: 400 }, (_, i) => i));
+  t.true(chunk.payload.length > 4096 * 3);
+  // outside a request, appends are cut at chunkBytes again
+  await buffer.ack(chunk);
+  await buffer.append(numbered(400, 600, 40));
+  await buffer.flush();
+  t.true(durable.length >= 4, `${durable.length} chunks`);
+  await buffer.finish();
+  await buffer.close();
+});

@@ -1,8 +1,12 @@
-import { appendFile } from 'node:fs/promises';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { appendFile, readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { ExecutionContext } from 'ava';
 import type { ResultPromise } from 'execa';
-import { logkit } from '../helpers/logkit.js';
+import { LOGKIT_BIN, logkit } from '../helpers/logkit.js';
 import type { LogEvent } from '../../src/event/event.js';
+
+import { waitFor } from '../forward/helpers.js';
 
 export { freePort, sleep, startReceive, waitFor } from '../forward/helpers.js';
 
@@ -92,4 +96,41 @@ export function firstArrivalsInOrder(numbers: readonly number[]): boolean {
     last = n;
   }
   return true;
+}
+
+/** `logkit receive --buffer B --checkpoint C | logkit store file OUT --checkpoint C`, the two joined by an OS pipe. */
+export function startAggregator(port: number, dir: string): { receive: ChildProcess; store: ChildProcess; stderr: () => string; done: Promise<void> } {
+  let stderr = '';
+  const checkpoint = join(dir, 'store.ckpt');
+  const store = spawn(process.execPath, [LOGKIT_BIN, 'store', 'file', join(dir, 'out', '${tag}.ndjson'), '--checkpoint', checkpoint, '--flush-interval', '100'], { stdio: ['pipe', 'ignore', 'pipe'] });
+  const receive = spawn(process.execPath, [LOGKIT_BIN, 'receive', '--bind', `127.0.0.1:${port}`, '--buffer', join(dir, 'rbuf'), '--checkpoint', checkpoint, '--stats'], { stdio: ['ignore', store.stdin!, 'pipe'] });
+  // the parent's copy of the pipe must go, or receive would not see the store's death (EPIPE)
+  store.stdin!.destroy();
+  for (const child of [receive, store]) child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = (child: ChildProcess) => new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));
+  return { receive, store, stderr: () => stderr, done: Promise.all([exited(receive), exited(store)]).then(() => {}) };
+}
+
+export async function storedSeqs(dir: string): Promise<number[]> {
+  const out = join(dir, 'out');
+  const seqs: number[] = [];
+  for (const name of (await readdir(out).catch(() => [] as string[])).filter((n) => n.endsWith('.ndjson'))) {
+    for (const line of (await readFile(join(out, name), 'utf8')).split('\n')) {
+      const m = /"record":\{"i":(\d+)/.exec(line) ?? /"i":(\d+)/.exec(line);
+      if (m) seqs.push(Number(m[1]));
+    }
+  }
+  return seqs;
+}
+
+/** A function that starts the aggregator on `port` (again after a kill) and waits until receive listens; every one started is killed at the end of the test. */
+export function aggregatorStarter(t: ExecutionContext, port: number, dir: string): () => Promise<ReturnType<typeof startAggregator>> {
+  const aggregators: Array<ReturnType<typeof startAggregator>> = [];
+  t.teardown(() => aggregators.forEach((a) => [a.receive, a.store].forEach((c) => c.kill('SIGKILL'))));
+  return async () => {
+    const a = startAggregator(port, dir);
+    aggregators.push(a);
+    await waitFor(() => a.stderr().includes('listening on'), 'receive listening', 20_000);
+    return a;
+  };
 }

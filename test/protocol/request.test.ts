@@ -112,8 +112,10 @@ test('nil and non-array requests are ignored; malformed ones throw ProtocolError
 test('ack echoes the chunk value byte for byte (newline, non-UTF-8 bytes)', (t) => {
   const chunk = Buffer.concat([Buffer.from([0xa4]), Buffer.from('ab\n'), Buffer.from([0xff])]);
   const ack = encodeAck(chunk);
-  t.deepEqual(ack, Buffer.concat([hex('81 a3 61636b'), chunk]));
-  t.deepEqual(parseResponse(ack), { ack: Buffer.from([0x61, 0x62, 0x0a, 0xff]) });
+  // a logkit server marks its acks: it restores carried identities (other clients read only `ack`)
+  t.deepEqual(ack, Buffer.concat([hex('82 a3 61636b'), chunk, hex('aa'), Buffer.from('logkit_src'), hex('c3')]));
+  t.deepEqual(parseResponse(ack), { ack: Buffer.from([0x61, 0x62, 0x0a, 0xff]), identities: true });
+  t.deepEqual(parseResponse(hex('81 a3 61636b a2 6964')), { ack: Buffer.from('id'), identities: false }, 'an ack from Fluentd or Fluent Bit');
 });
 
 test('FrameScanner finds request ends across any split, one byte at a time', (t) => {

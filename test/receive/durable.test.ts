@@ -23,9 +23,11 @@ async function sendChunk(port: number, id: string, batch: LogEvent[]): Promise<s
 
 const chunkFiles = async (dir: string) => (await readdir(dir)).filter((n) => n.startsWith('chunk-'));
 const seqs = (list: LogEvent[]) => list.map((e) => e.record.seq as number);
-const offsets = (list: LogEvent[]) => list.map((e) => (e.options?.src as { off: number }).off);
+const offsets = (list: LogEvent[]) => list.map((e) => (e.options?.relay as { off: number }).off);
+/** The identity receive gives an event of a chunk sent without identities: the chunk id (its raw MessagePack, base64) and the entry index. */
+const chunkSrc = (id: string, index: number) => ({ id: `chunk:${Buffer.concat([Buffer.from([0xa0 | id.length]), Buffer.from(id)]).toString('base64')}`, off: index });
 
-test('receive --buffer: a resent chunk is acked and dropped, also after a kill -9 and restart; events carry receive\'s own offsets', async (t) => {
+test('receive --buffer: a resent chunk is acked and dropped, also after a kill -9 and restart; events carry receive\'s relay offsets and a per-chunk identity', async (t) => {
   const dir = await tempDir(t);
   const buffer = join(dir, 'buf');
   const args = ['--buffer', buffer, '--checkpoint', join(dir, 'store.ckpt'), '--stats'];
@@ -37,7 +39,12 @@ test('receive --buffer: a resent chunk is acked and dropped, also after a kill -
   await sleep(300);
   t.deepEqual(seqs(first.events()), [1, 2, 3, 4, 5], 'the resent chunk was not written again');
   t.deepEqual(offsets(first.events()), [1, 2, 3, 4, 5]);
-  t.is((first.events()[0]!.options?.src as { id: string }).id, `receive:${resolve(buffer)}`);
+  t.is((first.events()[0]!.options?.relay as { id: string }).id, `receive:${resolve(buffer)}`);
+  t.deepEqual(
+    first.events().map((e) => e.options?.src),
+    [chunkSrc('chunk-A', 0), chunkSrc('chunk-A', 1), chunkSrc('chunk-A', 2), chunkSrc('chunk-B', 0), chunkSrc('chunk-B', 1)],
+    'events sent without identities get the chunk id and their index: the same for every resend',
+  );
   first.child.kill('SIGKILL');
   await first.child;
   t.is((await chunkFiles(buffer)).length, 2, 'acked chunks stay on disk until the store checkpoint covers them');
@@ -125,4 +132,28 @@ test('receive --buffer needs --checkpoint and MessagePack output', async (t) => 
   const b = await logkit(['receive', '--bind', '127.0.0.1:0', '--buffer', join(dir, 'b'), '--checkpoint', join(dir, 'c'), '-o', 'json']);
   t.is(b.exitCode, 64);
   t.regex(String(b.stderr), /MessagePack/);
+});
+
+test('receive --buffer: resends out of order (after a restart, interleaved with new chunks) are dropped, the new chunks kept, each event keeps its chunk identity', async (t) => {
+  const dir = await tempDir(t);
+  const buffer = join(dir, 'buf');
+  const args = ['--buffer', buffer, '--checkpoint', join(dir, 'store.ckpt')];
+  const first = await startReceive(t, args);
+  for (const [id, from] of [['A', 1], ['B', 4], ['C', 7]] as const) t.is(await sendChunk(first.port, id, events(from, 3)), id);
+  await first.waitForEvents(9);
+  first.child.kill('SIGKILL');
+  await first.child;
+
+  const second = await startReceive(t, args);
+  await second.waitForEvents(9); // the replay
+  // C, then a new chunk D, then A and B: newest first, old ones after a new one
+  t.is(await sendChunk(second.port, 'C', events(7, 3)), 'C');
+  t.is(await sendChunk(second.port, 'D', events(10, 2)), 'D');
+  t.is(await sendChunk(second.port, 'A', events(1, 3)), 'A');
+  t.is(await sendChunk(second.port, 'B', events(4, 3)), 'B');
+  await second.waitForEvents(11);
+  t.is(await second.stop(), 0);
+  t.deepEqual(seqs(second.events()), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], 'each event once: the replay, then only D');
+  t.deepEqual(second.events().slice(9).map((e) => e.options?.src), [chunkSrc('D', 0), chunkSrc('D', 1)]);
+  t.deepEqual(second.events()[3]!.options?.src, chunkSrc('B', 0), 'the replayed events keep their identity');
 });

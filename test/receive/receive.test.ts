@@ -195,7 +195,7 @@ test('shared key: the right key passes the handshake; a wrong key gets the failu
   t.true(verdict.ok);
   good.write(encodeMessage(event(1), { chunk: 'authed' }));
   const responses = await good.waitForResponses(3);
-  t.deepEqual(parseResponse(responses[2]!), { ack: Buffer.from('authed') });
+  t.deepEqual(parseResponse(responses[2]!), { ack: Buffer.from('authed'), identities: true });
 
   const badKey = new RawClient(receive.port);
   t.deepEqual(await handshake(badKey, 'guess', { username: 'alice', password: 'wonderland' }), { ok: false, reason: 'shared_key mismatch' });
@@ -334,7 +334,8 @@ test('-o json writes NDJSON events with nanosecond times', async (t) => {
   child.kill('SIGTERM');
   const result = await child;
   t.is(result.exitCode, 0);
-  t.is(String(result.stdout), '{"time":"2023-11-14T22:13:20.123456789Z","tag":"j","record":{"a":1}}\n');
+  // the event's identity (chunk id + index: a resend of chunk "j" would carry the same) is in its options
+  t.is(String(result.stdout), '{"time":"2023-11-14T22:13:20.123456789Z","tag":"j","record":{"a":1},"options":{"src":{"id":"chunk:oWo=","off":0}}}\n');
 });
 
 test('valid requests that arrive together with garbage are still emitted', async (t) => {
@@ -364,6 +365,6 @@ test('--max-buffered-bytes: when requests in progress hold too much together, a 
   const small = new RawClient(receive.port);
   await small.ready;
   small.write(encodeMessage(event(1), { chunk: 'small' }));
-  t.deepEqual(parseResponse((await small.waitForResponses(1))[0]!), { ack: Buffer.from('small') });
+  t.deepEqual(parseResponse((await small.waitForResponses(1))[0]!), { ack: Buffer.from('small'), identities: true });
   for (const c of [...big, small]) c.destroy();
 });

@@ -1,7 +1,7 @@
 import type { Writable } from 'node:stream';
 import type { Chunk, DiskBuffer } from '../../buffer/disk-buffer.js';
 import { readCheckpointFile } from '../../checkpoint/checkpoint-file.js';
-import { sourcePositionOf } from '../../checkpoint/checkpoint-tracker.js';
+import { relayPositionOf } from '../../checkpoint/checkpoint-tracker.js';
 import { MessageStreamDecoder } from '../../codec/msgpack-reader.js';
 import { encodeEntries } from '../../codec/msgpack-writer.js';
 import type { SeenChunks } from './seen-chunks.js';
@@ -23,9 +23,9 @@ interface Emitted {
 
 /**
  * The consumer side of `receive --buffer`: writes the buffer's chunks, in order, to stdout
- * (MessagePack Message-mode entries — the chunk payload as it is, stamped with receive's source
+ * (MessagePack Message-mode entries — the chunk payload as it is, stamped with receive's relay
  * positions) and deletes a chunk only once the STORE's checkpoint file says it committed the
- * chunk's last offset. The checkpoint is polled (a small file, read every `pollMs`).
+ * chunk's last relay offset. The checkpoint is polled (a small file, read every `pollMs`).
  *
  * At start-up the chunks left on disk are replayed: those the checkpoint covers are deleted
  * without being emitted; a chunk it covers in part is emitted from the first uncovered event.
@@ -71,7 +71,7 @@ export class CheckpointedEmitter {
         let events = chunk.events;
         if (this.committed > this.lastEmitted) {
           // the checkpoint may cover the start of this chunk (a store that committed part of it)
-          const rest = new MessageStreamDecoder().push(payload).filter((e) => (sourcePositionOf(e)?.off ?? Infinity) > this.committed);
+          const rest = new MessageStreamDecoder().push(payload).filter((e) => (relayPositionOf(e)?.off ?? Infinity) > this.committed);
           payload = encodeEntries(rest);
           events = rest.length;
         }

@@ -4,10 +4,14 @@ import type { EventSink } from '../event-sink.js';
 import type { SeenChunks } from './seen-chunks.js';
 
 /**
- * `receive --buffer`: the ack point becomes DURABILITY. Each batch is stamped with receive's own
- * source position (`options.src = {id: <this buffer>, off: <next offset>}`, replacing whatever a
- * collector put there), appended to the disk buffer, and `deliver` resolves only once the chunk
- * holding it is fsynced and renamed — so an ack lost to a crash means the forwarder resends.
+ * `receive --buffer`: the ack point becomes DURABILITY. Each event is stamped with receive's own
+ * position (`options.relay = {id: <this buffer>, off: <next offset>}`, which the store's
+ * checkpoint commits, telling receive what it may delete); its identity `options.src` (restored
+ * by the connection: carried by the sender, or derived from the chunk id) is kept, and an event
+ * without one gets the relay position as its identity. Each batch is appended to the disk buffer,
+ * and `deliver` resolves only once the chunk holding it is fsynced and renamed — so an ack lost
+ * to a crash means the forwarder resends. A request handed on in parts (startRequest/endRequest)
+ * lands whole in one chunk: it is durable whole, with its id, or not at all.
  *
  * Appends are serialized (a connection's batches stay in order and offsets increase in append
  * order); the fsyncs are group-committed: every batch appended while one flush runs waits for
@@ -51,12 +55,21 @@ export class DurableSink implements EventSink {
   deliver(events: LogEvent[], ids: readonly string[] = []): Promise<void> {
     for (let i = 0; i < events.length; i++) {
       const event = events[i]!;
-      const src = { id: this.sourceId, off: ++this.lastOff };
-      event.options = event.options ? { ...event.options, src } : { src };
+      const relay = { id: this.sourceId, off: ++this.lastOff };
+      const options = event.options;
+      event.options = options === undefined ? { src: relay, relay } : { ...options, src: options.src ?? relay, relay };
     }
     this.seen.floor = this.lastOff;
     this.queuedEvents += events.length;
-    const appended = (this.appending = this.appending.then(() => this.buffer.append(events, ids)));
+    const appended = (this.appending = this.appending.then(async () => {
+      // one batch (one request, or several whole ones) is never cut across chunks
+      this.buffer.startRequest();
+      try {
+        await this.buffer.append(events, ids);
+      } finally {
+        this.buffer.endRequest();
+      }
+    }));
     const durable = appended.then(() => this.flushSoon());
     const settled = durable.then(
       () => {
@@ -72,6 +85,19 @@ export class DurableSink implements EventSink {
     // a failed append must not stop the chain for later batches (they fail on their own)
     this.appending = appended.catch(() => {});
     return settled;
+  }
+
+  startRequest(): void {
+    this.appending = this.appending.then(() => this.buffer.startRequest());
+  }
+
+  endRequest(): void {
+    this.appending = this.appending.then(() => this.buffer.endRequest());
+  }
+
+  /** Resolves once every batch delivered so far is in the buffer (not yet durable). */
+  appended(): Promise<void> {
+    return this.appending;
   }
 
   deliverEncoded(): Promise<void> {
