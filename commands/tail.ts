@@ -62,7 +62,7 @@ export default defineCommand(
       ],
     ],
   },
-  async (args) => {
+  async (args, io) => {
     const { runTail } = await import('../src/tail/run-tail.js');
     // yargs drops a lone `-` from positionals: it means standard input here
     const paths = process.argv.slice(3).includes('-') && !args.paths.includes('-') ? ['-', ...args.paths] : args.paths;
@@ -87,6 +87,6 @@ export default defineCommand(
       maxOpenFiles: args.maxOpenFiles,
       output: args.output,
       metrics: { metrics: args.metrics, stats: args.stats, statsInterval: args.statsInterval },
-    });
+    }, io);
   },
 );

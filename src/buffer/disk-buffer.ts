@@ -6,7 +6,7 @@ import { BufferError } from './buffer-error.js';
 import { CHUNK_NAME, TEMP_SUFFIX, chunkFileName, decodeChunk, encodeChunkHead, newChunkUid, readChunkHead, type ChunkMeta } from './chunk-file.js';
 import { lockDirectory } from './dir-lock.js';
 import { BUFFER_DEFAULTS, type OverflowPolicy } from './defaults.js';
-import { Wakeup } from './wakeup.js';
+import { Signal } from '../stream/signal.js';
 
 export { BUFFER_DEFAULTS, OVERFLOW_POLICIES, type OverflowPolicy } from './defaults.js';
 export type { ChunkMeta } from './chunk-file.js';
@@ -124,7 +124,7 @@ export class DiskBuffer {
   private inputEnded = false;
   private closed = false;
   private nextSeq: number;
-  private readonly changed = new Wakeup();
+  private readonly changed = new Signal();
   private blockedSince = 0;
   private shuttingDown = false;
   private lastDropReport = 0;

@@ -13,6 +13,8 @@ import { RawEntryScanner } from './raw-entry-scanner.js';
 import { parseServerAddress } from './server-address.js';
 import { formatStats } from './stats.js';
 import { forwardMetrics } from './forward-metrics.js';
+import { ABORTED, untilAborted } from '../stream/shutdown.js';
+import type { StageIO } from '../stream/stage-io.js';
 import { CommandMetrics } from '../metrics/command-metrics.js';
 
 export interface ForwardOptions {
@@ -62,7 +64,7 @@ function positive(name: string, value: number, min = 0): number {
 }
 
 /** `logkit forward`: stdin → chunks → servers; exits once every event is acknowledged. */
-export async function runForward(options: ForwardOptions): Promise<void> {
+export async function runForward(options: ForwardOptions, io: StageIO): Promise<void> {
   if (options.servers.length === 0) throw new CliError('name at least one server (HOST:PORT)', ExitCode.USAGE);
   const servers = [
     ...options.servers.map((s) => parseServerAddress(s)),
@@ -143,23 +145,8 @@ export async function runForward(options: ForwardOptions): Promise<void> {
     { line: () => formatStats(forwarder.stats()) },
   );
 
-  // SIGTERM / SIGINT: stop reading, deliver what we hold, exit. (One fresh promise per wait:
-  // racing every read against one long-lived promise would pile reactions on it, each holding a batch.)
-  let terminated = false;
-  let wake: ((value: 'terminated') => void) | undefined;
-  const terminate = (): void => {
-    terminated = true;
-    wake?.('terminated');
-  };
-  const orTerminated = <T>(work: Promise<T>): Promise<T | 'terminated'> => {
-    if (terminated) return Promise.resolve('terminated');
-    return new Promise((resolve, reject) => {
-      wake = resolve;
-      work.then(resolve, reject);
-    });
-  };
-  process.once('SIGTERM', terminate);
-  process.once('SIGINT', terminate);
+  // Shutdown (SIGTERM / SIGINT): stop reading, deliver what we hold, exit.
+  const { signal } = io;
 
   // Defensive: if the event loop ever ran dry before we finished (nothing left to wake us), say
   // so and fail instead of exiting 0 with events undelivered.
@@ -174,9 +161,9 @@ export async function runForward(options: ForwardOptions): Promise<void> {
   forwarder.start();
   let inputError: CliError | undefined;
   if (durable) {
-    inputError = await durable.read(forwarder, orTerminated);
-    process.stdin.destroy();
-    const outcome = await durable.complete(forwarder, ms(options.drainTimeout), terminated);
+    inputError = await durable.read(forwarder, io.input, signal);
+    io.input.close();
+    const outcome = await durable.complete(forwarder, ms(options.drainTimeout), signal.aborted);
     finished = true;
     await forwarder.close();
     await metrics.finish();
@@ -184,7 +171,7 @@ export async function runForward(options: ForwardOptions): Promise<void> {
       const kept = `${outcome.keptEvents} events in ${outcome.keptChunks} chunks not acknowledged within --drain-timeout ${options.drainTimeout} s ` +
         `are kept in ${options.buffer} and sent first at the next start (${serverStates(forwarder)})`;
       // SIGTERM: they are durable, the stop is clean; at the end of input a supervisor should run us again.
-      if (terminated) process.stderr.write(`logkit forward: ${kept}\n`);
+      if (signal.aborted) process.stderr.write(`logkit forward: ${kept}\n`);
       else throw new CliError(kept, ExitCode.TEMP_FAIL);
     } else if (outcome.undeliveredEvents > 0) {
       throw new CliError(
@@ -194,29 +181,38 @@ export async function runForward(options: ForwardOptions): Promise<void> {
       );
     }
     if (inputError) throw inputError;
-    process.exit(0);
+    if (!io.inProcess) process.exit(0);
+    return;
   }
 
-  const chunks = process.stdin[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const sendEvents = async (input: AsyncIterable<LogEvent[]>): Promise<void> => {
+    const batches = input[Symbol.asyncIterator]();
+    for (;;) {
+      const next = await untilAborted(batches.next(), signal);
+      if (next === ABORTED || next.done) break;
+      if ((await untilAborted(forwarder.write(next.value), signal)) === ABORTED) break;
+    }
+  };
   try {
-    const first = await orTerminated(chunks.next());
-    if (first !== 'terminated' && !first.done) {
-      const head = first.value;
-      if (options.input !== 'json' && options.input !== 'text' && startsMessagePackArray(head)) {
-        // The fast path: MessagePack entries are copied into chunks without decoding records.
-        const scanner = new RawEntryScanner();
-        let next: IteratorResult<Buffer> | 'terminated' = first;
-        while (next !== 'terminated' && !next.done) {
-          if ((await orTerminated(forwarder.writeRaw(next.value, scanner))) === 'terminated') break;
-          next = await orTerminated(chunks.next());
-        }
-        if (next !== 'terminated' && next.done) scanner.end();
-      } else {
-        const batches = readEvents(prepend(head, chunks), { format: options.input })[Symbol.asyncIterator]();
-        for (;;) {
-          const next = await orTerminated(batches.next());
-          if (next === 'terminated' || next.done) break;
-          if ((await orTerminated(forwarder.write(next.value as LogEvent[]))) === 'terminated') break;
+    if (io.inProcess) {
+      // The events arrive as objects from the stage before: packed once, straight into the chunks.
+      await sendEvents(io.input.events({ format: options.input }));
+    } else {
+      const chunks = io.input.bytes()[Symbol.asyncIterator]();
+      const first = await untilAborted(chunks.next(), signal);
+      if (first !== ABORTED && !first.done) {
+        const head = first.value;
+        if (options.input !== 'json' && options.input !== 'text' && startsMessagePackArray(head)) {
+          // The fast path: MessagePack entries are copied into chunks without decoding records.
+          const scanner = new RawEntryScanner();
+          let next: IteratorResult<Buffer> | typeof ABORTED = first;
+          while (next !== ABORTED && !next.done) {
+            if ((await untilAborted(forwarder.writeRaw(next.value, scanner), signal)) === ABORTED) break;
+            next = await untilAborted(chunks.next(), signal);
+          }
+          if (next !== ABORTED && next.done) scanner.end();
+        } else {
+          await sendEvents(readEvents(prepend(head, chunks), { format: options.input }));
         }
       }
     }
@@ -227,7 +223,7 @@ export async function runForward(options: ForwardOptions): Promise<void> {
     const where = error.line !== undefined ? `line ${error.line}` : `byte ${error.offset}`;
     inputError = new CliError(`stdin: ${where}: ${error.message}`, ExitCode.DATA_ERROR);
   }
-  process.stdin.destroy();
+  io.input.close();
 
   const undelivered = await forwarder.drain(ms(options.drainTimeout));
   finished = true;
@@ -244,7 +240,7 @@ export async function runForward(options: ForwardOptions): Promise<void> {
   }
   if (inputError) throw inputError;
   // stdin may still be open (SIGTERM with a live producer): do not wait for it.
-  process.exit(0);
+  if (!io.inProcess) process.exit(0);
 }
 
 function serverStates(forwarder: Forwarder): string {

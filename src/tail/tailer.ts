@@ -13,6 +13,7 @@ import { LinePipeline, type PipelineOptions } from './line-pipeline.js';
 import { multilineFactory } from './multiline.js';
 import { expandTag } from './tag.js';
 import { MAX_BYTES_PER_TURN, READ_BYTES, type TailOptions } from './tail-options.js';
+import { Signal } from '../stream/signal.js';
 
 /**
  * Follows files: finds them (globs, rescans, directory watches), reads each from the right
@@ -35,7 +36,7 @@ export class Tailer {
   private discovery!: FileDiscovery;
   private stopping = false;
   private woken = false;
-  private wakeUp: (() => void) | undefined;
+  private readonly changed = new Signal();
   private rescanRequested = false;
   private lastScan = 0;
   private lastPosSave = 0;
@@ -401,24 +402,12 @@ export class Tailer {
 
   private wake(): void {
     this.woken = true;
-    this.wakeUp?.();
+    this.changed.notify();
   }
 
-  private sleep(ms: number): Promise<void> {
-    if (this.woken) {
-      this.woken = false;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      const self = this;
-      function done(): void {
-        clearTimeout(timer);
-        self.wakeUp = undefined;
-        self.woken = false;
-        resolve();
-      }
-      this.wakeUp = done;
-    });
+  /** Sleeps until the poll interval passes or something wakes the loop (a wake-up before the sleep counts). */
+  private async sleep(ms: number): Promise<void> {
+    if (!this.woken) await this.changed.wait(ms);
+    this.woken = false;
   }
 }
