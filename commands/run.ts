@@ -14,13 +14,13 @@ export default defineCommand(
       'first stage reads standard input and the last writes standard output, as the pipeline would.\n\n' +
       'CHAIN is one argument, split as a shell splits a simple command (\'…\' and "…" quoting, backslash escapes, ' +
       '| between stages), with nothing expanded: no $VARIABLES, globs or ~ (a glob for tail reaches it as ' +
-      'written). Given as several arguments instead (after --), each | argument separates two stages.\n\n' +
+      'written).\n\n' +
       'It behaves as the shell pipeline with `set -o pipefail` does: a stage that ends ends its output (the next ' +
       'stage sees the end of its input) and its input (the stage before stops, as at a closed pipe); SIGTERM or ' +
       'SIGINT reaches every stage at once, each stopping as its command does (a second one ends the process at ' +
       'once); the exit status is that of the last stage that failed, the others\' errors logged. Checkpoints, ' +
       'buffers, acknowledgements and --metrics endpoints are those of the commands.',
-    positionals: [{ name: 'chain', type: 'string', variadic: true, required: true, describe: 'The stages, e.g. \'tail app.log | parse json | forward agg:24224\'' }],
+    positionals: [{ name: 'chain', type: 'string', required: true, describe: 'The stages, one argument: \'tail app.log | parse json | forward agg:24224\'' }],
     options: {
       'log-level': OPERATION_OPTIONS['log-level'],
       'log-format': OPERATION_OPTIONS['log-format'],
@@ -32,7 +32,7 @@ export default defineCommand(
     ],
     sections: [
       [
-        'EXIT STATUS',
+        'EXIT STATUS OF A CHAIN',
         'The status of the last stage that failed (each command\'s own statuses, see its page), 0 when none did; ' +
           '64 for a malformed chain or stage arguments, before any stage starts.',
       ],

@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream';
 import { DecodeError } from '../codec/decode-error.js';
-import { EventWriter, colorWanted, resolveOutputFormat, type OutputFormat } from '../codec/event-writer.js';
+import { EventWriter, colorWanted, type OutputFormat } from '../codec/event-writer.js';
 import { MessageStreamDecoder } from '../codec/msgpack-reader.js';
 import type { InputFormat } from '../codec/read-events.js';
 import { CliError, ExitCode } from '../cli/exit-codes.js';
@@ -148,7 +148,7 @@ class BufferStage {
   /** The consumer: chunks in order to stdout, each deleted once written out completely. */
   private async deliver(): Promise<void> {
     const { buffer } = this;
-    const writer = this.options.output === undefined && !this.io.output.isTTY ? undefined : this.eventWriter();
+    const writer = this.eventWriter();
     for await (const chunk of buffer.chunks()) {
       if (writer) {
         // A person or an NDJSON consumer: decode the chunk's entries and re-encode them.
@@ -165,7 +165,7 @@ class BufferStage {
   }
 
   private eventWriter(): EventWriter | undefined {
-    const format = resolveOutputFormat(this.options.output, this.io.output.isTTY);
+    const format = this.io.output.format(this.options.output);
     return format === 'msgpack' ? undefined : new EventWriter(this.out, format, colorWanted(this.io.output.isTTY));
   }
 

@@ -195,8 +195,20 @@ export async function runForward(options: ForwardOptions, io: StageIO): Promise<
   };
   try {
     if (io.inProcess) {
-      // The events arrive as objects from the stage before: packed once, straight into the chunks.
-      await sendEvents(io.input.events({ format: options.input }));
+      // From a stage in this process: events are packed once, straight into the chunks; bytes
+      // (receive's MessagePack entries) are copied into them, as from a pipe.
+      const scanner = new RawEntryScanner();
+      const batches = io.input.batches()[Symbol.asyncIterator]();
+      for (;;) {
+        const next = await untilAborted(batches.next(), signal);
+        if (next === ABORTED) break;
+        if (next.done) {
+          scanner.end();
+          break;
+        }
+        const batch = next.value;
+        if ((await untilAborted(Array.isArray(batch) ? forwarder.write(batch) : forwarder.writeRaw(batch, scanner), signal)) === ABORTED) break;
+      }
     } else {
       const chunks = io.input.bytes()[Symbol.asyncIterator]();
       const first = await untilAborted(chunks.next(), signal);

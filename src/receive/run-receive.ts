@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import type { TlsOptions } from 'node:tls';
 import { CliError, ExitCode } from '../cli/exit-codes.js';
-import { EventWriter, colorWanted, resolveOutputFormat } from '../codec/event-writer.js';
+import { EventWriter, colorWanted } from '../codec/event-writer.js';
 import { isLoopback, parseBindAddress } from './bind-address.js';
 import { BufferBudget, type ConnectionConfig } from './connection.js';
 import { StreamSink, type EventSink } from './event-sink.js';
@@ -100,7 +100,7 @@ export async function runReceive(options: ReceiveOptions, io: StageIO): Promise<
     handshakeTimeoutMs: Math.min(options.idleTimeout * 1000, 30_000),
     maxBatchEvents: 10_000,
   };
-  const format = resolveOutputFormat(options.output, io.output.isTTY);
+  const format = io.output.format(options.output);
   if ((options.buffer === undefined) !== (options.checkpoint === undefined)) {
     throw new CliError('--buffer and --checkpoint go together (receive deletes buffered events once the store\'s checkpoint covers them)', ExitCode.USAGE);
   }

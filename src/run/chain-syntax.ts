@@ -51,16 +51,6 @@ export function splitChain(text: string): string[][] {
   return checkStages(stages);
 }
 
-/** The chain given as words already split by a shell (`logkit run -- tail app.log '|' parse json`). */
-export function splitWords(words: readonly string[]): string[][] {
-  const stages: string[][] = [[]];
-  for (const word of words) {
-    if (word === '|') stages.push([]);
-    else stages[stages.length - 1]!.push(word);
-  }
-  return checkStages(stages);
-}
-
 function checkStages(stages: string[][]): string[][] {
   if (stages.length === 1 && stages[0]!.length === 0) throw usage('the chain is empty: name at least one command, e.g. \'tail app.log | parse json\'');
   const empty = stages.findIndex((stage) => stage.length === 0);

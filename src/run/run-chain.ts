@@ -4,7 +4,7 @@ import { parseStageArgs } from '../cli/stage-args.js';
 import { log } from '../log/logger.js';
 import { BatchChannel } from '../stream/batch-channel.js';
 import type { StageIO } from '../stream/stage-io.js';
-import { splitChain, splitWords } from './chain-syntax.js';
+import { splitChain } from './chain-syntax.js';
 
 /** One stage of a chain: a command with its parsed arguments, run on the io it is handed. */
 export interface ChainStage {
@@ -13,8 +13,8 @@ export interface ChainStage {
 }
 
 export interface RunChainOptions {
-  /** The chain: one text to split (`'tail a | parse json'`), or words already split with | words between stages. */
-  chain: readonly string[];
+  /** The chain, one text: `tail a.log | parse json`. */
+  chain: string;
   /** The commands a stage may name, and how to load one (commands/ sits above src/). */
   commandNames: readonly string[];
   load(name: string): Promise<CommandModule<CommandSpec>>;
@@ -25,7 +25,7 @@ export interface RunChainOptions {
  * process (docs/one-process.md).
  */
 export async function runChainCommand(options: RunChainOptions, io: StageIO): Promise<void> {
-  const argvs = options.chain.length === 1 ? splitChain(options.chain[0]!) : splitWords(options.chain);
+  const argvs = splitChain(options.chain);
   const stages: ChainStage[] = [];
   for (const [i, [name, ...argv]] of argvs.entries()) {
     if (name === 'run' || !options.commandNames.includes(name!)) {
@@ -75,13 +75,18 @@ export async function runStages(stages: readonly ChainStage[], chain: StageIO): 
   );
   const failed = failures.filter((f) => f !== undefined);
   const last = failed.pop();
-  for (const { name, error } of failed) log.fatal(`${name}: ${describe(error)}`);
+  for (const { name, error } of failed) log.fatal(describe(name, error));
   if (!last) return;
-  if (last.error instanceof CliError) throw new CliError(`${last.name}: ${last.error.message}`, last.error.exitCode);
+  if (last.error instanceof CliError) throw new CliError(named(last.name, last.error.message), last.error.exitCode);
   throw last.error;
 }
 
-function describe(error: unknown): string {
-  if (error instanceof CliError) return `${error.message} (exit status ${error.exitCode})`;
-  return `internal error: ${(error as Error)?.stack ?? String(error)}`;
+/** The message as the command alone would end with it, naming the stage (once). */
+function named(name: string, message: string): string {
+  return message.startsWith(`${name}:`) ? message : `${name}: ${message}`;
+}
+
+function describe(name: string, error: unknown): string {
+  if (error instanceof CliError) return `${named(name, error.message)} (exit status ${error.exitCode})`;
+  return named(name, `internal error: ${(error as Error)?.stack ?? String(error)}`);
 }

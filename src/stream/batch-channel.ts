@@ -5,10 +5,8 @@ import { encodeEntries } from '../codec/msgpack-writer.js';
 import { prepend, readEvents } from '../codec/read-events.js';
 import type { LogEvent } from '../event/event.js';
 import { Signal } from './signal.js';
-import type { StageInput, StageOutput } from './stage-io.js';
+import type { Batch, StageInput, StageOutput } from './stage-io.js';
 
-/** What one stage hands the next in one process: a batch of events, or bytes of a logkit stream. */
-export type Batch = LogEvent[] | Buffer;
 
 /** Writing to a channel whose reader is gone: the in-process EPIPE (the writing stage ends quietly, status 0). */
 export class BrokenPipeError extends Error {
@@ -90,6 +88,9 @@ export class BatchChannel {
         }
       },
       bytes: () => bytes(),
+      async *batches() {
+        for (let batch = await channel.next(); batch !== undefined; batch = await channel.next()) yield batch;
+      },
       close: () => channel.close(),
     };
   }
@@ -100,6 +101,7 @@ export class BatchChannel {
     return {
       stream,
       isTTY: false,
+      format: () => 'msgpack',
       writer: () => new ChannelEventWriter(this, stream),
     };
   }

@@ -1,8 +1,11 @@
 import type { Writable } from 'node:stream';
-import { EventWriter, colorWanted, resolveOutputFormat } from '../codec/event-writer.js';
+import { EventWriter, colorWanted, resolveOutputFormat, type OutputFormat } from '../codec/event-writer.js';
 import { readEvents, type ReadOptions } from '../codec/read-events.js';
 import type { LogEvent } from '../event/event.js';
 import { openInput } from '../cli/stdio.js';
+
+/** What one stage hands the next in one process: a batch of events, or bytes of a logkit stream. */
+export type Batch = LogEvent[] | Buffer;
 
 /** Where a stage reads its input stream: standard input, or the stage before it in one process. */
 export interface StageInput {
@@ -10,6 +13,8 @@ export interface StageInput {
   events(options: ReadOptions): AsyncIterable<LogEvent[]>;
   /** The input as the bytes of a logkit stream (stages that work on bytes, e.g. forward's raw path). */
   bytes(): AsyncIterable<Buffer>;
+  /** The input as it comes: event batches from a stage in this process, bytes from a pipe or a byte-writing stage. */
+  batches(): AsyncIterable<Batch>;
   /** Stop reading (shutdown): a pending read ends as at the end of input. */
   close(): void;
 }
@@ -19,6 +24,8 @@ export interface StageOutput {
   /** For stages that write bytes (receive, buffer) and to wait for what was written to be taken. */
   readonly stream: Writable;
   readonly isTTY: boolean | undefined;
+  /** The format to write for `--output` (its default when undefined); always MessagePack to a stage in this process. */
+  format(requested: string | undefined, fallback?: 'pretty'): OutputFormat;
   /** An event writer for the format the stage asked for (`--output`, or its default when undefined). */
   writer(requested: string | undefined, fallback?: 'pretty'): EventWriter;
 }
@@ -39,6 +46,7 @@ export interface StageIO {
 export const stdinInput: StageInput = {
   events: (options) => readEvents(openInput('-'), options),
   bytes: () => process.stdin,
+  batches: () => process.stdin,
   close: () => process.stdin.destroy(),
 };
 
@@ -47,10 +55,11 @@ export const stdoutOutput: StageOutput = {
   get isTTY() {
     return process.stdout.isTTY;
   },
+  format(requested, fallback) {
+    return requested === undefined && fallback ? fallback : resolveOutputFormat(requested, process.stdout.isTTY);
+  },
   writer(requested, fallback) {
-    const isTTY = process.stdout.isTTY;
-    const format = requested === undefined && fallback ? fallback : resolveOutputFormat(requested, isTTY);
-    return new EventWriter(process.stdout, format, colorWanted(isTTY));
+    return new EventWriter(process.stdout, this.format(requested, fallback), colorWanted(process.stdout.isTTY));
   },
 };
 

@@ -405,9 +405,16 @@ export class Tailer {
     this.changed.notify();
   }
 
-  /** Sleeps until the poll interval passes or something wakes the loop (a wake-up before the sleep counts). */
+  /**
+   * Sleeps until the poll interval passes or something wakes the loop. A wake-up that came
+   * before (or while the loop was waking) is kept for the next sleep, which then returns at once:
+   * at worst one turn too many, never a wake-up lost.
+   */
   private async sleep(ms: number): Promise<void> {
-    if (!this.woken) await this.changed.wait(ms);
-    this.woken = false;
+    if (this.woken) {
+      this.woken = false;
+      return;
+    }
+    await this.changed.wait(ms);
   }
 }
