@@ -1,11 +1,11 @@
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import test from 'ava';
 import { splitChain } from '../../src/run/chain-syntax.js';
 import { CliError } from '../../src/cli/exit-codes.js';
 import { logkit, tempDir } from '../helpers/logkit.js';
-import { appendNumbers, freePort, numbersOf, startReceive, tally, waitFor } from '../durability/helpers.js';
-import { FORMS, runChain, startChain, type Form } from './chain-helpers.js';
+import { freePort, waitFor } from '../durability/helpers.js';
+import { FORMS, runChain, startChain } from './chain-helpers.js';
 import { StageProcess } from '../helpers/stage-process.js';
 
 /** JSON lines with their own times (so both runs give the same events), one line that is not JSON. */
@@ -101,71 +101,6 @@ test('W1 either way: tail | parse json | forward → receive | store file stores
   t.is(lineCount(stored[0]!), 20_000);
   t.deepEqual([...stored[1]!.keys()], [...stored[0]!.keys()]);
   t.deepEqual(stored[1], stored[0], 'the same events, in the same order, in the same files');
-});
-
-const durableCollector = (log: string, spool: string, checkpoint: string, port: number): string[][] => [
-  ['tail', '--from-head', '--checkpoint', checkpoint, '--poll-interval', '50', log],
-  ['parse', 'none'],
-  ['forward', '--buffer', spool, '--checkpoint', checkpoint, '--flush-interval', '0.05', '--chunk-bytes', '16384', `127.0.0.1:${port}`],
-];
-
-for (const form of ['run'] as Form[]) {
-  test(`${form}: the durable collector killed -9 mid-stream three times and restarted: every line arrives; SIGTERM then stops it clean`, async (t) => {
-    const dir = await tempDir(t);
-    const log = join(dir, 'app.log');
-    const spool = join(dir, 'spool');
-    const checkpoint = join(dir, 'app.ckpt');
-    const receiver = await startReceive(t);
-    const total = 20_000;
-    await appendNumbers(log, 1, 2000);
-    let chain = startChain(t, form, durableCollector(log, spool, checkpoint, receiver.port));
-    let written = 2000;
-    for (let round = 1; round <= 3; round++) {
-      const target = written;
-      await appendNumbers(log, written + 1, written + 4000);
-      written += 4000;
-      await waitFor(() => receiver.events.length > target, `round ${round} under way`, 30_000).catch((error: Error) => {
-        throw new Error(`${error.message}: received ${receiver.events.length}; ${chain.stderr()}`);
-      });
-      await chain.killAll();
-      chain = startChain(t, form, durableCollector(log, spool, checkpoint, receiver.port));
-    }
-    await appendNumbers(log, written + 1, total);
-    await waitFor(() => tally(numbersOf(receiver.events), total).missing.length === 0, 'every line', 40_000).catch(() => {});
-    const result = tally(numbersOf(receiver.events), total);
-    t.log(`${form}: received ${receiver.events.length} events for ${total} lines: ${result.duplicates} duplicates after 3 kills`);
-    t.deepEqual(result.missing, [], 'missing lines');
-    t.is(result.unknown, 0);
-    t.true(result.duplicates <= 3 * 8000, `duplicates: ${result.duplicates}`);
-    for (const stage of chain.stages) stage.kill('SIGTERM');
-    const exits = await Promise.all(chain.stages);
-    t.deepEqual(exits.map((e) => e.exitCode), exits.map(() => 0), chain.stderr());
-    t.deepEqual((await readdir(spool)).filter((name) => name.endsWith('.lkc')), []);
-    const committed = JSON.parse(await readFile(checkpoint, 'utf8')) as { sources: Record<string, { off: number }> };
-    t.deepEqual(Object.values(committed.sources).map((s) => s.off), [(await stat(log)).size]);
-  });
-}
-
-test('SIGINT stops a filter stage as SIGTERM does: the events in hand are written, exit 0 (either way)', async (t) => {
-  for (const form of FORMS) {
-    const chain = form === 'run' ? ['run', 'parse json | cat -o json'] : ['parse', 'json', '-o', 'json'];
-    const child = logkit(chain, { buffer: false });
-    t.teardown(() => {
-      child.kill('SIGKILL');
-    });
-    child.stdin!.write('{"n":1}\n{"n":2}\n');
-    let seen = '';
-    await new Promise<void>((resolve) => {
-      child.stdout!.on('data', (chunk: Buffer) => {
-        seen += chunk.toString();
-        if (seen.split('\n').length > 2) resolve();
-      });
-    });
-    child.kill('SIGINT');
-    const r = await child;
-    t.is(r.exitCode, 0, `${form}: ${r.stderr}`);
-    t.deepEqual(seen.trimEnd().split('\n').map((line) => (JSON.parse(line) as { record: { n: number } }).record.n), [1, 2], form);
-  }
 });
 
 test('a second SIGTERM ends the process at once, while the first is still draining (either way)', async (t) => {
