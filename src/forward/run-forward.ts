@@ -185,48 +185,32 @@ export async function runForward(options: ForwardOptions, io: StageIO): Promise<
     return;
   }
 
-  const sendEvents = async (input: AsyncIterable<LogEvent[]>): Promise<void> => {
-    const batches = input[Symbol.asyncIterator]();
-    for (;;) {
-      const next = await untilAborted(batches.next(), signal);
-      if (next === ABORTED || next.done) break;
-      if ((await untilAborted(forwarder.write(next.value), signal)) === ABORTED) break;
-    }
-  };
   try {
+    // The input as it comes. From a stage in this process: batches of events (packed once,
+    // straight into the chunks) or of MessagePack entries (receive's). From a pipe: MessagePack
+    // is the fast path, its entries copied into chunks without decoding records; NDJSON or text
+    // is decoded into events.
+    let batches: AsyncIterator<LogEvent[] | Buffer> | undefined;
     if (io.inProcess) {
-      // From a stage in this process: events are packed once, straight into the chunks; bytes
-      // (receive's MessagePack entries) are copied into them, as from a pipe.
-      const scanner = new RawEntryScanner();
-      const batches = io.input.batches()[Symbol.asyncIterator]();
-      for (;;) {
-        const next = await untilAborted(batches.next(), signal);
-        if (next === ABORTED) break;
-        if (next.done) {
-          scanner.end();
-          break;
-        }
-        const batch = next.value;
-        if ((await untilAborted(Array.isArray(batch) ? forwarder.write(batch) : forwarder.writeRaw(batch, scanner), signal)) === ABORTED) break;
-      }
+      batches = io.input.batches()[Symbol.asyncIterator]();
     } else {
       const chunks = io.input.bytes()[Symbol.asyncIterator]();
       const first = await untilAborted(chunks.next(), signal);
       if (first !== ABORTED && !first.done) {
-        const head = first.value;
-        if (options.input !== 'json' && options.input !== 'text' && startsMessagePackArray(head)) {
-          // The fast path: MessagePack entries are copied into chunks without decoding records.
-          const scanner = new RawEntryScanner();
-          let next: IteratorResult<Buffer> | typeof ABORTED = first;
-          while (next !== ABORTED && !next.done) {
-            if ((await untilAborted(forwarder.writeRaw(next.value, scanner), signal)) === ABORTED) break;
-            next = await untilAborted(chunks.next(), signal);
-          }
-          if (next !== ABORTED && next.done) scanner.end();
-        } else {
-          await sendEvents(readEvents(prepend(head, chunks), { format: options.input }));
-        }
+        const raw = options.input !== 'json' && options.input !== 'text' && startsMessagePackArray(first.value);
+        batches = raw ? prepend(first.value, chunks) : readEvents(prepend(first.value, chunks), { format: options.input });
       }
+    }
+    const scanner = new RawEntryScanner();
+    while (batches) {
+      const next = await untilAborted(batches.next(), signal);
+      if (next === ABORTED) break;
+      if (next.done) {
+        scanner.end();
+        break;
+      }
+      const batch = next.value;
+      if ((await untilAborted(Array.isArray(batch) ? forwarder.write(batch) : forwarder.writeRaw(batch, scanner), signal)) === ABORTED) break;
     }
   } catch (error) {
     if (!(error instanceof DecodeError)) throw error;

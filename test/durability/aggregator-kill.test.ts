@@ -4,13 +4,24 @@ import { join } from 'node:path';
 import test from 'ava';
 import { LOGKIT_BIN, tempDir } from '../helpers/logkit.js';
 import { freePort, numberedEvents, sleep, startForward, waitFor } from '../forward/helpers.js';
+import { FORMS, chainText, type Form } from '../run/chain-helpers.js';
 
-/** `logkit receive --buffer B --checkpoint C | logkit store file OUT --checkpoint C`, the two joined by an OS pipe. */
-function startAggregator(port: number, dir: string): { receive: ChildProcess; store: ChildProcess; stderr: () => string; done: Promise<void> } {
+/**
+ * `logkit receive --buffer B --checkpoint C | logkit store file OUT --checkpoint C`, the two joined
+ * by an OS pipe; or the same chain in one `logkit run` process (receive and store are then one).
+ */
+function startAggregator(port: number, dir: string, form: Form): { receive: ChildProcess; store: ChildProcess; stderr: () => string; done: Promise<void> } {
   let stderr = '';
   const checkpoint = join(dir, 'store.ckpt');
-  const store = spawn(process.execPath, [LOGKIT_BIN, 'store', 'file', join(dir, 'out', '${tag}.ndjson'), '--checkpoint', checkpoint, '--flush-interval', '100'], { stdio: ['pipe', 'ignore', 'pipe'] });
-  const receive = spawn(process.execPath, [LOGKIT_BIN, 'receive', '--bind', `127.0.0.1:${port}`, '--buffer', join(dir, 'rbuf'), '--checkpoint', checkpoint, '--stats'], { stdio: ['ignore', store.stdin!, 'pipe'] });
+  const storeArgs = ['store', 'file', join(dir, 'out', '${tag}.ndjson'), '--checkpoint', checkpoint, '--flush-interval', '100'];
+  const receiveArgs = ['receive', '--bind', `127.0.0.1:${port}`, '--buffer', join(dir, 'rbuf'), '--checkpoint', checkpoint, '--stats'];
+  if (form === 'run') {
+    const both = spawn(process.execPath, [LOGKIT_BIN, 'run', chainText([receiveArgs, storeArgs])], { stdio: ['ignore', 'ignore', 'pipe'] });
+    both.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    return { receive: both, store: both, stderr: () => stderr, done: new Promise<void>((resolve) => (both.exitCode !== null || both.signalCode !== null ? resolve() : both.once('exit', () => resolve()))) };
+  }
+  const store = spawn(process.execPath, [LOGKIT_BIN, ...storeArgs], { stdio: ['pipe', 'ignore', 'pipe'] });
+  const receive = spawn(process.execPath, [LOGKIT_BIN, ...receiveArgs], { stdio: ['ignore', store.stdin!, 'pipe'] });
   // the parent's copy of the pipe must go, or receive would not see the store's death (EPIPE)
   store.stdin!.destroy();
   for (const child of [receive, store]) child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -30,13 +41,14 @@ async function storedSeqs(dir: string): Promise<number[]> {
   return seqs;
 }
 
-test('kill -9 of receive --buffer mid-stream: forward --buffer resends, the restarted aggregator stores every event', async (t) => {
+// piped: receive killed -9 (the store sees the end of its input); run: the one process killed -9
+for (const form of FORMS) test(`${form}: kill -9 of receive --buffer mid-stream: forward --buffer resends, the restarted aggregator stores every event`, async (t) => {
   const dir = await tempDir(t);
   const port = await freePort();
   const aggregators: ReturnType<typeof startAggregator>[] = [];
   t.teardown(() => aggregators.forEach((a) => [a.receive, a.store].forEach((c) => c.kill('SIGKILL'))));
   const start = async () => {
-    const a = startAggregator(port, dir);
+    const a = startAggregator(port, dir, form);
     aggregators.push(a);
     await waitFor(() => a.stderr().includes('listening on'), 'receive listening', 20_000);
     return a;
