@@ -108,7 +108,8 @@ async function w1(lines = LINES, label = 'W1') {
   await waitFor(async () => spawnSync('bash', ['-c', `exec 3<>/dev/tcp/127.0.0.1/${port}`]).status === 0, { timeoutMs: 30_000, intervalMs: 50 });
   const counter = new LineCounter(out);
   const start = process.hrtime.bigint();
-  const collectorChain = chain([`tail --no-follow --from-head ${file} --tag bench`, 'parse json', `forward 127.0.0.1:${port}`], t);
+  // a loaded machine's aggregator can take longer than forward's default 10 s to take the rest: the count must be exact
+  const collectorChain = chain([`tail --no-follow --from-head ${file} --tag bench`, 'parse json', `forward 127.0.0.1:${port} --drain-timeout 600`], t);
   const collector = runPipeline(collectorChain.command);
   let collectorError;
   collector.catch((e) => (collectorError = e));
