@@ -16,24 +16,30 @@ export class BrokenPipeError extends Error {
   }
 }
 
+/** What may wait in a channel: this many events, or bytes (or one batch, whatever its size). */
+export const CHANNEL_EVENTS = 8192;
+export const CHANNEL_BYTES = 1024 * 1024;
+
 /**
  * The pipe between two stages of `logkit run`: batches pass by reference, in order, with no
- * encoding. Bounded like a pipe (at most `capacity` batches wait; the writer waits beyond), so a
- * slow stage slows the ones before it and memory stays bounded by capacity × batch size.
+ * encoding. Bounded like a pipe: once CHANNEL_EVENTS events or CHANNEL_BYTES bytes wait, the
+ * writer waits, so a slow stage slows the ones before it and memory stays bounded.
  */
 export class BatchChannel {
   private readonly queue: Batch[] = [];
+  private queuedEvents = 0;
+  private queuedBytes = 0;
   private ended = false;
   private closed = false;
   private readonly changed = new Signal();
 
-  constructor(private readonly capacity = 4) {}
-
   /** Resolves once the batch is queued; throws BrokenPipeError when the reader has closed. */
   async push(batch: Batch): Promise<void> {
-    while (this.queue.length >= this.capacity && !this.closed) await this.changed.wait();
+    while ((this.queuedEvents >= CHANNEL_EVENTS || this.queuedBytes >= CHANNEL_BYTES) && !this.closed) await this.changed.wait();
     if (this.closed) throw new BrokenPipeError();
     this.queue.push(batch);
+    if (Array.isArray(batch)) this.queuedEvents += batch.length;
+    else this.queuedBytes += batch.length;
     this.changed.notify();
   }
 
@@ -47,6 +53,7 @@ export class BatchChannel {
   close(): void {
     this.closed = true;
     this.queue.length = 0;
+    this.queuedEvents = this.queuedBytes = 0;
     this.changed.notify();
   }
 
@@ -56,6 +63,8 @@ export class BatchChannel {
       if (this.closed) return undefined;
       const batch = this.queue.shift();
       if (batch !== undefined) {
+        if (Array.isArray(batch)) this.queuedEvents -= batch.length;
+        else this.queuedBytes -= batch.length;
         this.changed.notify();
         return batch;
       }
