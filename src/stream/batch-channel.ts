@@ -76,10 +76,11 @@ export class BatchChannel {
   /** The reading side, as a stage sees its input. */
   input(): StageInput {
     const channel = this;
-    async function* bytes(first?: Batch): AsyncGenerator<Buffer> {
-      for (let batch = first ?? (await channel.next()); batch !== undefined; batch = await channel.next()) {
-        yield Array.isArray(batch) ? encodeEntries(batch) : batch;
-      }
+    async function* batches(): AsyncGenerator<Batch> {
+      for (let batch = await channel.next(); batch !== undefined; batch = await channel.next()) yield batch;
+    }
+    async function* bytes(): AsyncGenerator<Buffer> {
+      for await (const batch of batches()) yield Array.isArray(batch) ? encodeEntries(batch) : batch;
     }
     return {
       async *events(options) {
@@ -92,14 +93,10 @@ export class BatchChannel {
         }
         yield first;
         const decoder = new MessageStreamDecoder(options.maxEntryBytes);
-        for (let batch = await channel.next(); batch !== undefined; batch = await channel.next()) {
-          yield Array.isArray(batch) ? batch : decoder.push(batch);
-        }
+        for await (const batch of batches()) yield Array.isArray(batch) ? batch : decoder.push(batch);
       },
-      bytes: () => bytes(),
-      async *batches() {
-        for (let batch = await channel.next(); batch !== undefined; batch = await channel.next()) yield batch;
-      },
+      bytes,
+      batches,
       close: () => channel.close(),
     };
   }
