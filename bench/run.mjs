@@ -21,16 +21,19 @@ const { values, positionals } = parseArgs({
     'w5-factor': { type: 'string', default: '10' },
     keep: { type: 'boolean', default: false },
     json: { type: 'string' },
+    // W1 and W4: one process per command joined by pipes, or each side in one `logkit run`
+    form: { type: 'string', default: 'piped' },
   },
 });
+const FORM = values.form;
 if (!existsSync('/usr/bin/time')) {
   console.error('bench: GNU time (/usr/bin/time, Debian package "time") measures each process: install it first');
   process.exit(69);
 }
 const LINES = Number(values.lines);
 const W5_FACTOR = Number(values['w5-factor']);
-if (!(LINES > 0) || !(W5_FACTOR >= 1)) {
-  console.error('usage: node bench/run.mjs [STARTUP|W1|W2|W3|W4|W5 ...] [--lines N] [--w5-factor F] [--json FILE] [--keep]');
+if (!(LINES > 0) || !(W5_FACTOR >= 1) || !['piped', 'run'].includes(FORM)) {
+  console.error('usage: node bench/run.mjs [STARTUP|W1|W2|W3|W4|W5 ...] [--lines N] [--w5-factor F] [--form piped|run] [--json FILE] [--keep]');
   process.exit(64);
 }
 for (const w of positionals) {
@@ -77,6 +80,21 @@ function printTable(title, rows, floor) {
   if (floor) console.log(`floors on the same file: wc -l ${fmt(floor.wc)} s, cat ${fmt(floor.cat)} s, node ${fmt(floor.node)} s`);
 }
 
+/**
+ * A chain of logkit stages (each `command args…`) as the shell command for --form: a pipeline of
+ * one process per stage, or one `logkit run` process; with `time`, each process under GNU time
+ * (named by `time(stage names)`). Returns the command and the names of its processes.
+ */
+function chain(stages, time) {
+  const names = stages.map((stage) => stage.split(' ')[0]);
+  if (FORM === 'run') {
+    const name = names.join('+');
+    const command = `${LOGKIT} run '${stages.join(' | ').replaceAll("'", "'\\''")}'`;
+    return { command: time ? timed(time(name), command) : command, names: [name] };
+  }
+  return { command: stages.map((stage, i) => (time ? timed(time(names[i]), `${LOGKIT} ${stage}`) : `${LOGKIT} ${stage}`)).join(' | '), names };
+}
+
 // ------------------------------------------------------------------------------------------ W1
 /** Collector → aggregator: tail | parse json | forward  →  receive | store file; until the last event is stored. */
 async function w1(lines = LINES, label = 'W1') {
@@ -85,15 +103,14 @@ async function w1(lines = LINES, label = 'W1') {
   const out = join(dir, 'store');
   const port = await freePort();
   const t = (name) => join(dir, `${name}.time`);
-  const aggregator = startDaemon(
-    `${timed(t('receive'), `${LOGKIT} receive --bind 127.0.0.1:${port}`)} | ${timed(t('store'), `${LOGKIT} store file '${out}/\${tag}.ndjson'`)}`,
-  );
+  const aggregatorChain = chain([`receive --bind 127.0.0.1:${port}`, `store file '${out}/\${tag}.ndjson'`], t);
+  const aggregator = startDaemon(aggregatorChain.command);
   await waitFor(async () => spawnSync('bash', ['-c', `exec 3<>/dev/tcp/127.0.0.1/${port}`]).status === 0, { timeoutMs: 30_000, intervalMs: 50 });
   const counter = new LineCounter(out);
   const start = process.hrtime.bigint();
-  const collector = runPipeline(
-    `${timed(t('tail'), `${LOGKIT} tail --no-follow --from-head ${file} --tag bench`)} | ${timed(t('parse'), `${LOGKIT} parse json`)} | ${timed(t('forward'), `${LOGKIT} forward 127.0.0.1:${port}`)}`,
-  );
+  // a loaded machine's aggregator can take longer than forward's default 10 s to take the rest: the count must be exact
+  const collectorChain = chain([`tail --no-follow --from-head ${file} --tag bench`, 'parse json', `forward 127.0.0.1:${port} --drain-timeout 600`], t);
+  const collector = runPipeline(collectorChain.command);
   let collectorError;
   collector.catch((e) => (collectorError = e));
   const done = await waitFor(async () => collectorError || (await counter.count()) >= lines, { intervalMs: 10 });
@@ -102,7 +119,7 @@ async function w1(lines = LINES, label = 'W1') {
   await aggregator.stop();
   const stored = await counter.count();
   const rows = {};
-  for (const name of ['tail', 'parse', 'forward', 'receive', 'store']) rows[`logkit ${name}`] = await readTime(t(name)).catch(() => ({}));
+  for (const name of [...collectorChain.names, ...aggregatorChain.names]) rows[`logkit ${name}`] = await readTime(t(name)).catch(() => ({}));
   const cpu = Object.values(rows).reduce((s, r) => s + (r.cpu ?? 0), 0);
   const floor = await floors(file);
   const size = (await stat(file)).size;
@@ -111,7 +128,7 @@ async function w1(lines = LINES, label = 'W1') {
     cpuTotal: cpu, cpuPerMillion: (cpu / lines) * 1e6, vsNodeFloor: wall / floor.node, vsCat: wall / floor.cat, vsWc: wall / floor.wc,
     maxRssMB: Math.max(...Object.values(rows).map((r) => r.rssMB ?? 0)), processes: rows, floors: floor,
   };
-  printTable(`${label}: ${lines} json lines, collector → aggregator → file store`, rows, floor);
+  printTable(`${label}: ${lines} json lines, collector → aggregator → file store (${FORM === 'run' ? 'each side one logkit run process' : 'one process per command'}; load ${loadavg().map((l) => l.toFixed(2)).join(' ')})`, rows, floor);
   console.log(`wall ${fmt(wall)} s (${fmt(result.vsNodeFloor)}× node floor, ${fmt(result.vsCat, 0)}× cat), ${fmt(result.eventsPerSec / 1000, 0)}k events/s, ${fmt(result.mbPerSec, 1)} MB/s, ` +
     `cpu ${fmt(cpu)} s in all (${fmt(result.cpuPerMillion)} per million events); stored ${stored}/${lines} ${result.exact ? 'exact' : 'MISMATCH'}`);
   console.log(`targets: wall ≤ 1.5× node floor: ${result.vsNodeFloor <= 1.5 ? 'met' : 'missed'}; cpu ≤ 12 s per million: ${result.cpuPerMillion <= 12 ? 'met' : 'missed'}`);
@@ -184,10 +201,10 @@ async function w4(rate = 1000, seconds = 10) {
   await writeFile(log, '');
   const out = join(dir, 'store');
   const port = await freePort();
-  const aggregator = startDaemon(`${LOGKIT} receive --bind 127.0.0.1:${port} | ${LOGKIT} store file '${out}/\${tag}.ndjson'`);
+  const aggregator = startDaemon(chain([`receive --bind 127.0.0.1:${port}`, `store file '${out}/\${tag}.ndjson'`]).command);
   await waitFor(async () => spawnSync('bash', ['-c', `exec 3<>/dev/tcp/127.0.0.1/${port}`]).status === 0, { timeoutMs: 30_000, intervalMs: 50 });
   // --from-head: nothing is lost however late tail starts (it would start at the end of the file)
-  const collector = startDaemon(`${LOGKIT} tail ${log} --from-head --tag delay | ${LOGKIT} parse json | ${LOGKIT} forward 127.0.0.1:${port}`);
+  const collector = startDaemon(chain([`tail ${log} --from-head --tag delay`, 'parse json', `forward 127.0.0.1:${port}`]).command);
   // warm up: probe lines (seq -1, which the reader ignores) until one is stored, so start-up
   // under load is not counted as delay
   const warm = new LineCounter(out);

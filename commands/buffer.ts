@@ -63,7 +63,7 @@ export default defineCommand(
         'DIR/lock: the pid and start time of the process using DIR (a stale lock is taken over).'],
     ],
   },
-  async (args) => {
+  async (args, io) => {
     const { runBuffer } = await import('../src/buffer/run-buffer.js');
     await runBuffer({
       dir: args.dir,
@@ -79,6 +79,6 @@ export default defineCommand(
       stats: args.stats,
       metrics: args.metrics,
       statsInterval: args.statsInterval,
-    });
+    }, io);
   },
 );

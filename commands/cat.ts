@@ -25,8 +25,8 @@ export default defineCommand(
       ['logkit cat -o msgpack events.ndjson.gz > events.msgpack', 'convert gzip-compressed NDJSON to MessagePack'],
     ],
   },
-  async (args) => {
+  async (args, io) => {
     const { runCat } = await import('../src/cat/run-cat.js');
-    await runCat({ files: args.file, input: args.input, output: args.output });
+    await runCat({ files: args.file, input: args.input, output: args.output }, io);
   },
 );

@@ -237,7 +237,7 @@ export default defineCommand(
       ['logkit tail --checkpoint /var/lib/logkit/app.ckpt app.log | logkit parse json | logkit forward --buffer /var/spool/logkit/fwd --checkpoint /var/lib/logkit/app.ckpt agg:24224', 'at least once from the file to the aggregator across crashes of any process'],
     ],
   },
-  async (args) => {
+  async (args, io) => {
     const { runForward } = await import('../src/forward/run-forward.js');
     await runForward({
       servers: args.server,
@@ -273,6 +273,6 @@ export default defineCommand(
       totalLimit: args.totalLimit,
       overflow: args.overflow,
       metrics: args.metrics,
-    });
+    }, io);
   },
 );

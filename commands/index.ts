@@ -10,6 +10,7 @@ export const COMMANDS: Readonly<Record<string, () => Promise<{ default: CommandM
   forward: () => import('./forward.js') as never,
   parse: () => import('./parse.js') as never,
   receive: () => import('./receive.js') as never,
+  run: () => import('./run.js') as never,
   tag: () => import('./tag.js') as never,
   tail: () => import('./tail.js') as never,
   store: () => import('./store.js') as never,

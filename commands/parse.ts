@@ -102,7 +102,7 @@ export default defineCommand(
       ],
     ],
   },
-  async (args) => {
+  async (args, io) => {
     const { runParse } = await import('../src/parse/run-parse.js');
     await runParse({
       files: args.file,
@@ -123,6 +123,6 @@ export default defineCommand(
       errors: args.errors,
       errorKey: args.errorKey,
       metrics: { metrics: args.metrics, stats: args.stats, statsInterval: args.statsInterval },
-    });
+    }, io);
   },
 );

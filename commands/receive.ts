@@ -62,7 +62,7 @@ export default defineCommand(
       ['logkit receive --tls-cert server.pem --tls-key server.key --tls-ca clients.pem', 'TLS with client certificates'],
     ],
   },
-  async (args) => {
+  async (args, io) => {
     const { runReceive } = await import('../src/receive/run-receive.js');
     await runReceive({
       bind: args.bind,
@@ -91,6 +91,6 @@ export default defineCommand(
       checkpoint: args.checkpoint,
       bufferMaxBytes: args.bufferMaxBytes,
       dedupChunks: args.dedupChunks,
-    });
+    }, io);
   },
 );

@@ -77,8 +77,8 @@ export default defineCommand(
         'at the next start (files open at the crash are listed in BASE/.logkit-store/open/). One store process per file.'],
     ],
   },
-  async (args) => {
+  async (args, io) => {
     const { runStoreCommand } = await import('../src/store/store-command.js');
-    await runStoreCommand(args);
+    await runStoreCommand(args, io);
   },
 );

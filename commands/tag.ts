@@ -65,7 +65,7 @@ export default defineCommand(
       ["logkit tag --keep time,level,message --add 'node=${hostname}'", 'keep a few fields and add one'],
     ],
   },
-  async (args) => {
+  async (args, io) => {
     const { runTag } = await import('../src/tag/run-tag.js');
     await runTag({
       files: args.file,
@@ -83,6 +83,6 @@ export default defineCommand(
       include: repeated(args.include),
       exclude: repeated(args.exclude),
       metrics: { metrics: args.metrics, stats: args.stats, statsInterval: args.statsInterval },
-    });
+    }, io);
   },
 );

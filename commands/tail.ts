@@ -72,7 +72,7 @@ export default defineCommand(
       ],
     ],
   },
-  async (args) => {
+  async (args, io) => {
     const { runTail } = await import('../src/tail/run-tail.js');
     // yargs drops a lone `-` from positionals: it means standard input here
     const paths = process.argv.slice(3).includes('-') && !args.paths.includes('-') ? ['-', ...args.paths] : args.paths;
@@ -98,6 +98,6 @@ export default defineCommand(
       symlinks: args.symlinks as 'follow' | 'inside' | 'never',
       output: args.output,
       metrics: { metrics: args.metrics, stats: args.stats, statsInterval: args.statsInterval },
-    });
+    }, io);
   },
 );

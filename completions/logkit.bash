@@ -2,7 +2,7 @@
 _logkit() {
   local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD-1]}"
   if [[ $COMP_CWORD -eq 1 ]]; then
-    COMPREPLY=( $(compgen -W "buffer cat forward parse receive tag tail store --help --version" -- "$cur") )
+    COMPREPLY=( $(compgen -W "buffer cat forward parse receive run tag tail store --help --version" -- "$cur") )
     return
   fi
   case "${COMP_WORDS[1]}" in
@@ -120,6 +120,13 @@ _logkit() {
         --log-format) COMPREPLY=( $(compgen -W "text json" -- "$cur") ); return ;;
       esac
       if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --bind -b --max-connections --max-connections-per-ip --max-chunk-bytes --max-decompressed-bytes --max-buffered-bytes --max-depth --idle-timeout --handshake-timeout --request-timeout --max-auth-backoff --shared-key --user --self-hostname --tls-cert --tls-key --tls-ca --source-address-key --source-hostname-key --tag-prefix --buffer --checkpoint --buffer-max-bytes --dedup-chunks --output -o --metrics --stats --no-stats --stats-interval --log-level --log-format" -- "$cur") ); else COMPREPLY=(); fi
+      ;;
+    run)
+      case "$prev" in
+        --log-level) COMPREPLY=( $(compgen -W "error warn info debug" -- "$cur") ); return ;;
+        --log-format) COMPREPLY=( $(compgen -W "text json" -- "$cur") ); return ;;
+      esac
+      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --log-level --log-format" -- "$cur") ); else COMPREPLY=(); fi
       ;;
     tag)
       case "$prev" in

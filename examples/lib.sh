@@ -29,15 +29,16 @@ listening_port() {
   echo "$port"
 }
 
-# A pipeline `logkit receive --bind 127.0.0.1:0 | logkit ARGS...`, its two ends joined by a FIFO
-# so that receive can be stopped alone (SIGTERM) and the stage after it ends at end of input.
+# The chain `receive --bind 127.0.0.1:0 | ARGS...` in one process (`logkit run`): SIGTERM stops
+# receive, and the stage after it takes what receive let out, finishes and exits 0. The ARGS are
+# quoted into the chain as the shell would need them (logkit run splits the chain the same way).
 # receive also gets the options in RECEIVE_OPTIONS. Sets RECEIVE_PID and PORT.
 RECEIVE_OPTIONS=()
 receive_into() {
   local name=$1; shift
-  mkfifo "$WORK/$name.fifo"
-  node "$LOGKIT_BIN" "$@" < "$WORK/$name.fifo" > /dev/null 2> "$WORK/$name.out.err" & PIDS+=($!)
-  node "$LOGKIT_BIN" receive --bind 127.0.0.1:0 "${RECEIVE_OPTIONS[@]}" > "$WORK/$name.fifo" 2> "$WORK/$name.err" & RECEIVE_PID=$!; PIDS+=($!)
+  local options=""
+  ((${#RECEIVE_OPTIONS[@]})) && options=$(printf '%q ' "${RECEIVE_OPTIONS[@]}")
+  node "$LOGKIT_BIN" run "receive --bind 127.0.0.1:0 $options| $(printf '%q ' "$@")" > /dev/null 2> "$WORK/$name.err" & RECEIVE_PID=$!; PIDS+=($!)
   PORT=$(listening_port "$WORK/$name.err")
 }
 

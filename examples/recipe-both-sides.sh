@@ -32,7 +32,7 @@ declare -A COLLECTOR_PORT COLLECTOR_PID
 for host in 1 2; do
   receive_into "collector-$host" forward "${SERVERS[@]}" --flush-interval 0.05 --chunk-bytes 16384 --retry-max-interval 1
   COLLECTOR_PORT[$host]=$PORT; COLLECTOR_PID[$host]=$RECEIVE_PID
-  say "collector $host: logkit receive --bind 127.0.0.1:$PORT | logkit forward ${SERVERS[*]}"
+  say "collector $host: logkit run 'receive --bind 127.0.0.1:$PORT | forward ${SERVERS[*]}'"
 done
 
 # send(FIRST_SEQ..) — each host runs two apps; fluent-app numbers its events 0..N-1 per run,

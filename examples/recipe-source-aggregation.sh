@@ -24,12 +24,12 @@ CONTAINERS=(web api db)
 # the aggregator
 aggregator_into aggregator store file "$WORK/logs/\${tag}.ndjson" --flush-interval 200
 AGGREGATOR=127.0.0.1:$PORT
-say "aggregator: logkit receive --bind $AGGREGATOR | logkit store file $WORK/logs/\${tag}.ndjson"
+say "aggregator: logkit run 'receive --bind $AGGREGATOR | store file $WORK/logs/\${tag}.ndjson'"
 
 # the host's collector
 receive_into collector forward "$AGGREGATOR" --flush-interval 0.05
 COLLECTOR_PID=$RECEIVE_PID
-say "collector:  logkit receive --bind 127.0.0.1:$PORT | logkit forward $AGGREGATOR"
+say "collector:  logkit run 'receive --bind 127.0.0.1:$PORT | forward $AGGREGATOR'"
 
 # the containers, all at once
 apps=()

@@ -7,7 +7,7 @@ import { CHUNK_NAME, TEMP_SUFFIX, chunkFileName, decodeChunk, encodeChunkHead, n
 import { lockDirectory } from './dir-lock.js';
 import { recordPositions } from '../checkpoint/checkpoint-tracker.js';
 import { BUFFER_DEFAULTS, type OverflowPolicy } from './defaults.js';
-import { Wakeup } from './wakeup.js';
+import { Signal } from '../stream/signal.js';
 
 export { BUFFER_DEFAULTS, OVERFLOW_POLICIES, type OverflowPolicy } from './defaults.js';
 export type { ChunkMeta } from './chunk-file.js';
@@ -125,7 +125,7 @@ export class DiskBuffer {
   private inputEnded = false;
   private closed = false;
   private nextSeq: number;
-  private readonly changed = new Wakeup();
+  private readonly changed = new Signal();
   private blockedSince = 0;
   private shuttingDown = false;
   private lastDropReport = 0;

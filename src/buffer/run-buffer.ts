@@ -1,8 +1,8 @@
 import type { Writable } from 'node:stream';
 import { DecodeError } from '../codec/decode-error.js';
-import { EventWriter, colorWanted, resolveOutputFormat, type OutputFormat } from '../codec/event-writer.js';
+import { EventWriter, colorWanted, type OutputFormat } from '../codec/event-writer.js';
 import { MessageStreamDecoder } from '../codec/msgpack-reader.js';
-import { readEvents, type InputFormat } from '../codec/read-events.js';
+import type { InputFormat } from '../codec/read-events.js';
 import { CliError, ExitCode } from '../cli/exit-codes.js';
 import { BufferError } from './buffer-error.js';
 import { parseByteSize } from './byte-size.js';
@@ -13,6 +13,8 @@ import { CommandMetrics } from '../metrics/command-metrics.js';
 import { log } from '../log/logger.js';
 import { bufferMetrics } from './buffer-metrics.js';
 import { DiskBuffer, MAX_CHUNK_BYTES, type OverflowPolicy } from './disk-buffer.js';
+import { onAbort } from '../stream/shutdown.js';
+import type { StageIO } from '../stream/stage-io.js';
 
 export interface BufferStageOptions {
   dir: string;
@@ -40,7 +42,7 @@ const say = (message: string) => log.info(message);
  * is the committing one: the positions of a chunk are checkpointed as soon as the chunk is
  * durable, since from then on the buffer itself replays it.
  */
-export async function runBuffer(options: BufferStageOptions): Promise<void> {
+export async function runBuffer(options: BufferStageOptions, io: StageIO): Promise<void> {
   const { chunkBytes, totalLimit } = checkSizes(options);
   const checkpoint = options.checkpoint ? await openCheckpoint('buffer', options.checkpoint) : undefined;
   let buffer: DiskBuffer;
@@ -63,7 +65,7 @@ export async function runBuffer(options: BufferStageOptions): Promise<void> {
 
   // the exit line is printed by report() below: this stage ends through process.exit
   const metrics = await CommandMetrics.start(bufferMetrics(buffer), { metrics: options.metrics, statsInterval: options.statsInterval });
-  const stage = new BufferStage(buffer, checkpoint, options, metrics);
+  const stage = new BufferStage(buffer, checkpoint, options, metrics, io);
   await stage.run();
 }
 
@@ -71,14 +73,17 @@ class BufferStage {
   private stopping = false;
   private downstreamGone = false;
   private deliveryError: Error | undefined;
-  private readonly out: Writable = process.stdout;
+  private readonly out: Writable;
 
   constructor(
     private readonly buffer: DiskBuffer,
     private readonly checkpoint: CheckpointTracker | undefined,
     private readonly options: BufferStageOptions,
     private readonly metrics: CommandMetrics,
-  ) {}
+    private readonly io: StageIO,
+  ) {
+    this.out = io.output.stream;
+  }
 
   async run(): Promise<void> {
     const { buffer } = this;
@@ -88,17 +93,8 @@ class BufferStage {
       this.downstreamGone = true;
       this.stop();
     });
-    let signals = 0;
-    const onTerm = () => {
-      // A second signal (Ctrl-C twice) means now: durable chunks stay in DIR for the next start.
-      if (++signals > 1) {
-        say('second signal: exiting now; durable chunks stay for the next start');
-        process.exit(this.buffer.holdsUndurable() ? ExitCode.TEMP_FAIL : ExitCode.OK);
-      }
-      this.terminate();
-    };
-    process.on('SIGTERM', onTerm);
-    process.on('SIGINT', onTerm);
+    // Shutdown; a second signal ends the process at once (durable chunks stay in DIR for the next start).
+    const forgetShutdown = onAbort(this.io.signal, () => this.terminate());
     // SIGHUP: seal the open chunk now (make it durable and deliverable), and show the counters.
     process.on('SIGHUP', () => {
       buffer.flush().then(
@@ -115,7 +111,7 @@ class BufferStage {
     });
     let finalError: CliError | undefined;
     try {
-      for await (const batch of readEvents(process.stdin, { format: this.options.input })) {
+      for await (const batch of this.io.input.events({ format: this.options.input })) {
         await buffer.append(batch);
         if (this.stopping) break;
       }
@@ -138,6 +134,7 @@ class BufferStage {
     }
     await this.flushCheckpoint();
     await delivery;
+    forgetShutdown();
     await buffer.close();
     if (this.deliveryError) throw new CliError(`buffer: ${this.deliveryError.message}`, ExitCode.IO_ERROR);
     this.report();
@@ -151,7 +148,7 @@ class BufferStage {
   /** The consumer: chunks in order to stdout, each deleted once written out completely. */
   private async deliver(): Promise<void> {
     const { buffer } = this;
-    const writer = this.options.output === undefined && !process.stdout.isTTY ? undefined : this.eventWriter();
+    const writer = this.eventWriter();
     for await (const chunk of buffer.chunks()) {
       if (writer) {
         // A person or an NDJSON consumer: decode the chunk's entries and re-encode them.
@@ -168,14 +165,14 @@ class BufferStage {
   }
 
   private eventWriter(): EventWriter | undefined {
-    const format = resolveOutputFormat(this.options.output, process.stdout.isTTY);
-    return format === 'msgpack' ? undefined : new EventWriter(this.out, format, colorWanted(process.stdout.isTTY));
+    const format = this.io.output.format(this.options.output);
+    return format === 'msgpack' ? undefined : new EventWriter(this.out, format, colorWanted(this.io.output.isTTY));
   }
 
   /** Stop reading input (the rest stays in the pipe, re-read from the checkpoint by tail). */
   private stop(): void {
     this.stopping = true;
-    process.stdin.destroy();
+    this.io.input.close();
   }
 
   /**

@@ -5,6 +5,7 @@ import { COMMAND_NAMES, loadAllCommands, loadCommand } from '../../commands/inde
 import { CliError, ExitCode } from './exit-codes.js';
 import { log, type LogFormat, type LogLevel } from '../log/logger.js';
 import { exitQuietlyOnBrokenPipe } from './stdio.js';
+import { stopOnSignals } from '../stream/shutdown.js';
 import { applySpec, yargsCommandString } from './yargs-wiring.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -52,7 +53,9 @@ async function main(argv: string[]): Promise<void> {
       async (args) => {
         const { logLevel, logFormat } = args as { logLevel?: LogLevel; logFormat?: LogFormat };
         log.configure({ command: spec.name, level: logLevel, format: logFormat });
-        return module.run(args as never);
+        // the stream code loads with the command that uses it, not for --version or --help
+        const { pipedIO } = await import('../stream/stage-io.js');
+        return module.run(args as never, pipedIO(stopOnSignals()));
       },
     );
   }

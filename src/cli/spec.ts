@@ -3,6 +3,7 @@
  * its man page and the shell completions (see generate-docs.ts), and for the types of the
  * arguments its `run` receives.
  */
+import type { StageIO } from '../stream/stage-io.js';
 
 export type OptionType = 'string' | 'number' | 'boolean';
 
@@ -90,10 +91,11 @@ export type ArgsOf<S extends CommandSpec> = {
 /** A command module: the schema, and the call into src/ that does the work. */
 export interface CommandModule<S extends CommandSpec = CommandSpec> {
   spec: S;
-  run(args: ArgsOf<S>): Promise<void>;
+  /** `io`: its input, output and the process's shutdown signal (stdin/stdout, or its neighbours in `logkit run`). */
+  run(args: ArgsOf<S>, io: StageIO): Promise<void>;
 }
 
-export function defineCommand<const S extends CommandSpec>(spec: S, run: (args: ArgsOf<S>) => Promise<void>): CommandModule<S> {
+export function defineCommand<const S extends CommandSpec>(spec: S, run: (args: ArgsOf<S>, io: StageIO) => Promise<void>): CommandModule<S> {
   return { spec, run };
 }
 

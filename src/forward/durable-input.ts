@@ -1,5 +1,5 @@
 import { DecodeError } from '../codec/decode-error.js';
-import { readEvents, type InputFormat } from '../codec/read-events.js';
+import type { InputFormat } from '../codec/read-events.js';
 import { CliError, ExitCode } from '../cli/exit-codes.js';
 import { BufferError } from '../buffer/buffer-error.js';
 import { BUFFER_DEFAULTS, type OverflowPolicy } from '../buffer/defaults.js';
@@ -11,6 +11,8 @@ import type { LogEvent } from '../event/event.js';
 import type { Forwarder } from './forwarder.js';
 import { MemorySegmentQueue, type SegmentQueue } from './segment-queue.js';
 import { SegmentSender } from './segment-sender.js';
+import { ABORTED, untilAborted } from '../stream/shutdown.js';
+import type { StageInput } from '../stream/stage-io.js';
 
 export interface DurableOptions {
   /** --buffer DIR: chunks durable on disk before they are sent, deleted once acknowledged. */
@@ -88,19 +90,19 @@ export class DurableInput {
   }
 
   /**
-   * Reads stdin into segments until its end or termination, sending them meanwhile. Returns the
+   * Reads the input into segments until its end or shutdown, sending them meanwhile. Returns the
    * input's decode error (after keeping what came before it), if any.
    */
-  async read(forwarder: Forwarder, orTerminated: <T>(work: Promise<T>) => Promise<T | 'terminated'>): Promise<CliError | undefined> {
+  async read(forwarder: Forwarder, input: StageInput, signal: AbortSignal): Promise<CliError | undefined> {
     this.sending = this.sender.run(forwarder).catch((error: unknown) => {
       this.sendError = error as Error;
     });
-    const batches = readEvents(process.stdin, { format: this.options.input })[Symbol.asyncIterator]();
+    const batches = input.events({ format: this.options.input })[Symbol.asyncIterator]();
     try {
       for (;;) {
-        const next = await orTerminated(batches.next());
-        if (next === 'terminated' || next.done) break;
-        if ((await orTerminated(this.append(next.value as LogEvent[]))) === 'terminated') break;
+        const next = await untilAborted(batches.next(), signal);
+        if (next === ABORTED || next.done) break;
+        if ((await untilAborted(this.append(next.value), signal)) === ABORTED) break;
       }
     } catch (error) {
       if (error instanceof BufferError) this.failFull(error);

@@ -14,6 +14,8 @@ import { RawEntryScanner } from './raw-entry-scanner.js';
 import { parseServerAddress } from './server-address.js';
 import { formatStats } from './stats.js';
 import { forwardMetrics } from './forward-metrics.js';
+import { ABORTED, untilAborted } from '../stream/shutdown.js';
+import type { StageIO } from '../stream/stage-io.js';
 import { CommandMetrics } from '../metrics/command-metrics.js';
 import { DeadLetterFile } from './dead-letter.js';
 import { log } from '../log/logger.js';
@@ -68,7 +70,7 @@ function positive(name: string, value: number, min = 0): number {
 }
 
 /** `logkit forward`: stdin → chunks → servers; exits once every event is acknowledged. */
-export async function runForward(options: ForwardOptions): Promise<void> {
+export async function runForward(options: ForwardOptions, io: StageIO): Promise<void> {
   if (options.servers.length === 0) throw new CliError('name at least one server (HOST:PORT)', ExitCode.USAGE);
   const servers = [
     ...options.servers.map((s) => parseServerAddress(s)),
@@ -153,23 +155,8 @@ export async function runForward(options: ForwardOptions): Promise<void> {
     { line: () => formatStats(forwarder.stats()) },
   );
 
-  // SIGTERM / SIGINT: stop reading, deliver what we hold, exit. (One fresh promise per wait:
-  // racing every read against one long-lived promise would pile reactions on it, each holding a batch.)
-  let terminated = false;
-  let wake: ((value: 'terminated') => void) | undefined;
-  const terminate = (): void => {
-    terminated = true;
-    wake?.('terminated');
-  };
-  const orTerminated = <T>(work: Promise<T>): Promise<T | 'terminated'> => {
-    if (terminated) return Promise.resolve('terminated');
-    return new Promise((resolve, reject) => {
-      wake = resolve;
-      work.then(resolve, reject);
-    });
-  };
-  process.once('SIGTERM', terminate);
-  process.once('SIGINT', terminate);
+  // Shutdown (SIGTERM / SIGINT): stop reading, deliver what we hold, exit.
+  const { signal } = io;
 
   // Defensive: if the event loop ever ran dry before we finished (nothing left to wake us), say
   // so and fail instead of exiting 0 with events undelivered.
@@ -184,9 +171,9 @@ export async function runForward(options: ForwardOptions): Promise<void> {
   forwarder.start();
   let inputError: CliError | undefined;
   if (durable) {
-    inputError = await durable.read(forwarder, orTerminated);
-    process.stdin.destroy();
-    const outcome = await durable.complete(forwarder, ms(options.drainTimeout), terminated);
+    inputError = await durable.read(forwarder, io.input, signal);
+    io.input.close();
+    const outcome = await durable.complete(forwarder, ms(options.drainTimeout), signal.aborted);
     finished = true;
     await forwarder.close();
     await deadLetter?.close();
@@ -195,7 +182,7 @@ export async function runForward(options: ForwardOptions): Promise<void> {
       const kept = `${outcome.keptEvents} events in ${outcome.keptChunks} chunks not acknowledged within --drain-timeout ${options.drainTimeout} s ` +
         `are kept in ${options.buffer} and sent first at the next start (${serverStates(forwarder)})`;
       // SIGTERM: they are durable, the stop is clean; at the end of input a supervisor should run us again.
-      if (terminated) log.warn(kept);
+      if (signal.aborted) log.warn(kept);
       else throw new CliError(kept, ExitCode.TEMP_FAIL);
     } else if (outcome.undeliveredEvents > 0) {
       throw new CliError(
@@ -205,31 +192,36 @@ export async function runForward(options: ForwardOptions): Promise<void> {
       );
     }
     if (inputError) throw inputError;
-    process.exit(0);
+    if (!io.inProcess) process.exit(0);
+    return;
   }
 
-  const chunks = process.stdin[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   try {
-    const first = await orTerminated(chunks.next());
-    if (first !== 'terminated' && !first.done) {
-      const head = first.value;
-      if (options.input !== 'json' && options.input !== 'text' && startsMessagePackArray(head)) {
-        // The fast path: MessagePack entries are copied into chunks without decoding records.
-        const scanner = new RawEntryScanner();
-        let next: IteratorResult<Buffer> | 'terminated' = first;
-        while (next !== 'terminated' && !next.done) {
-          if ((await orTerminated(forwarder.writeRaw(next.value, scanner))) === 'terminated') break;
-          next = await orTerminated(chunks.next());
-        }
-        if (next !== 'terminated' && next.done) scanner.end();
-      } else {
-        const batches = readEvents(prepend(head, chunks), { format: options.input })[Symbol.asyncIterator]();
-        for (;;) {
-          const next = await orTerminated(batches.next());
-          if (next === 'terminated' || next.done) break;
-          if ((await orTerminated(forwarder.write(next.value as LogEvent[]))) === 'terminated') break;
-        }
+    // The input as it comes. From a stage in this process: batches of events (packed once,
+    // straight into the chunks) or of MessagePack entries (receive's). From a pipe: MessagePack
+    // is the fast path, its entries copied into chunks without decoding records; NDJSON or text
+    // is decoded into events.
+    let batches: AsyncIterator<LogEvent[] | Buffer> | undefined;
+    if (io.inProcess) {
+      batches = io.input.batches()[Symbol.asyncIterator]();
+    } else {
+      const chunks = io.input.bytes()[Symbol.asyncIterator]();
+      const first = await untilAborted(chunks.next(), signal);
+      if (first !== ABORTED && !first.done) {
+        const raw = options.input !== 'json' && options.input !== 'text' && startsMessagePackArray(first.value);
+        batches = raw ? prepend(first.value, chunks) : readEvents(prepend(first.value, chunks), { format: options.input });
       }
+    }
+    const scanner = new RawEntryScanner();
+    while (batches) {
+      const next = await untilAborted(batches.next(), signal);
+      if (next === ABORTED) break;
+      if (next.done) {
+        scanner.end();
+        break;
+      }
+      const batch = next.value;
+      if ((await untilAborted(Array.isArray(batch) ? forwarder.write(batch) : forwarder.writeRaw(batch, scanner), signal)) === ABORTED) break;
     }
   } catch (error) {
     if (!(error instanceof DecodeError)) throw error;
@@ -238,7 +230,7 @@ export async function runForward(options: ForwardOptions): Promise<void> {
     const where = error.line !== undefined ? `line ${error.line}` : `byte ${error.offset}`;
     inputError = new CliError(`stdin: ${where}: ${error.message}`, ExitCode.DATA_ERROR);
   }
-  process.stdin.destroy();
+  io.input.close();
 
   const undelivered = await forwarder.drain(ms(options.drainTimeout));
   finished = true;
@@ -258,7 +250,7 @@ export async function runForward(options: ForwardOptions): Promise<void> {
   }
   if (inputError) throw inputError;
   // stdin may still be open (SIGTERM with a live producer): do not wait for it.
-  process.exit(0);
+  if (!io.inProcess) process.exit(0);
 }
 
 function serverStates(forwarder: Forwarder): string {

@@ -1,6 +1,6 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { EventWriter, colorWanted, resolveOutputFormat } from '../codec/event-writer.js';
+import { EventWriter } from '../codec/event-writer.js';
 import type { InputFormat } from '../codec/read-events.js';
 import type { LogEvent } from '../event/event.js';
 import { CliError, ExitCode } from '../cli/exit-codes.js';
@@ -9,7 +9,8 @@ import { CommandMetrics, type MetricsSettings } from '../metrics/command-metrics
 import { MetricsRegistry } from '../metrics/registry.js';
 import { filterStageMetrics } from '../metrics/stage-metrics.js';
 import { log } from '../log/logger.js';
-import { pumpUntilSigterm } from '../stream/pump-until-sigterm.js';
+import { pumpEvents } from '../stream/pump.js';
+import type { StageIO } from '../stream/stage-io.js';
 import { parseFieldTypes, type FieldConversion } from './field-types.js';
 import { ParseStage } from './parse-stage.js';
 import { createLineParser, type ParseFormat } from './parsers.js';
@@ -95,10 +96,10 @@ export function buildParseStage(o: ParseCommandOptions): ParseStage {
   });
 }
 
-export async function runParse(o: ParseCommandOptions): Promise<void> {
+export async function runParse(o: ParseCommandOptions, io: StageIO): Promise<void> {
   if (o.removeKey && !o.keepOriginal) throw usage('--remove-key goes with --keep-original (without it the original record is dropped anyway)');
   const stage = buildParseStage(o);
-  const writer = new EventWriter(process.stdout, resolveOutputFormat(o.output, process.stdout.isTTY), colorWanted(process.stdout.isTTY));
+  const writer = io.output.writer(o.output);
   const errorSink = o.errors !== undefined ? await openErrorSink(o.errors) : undefined;
   const failures: LogEvent[] = [];
   const registry = new MetricsRegistry('parse');
@@ -106,7 +107,7 @@ export async function runParse(o: ParseCommandOptions): Promise<void> {
   registry.observe({ name: 'logkit_parse_failures_total', help: 'Lines that did not parse', type: 'counter', stat: 'parse_failures' }, () => stage.failed);
   const metrics = await CommandMetrics.start(registry, o.metrics ?? {});
   try {
-    await pumpUntilSigterm(o.files, { format: o.input }, writer, async (events) => {
+    await pumpEvents(o.files, { format: o.input }, writer, async (events) => {
       eventsIn.inc(events.length);
       if (!errorSink) return stage.process(events);
       const parsed = stage.process(events, failures);
@@ -115,7 +116,7 @@ export async function runParse(o: ParseCommandOptions): Promise<void> {
         failures.length = 0;
       }
       return parsed;
-    });
+    }, io);
   } finally {
     if (errorSink) await errorSink.close();
     if (stage.failed > 0) {

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import type { TlsOptions } from 'node:tls';
 import { CliError, ExitCode } from '../cli/exit-codes.js';
-import { EventWriter, colorWanted, resolveOutputFormat } from '../codec/event-writer.js';
+import { EventWriter, colorWanted } from '../codec/event-writer.js';
 import { isLoopback, parseBindAddress } from './bind-address.js';
 import { AuthBackoff } from './auth-backoff.js';
 import { BufferBudget, type ConnectionConfig } from './connection.js';
@@ -17,6 +17,8 @@ import { CommandMetrics, type MetricsSettings } from '../metrics/command-metrics
 import type { MetricsRegistry } from '../metrics/registry.js';
 import { observeOutput } from '../metrics/stage-metrics.js';
 import { log as logger } from '../log/logger.js';
+import { onAbort } from '../stream/shutdown.js';
+import type { StageIO } from '../stream/stage-io.js';
 
 export interface ReceiveOptions {
   bind: string;
@@ -54,7 +56,8 @@ export interface ReceiveOptions {
 
 const MIB = 1024 * 1024;
 
-export async function runReceive(options: ReceiveOptions): Promise<void> {
+export async function runReceive(options: ReceiveOptions, io: StageIO): Promise<void> {
+  const out = io.output.stream;
   const bind = parseBindAddress(options.bind);
   if (typeof bind === 'string') throw new CliError(`--bind: ${bind}`, ExitCode.USAGE);
   if (options.tagPrefix !== undefined && !isCleanTag(options.tagPrefix)) {
@@ -112,7 +115,7 @@ export async function runReceive(options: ReceiveOptions): Promise<void> {
     requestTimeoutMs: options.requestTimeout * 1000,
     maxBatchEvents: 10_000,
   };
-  const format = resolveOutputFormat(options.output, process.stdout.isTTY);
+  const format = io.output.format(options.output);
   if ((options.buffer === undefined) !== (options.checkpoint === undefined)) {
     throw new CliError('--buffer and --checkpoint go together (receive deletes buffered events once the store\'s checkpoint covers them)', ExitCode.USAGE);
   }
@@ -126,7 +129,7 @@ export async function runReceive(options: ReceiveOptions): Promise<void> {
     if (format !== 'msgpack') throw new CliError(`--buffer writes MessagePack to stdout (a pipe or file), not ${format}`, ExitCode.USAGE);
     durable = await openDurable(
       { bufferDir: options.buffer, checkpoint: options.checkpoint!, bufferMaxBytes: options.bufferMaxBytes, dedupChunks: options.dedupChunks, log: (m) => log.line(m) },
-      process.stdout,
+      out,
     );
     sink = durable.sink;
     // replay first: chunks left on disk go out before anything received now (chunk order)
@@ -135,8 +138,8 @@ export async function runReceive(options: ReceiveOptions): Promise<void> {
       process.exit(ExitCode.IO_ERROR);
     });
   } else {
-    writer = new EventWriter(process.stdout, format, colorWanted(process.stdout.isTTY));
-    sink = new StreamSink(process.stdout, writer, 4 * MIB);
+    writer = new EventWriter(out, format, colorWanted(io.output.isTTY));
+    sink = new StreamSink(out, writer, 4 * MIB);
   }
   const stats = new ReceiveStats();
   const server = new ReceiveServer(
@@ -161,7 +164,7 @@ export async function runReceive(options: ReceiveOptions): Promise<void> {
   if (durable) observeDurable(registry, durable);
   const metrics = await CommandMetrics.start(registry, options.metrics);
 
-  // SIGTERM/SIGINT: stop accepting, stop reading, let in-flight events reach stdout and their
+  // Shutdown (SIGTERM/SIGINT): stop accepting, stop reading, let in-flight events reach stdout and their
   // acks reach the clients (bounded), flush, exit 0.
   await new Promise<void>((resolve) => {
     let stopping = false;
@@ -171,7 +174,7 @@ export async function runReceive(options: ReceiveOptions): Promise<void> {
       server.stopListening();
       void server
         .closeConnections(5000)
-        .then(() => withTimeout(durable ? drainDurable(durable, emitting!) : sink.flush(), 10_000))
+        .then(() => withTimeout(durable ? drainDurable(durable, emitting!, out) : sink.flush(), 10_000))
         .then((flushed) => {
           if (!flushed) {
             // stdout is stuck: what was not written was not acknowledged either, so the senders
@@ -186,8 +189,7 @@ export async function runReceive(options: ReceiveOptions): Promise<void> {
           resolve();
         }, resolve);
     };
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
+    onAbort(io.signal, stop);
   });
   if (durable) await durable.buffer.close();
   await metrics.finish();
@@ -203,11 +205,11 @@ export function defaultConnectionsPerIp(maxConnections: number): number {
 }
 
 /** SIGTERM with --buffer: make what was received durable, write what the buffer holds to stdout, look at the checkpoint once more. */
-async function drainDurable(durable: Durable, emitting: Promise<void>): Promise<void> {
+async function drainDurable(durable: Durable, emitting: Promise<void>, out: NodeJS.WritableStream): Promise<void> {
   await durable.sink.flush();
   await durable.buffer.finish();
   await emitting;
-  await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
+  await new Promise<void>((resolve) => out.write('', () => resolve()));
   await durable.emitter.finalPoll();
 }
 

@@ -1,5 +1,5 @@
 import { DecodeError } from '../codec/decode-error.js';
-import { readEvents, type InputFormat } from '../codec/read-events.js';
+import type { InputFormat } from '../codec/read-events.js';
 import { CliError, ExitCode } from '../cli/exit-codes.js';
 import { BufferError } from '../buffer/buffer-error.js';
 import { parseTotalLimit } from '../buffer/buffer-options.js';
@@ -7,6 +7,7 @@ import { BUFFER_DEFAULTS, type OverflowPolicy } from '../buffer/defaults.js';
 import { DiskBuffer, type Chunk } from '../buffer/disk-buffer.js';
 import type { CheckpointTracker } from '../checkpoint/checkpoint-tracker.js';
 import type { LogEvent } from '../event/event.js';
+import type { StageInput } from '../stream/stage-io.js';
 
 export interface BufferedInputOptions {
   dir: string;
@@ -15,6 +16,8 @@ export interface BufferedInputOptions {
   /** The store's --flush-interval: a chunk is sealed (durable, deliverable) at the latest this long after its first event. */
   flushIntervalMs: number;
   input: InputFormat;
+  /** Where the events come from: standard input, or the stage before in `logkit run`. */
+  source: StageInput;
   /** The store's --batch-size: a chunk holds at most one batch, so a crash in the middle of a chunk repeats at most that much. */
   batchSize: number;
   /** Positions advance when a chunk is durable: from then on the buffer replays it. */
@@ -93,7 +96,7 @@ export class BufferedInput {
   /** Reads standard input into the buffer until its end or stop(); then seals and makes durable what is held. */
   async fill(): Promise<void> {
     try {
-      for await (const batch of readEvents(process.stdin, { format: this.options.input })) {
+      for await (const batch of this.options.source.events({ format: this.options.input })) {
         if (this.stopping) break;
         await this.buffer.append(batch);
         if (this.stopping) break;
@@ -121,7 +124,7 @@ export class BufferedInput {
   stop(): void {
     this.stopping = true;
     this.buffer.shutdown();
-    process.stdin.destroy();
+    this.options.source.close();
   }
 
   /** After the store finished: deletions done, directory released; chunks not committed stay for the next start. */

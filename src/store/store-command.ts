@@ -5,6 +5,8 @@ import { BufferedInput } from './buffered-input.js';
 import { createSink, type SinkArgs } from './create-sink.js';
 import { runStore } from './run-store.js';
 import type { CommitHook } from './store-sink.js';
+import { onAbort } from '../stream/shutdown.js';
+import type { StageIO } from '../stream/stage-io.js';
 
 export interface StoreCommandArgs extends Omit<SinkArgs, 'target' | 'format' | 'compress' | 'fsync' | 'dedup'> {
   target: string;
@@ -34,14 +36,14 @@ export interface StoreCommandArgs extends Omit<SinkArgs, 'target' | 'format' | '
  * `logkit store`: wires the command line to a sink and the store loop. `onCommit` receives
  * each committed batch; --checkpoint and --buffer plug in there.
  */
-export async function runStoreCommand(args: StoreCommandArgs, onCommit: CommitHook = () => {}): Promise<void> {
+export async function runStoreCommand(args: StoreCommandArgs, io: StageIO, onCommit: CommitHook = () => {}): Promise<void> {
   const log = (message: string): void => {
     process.stderr.write(`logkit store: ${message}\n`);
   };
   const checkpoint = args.checkpoint ? await openCheckpoint('store', args.checkpoint) : undefined;
   const flushIntervalMs = Math.max(1, args.flushInterval);
   const buffered = args.buffer
-    ? await BufferedInput.open({ dir: args.buffer, totalLimit: args.totalLimit, overflow: args.overflow, flushIntervalMs, input: args.input, batchSize: Math.max(1, Math.floor(args.batchSize)), checkpoint })
+    ? await BufferedInput.open({ dir: args.buffer, totalLimit: args.totalLimit, overflow: args.overflow, flushIntervalMs, input: args.input, source: io.input, batchSize: Math.max(1, Math.floor(args.batchSize)), checkpoint })
     : undefined;
   const hook: CommitHook = (events) => {
     if (buffered) buffered.committed(events);
@@ -55,17 +57,20 @@ export async function runStoreCommand(args: StoreCommandArgs, onCommit: CommitHo
   };
   process.on('SIGHUP', onHangup);
   let filling: Promise<void> | undefined;
-  const onTerminate = (): void => buffered?.stop();
+  let forgetShutdown = (): void => {};
   if (buffered) {
-    process.once('SIGTERM', onTerminate);
-    process.once('SIGINT', onTerminate);
+    forgetShutdown = onAbort(io.signal, () => buffered.stop());
     filling = buffered.fill();
   }
   try {
     await runStore(sink, {
       // The buffer holds MessagePack entries, whatever the format of standard input was.
       input: buffered ? 'msgpack' : args.input,
-      source: buffered?.source(),
+      source: buffered?.source() ?? (io.inProcess ? undefined : io.input.bytes()),
+      // in one process the stage before hands its events over as they are: nothing to decode
+      events: !buffered && io.inProcess ? io.input.events({ format: args.input }) : undefined,
+      closeInput: buffered ? undefined : () => io.input.close(),
+      signal: io.signal,
       batchSize: Math.max(1, Math.floor(args.batchSize)),
       batchBytes: Math.max(1024, args.batchBytes),
       flushIntervalMs,
@@ -76,6 +81,7 @@ export async function runStoreCommand(args: StoreCommandArgs, onCommit: CommitHo
     });
   } finally {
     process.off('SIGHUP', onHangup);
+    forgetShutdown();
   }
   if (buffered) {
     buffered.stop(); // runStore returned on SIGTERM (or its source ended): no more input either way

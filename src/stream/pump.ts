@@ -4,34 +4,47 @@ import type { EventWriter } from '../codec/event-writer.js';
 import { readEvents, type ReadOptions } from '../codec/read-events.js';
 import { CliError, ExitCode } from '../cli/exit-codes.js';
 import { openInput } from '../cli/stdio.js';
+import { onAbort } from './shutdown.js';
+import type { StageIO } from './stage-io.js';
 
 /** A stage's per-batch work: takes a batch, returns the batch to emit (possibly the same array). */
 export type BatchTransform = (events: LogEvent[]) => LogEvent[] | Promise<LogEvent[]>;
 
 /**
- * The loop of every filter stage: read each source in turn (`-` is stdin), transform each batch,
- * write it. Bad input ends the run with exit status 65 after every event before the fault has
- * been transformed and written.
+ * The loop of every filter stage: read each source in turn (`-` is the stage's input), transform
+ * each batch, write it. Bad input ends the run with exit status 65 after every event before the
+ * fault has been transformed and written. Shutdown (`io.signal`) stops the reading: the batch in
+ * hand is finished and written, the output flushed, and the promise resolves (exit 0).
  */
 export async function pumpEvents(
   sources: readonly string[],
   readOptions: ReadOptions,
   writer: EventWriter,
-  transform: BatchTransform = (events) => events,
+  transform: BatchTransform,
+  io: StageIO,
 ): Promise<void> {
-  for (const source of sources.length > 0 ? sources : ['-']) {
-    try {
-      for await (const batch of readEvents(openInput(source), readOptions)) {
-        await writer.write(await transform(batch));
+  const forget = onAbort(io.signal, () => io.input.close());
+  try {
+    for (const source of sources.length > 0 ? sources : ['-']) {
+      if (io.signal.aborted) break;
+      try {
+        const batches = source === '-' ? io.input.events(readOptions) : readEvents(openInput(source), readOptions);
+        for await (const batch of batches) {
+          await writer.write(await transform(batch));
+          if (io.signal.aborted) break;
+        }
+      } catch (error) {
+        if (io.signal.aborted && (error as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE') break;
+        if (!(error instanceof DecodeError)) throw error;
+        await writer.write(await transform(error.decoded));
+        await writer.flush();
+        const where = error.line !== undefined ? `line ${error.line}` : `byte ${error.offset}`;
+        const name = source === '-' ? 'stdin' : source;
+        throw new CliError(`${name}: ${where}: ${error.message}`, ExitCode.DATA_ERROR);
       }
-    } catch (error) {
-      if (!(error instanceof DecodeError)) throw error;
-      await writer.write(await transform(error.decoded));
-      await writer.flush();
-      const where = error.line !== undefined ? `line ${error.line}` : `byte ${error.offset}`;
-      const name = source === '-' ? 'stdin' : source;
-      throw new CliError(`${name}: ${where}: ${error.message}`, ExitCode.DATA_ERROR);
     }
+    await writer.flush();
+  } finally {
+    forget();
   }
-  await writer.flush();
 }

@@ -2,7 +2,6 @@ import { CommandMetrics, type MetricsSettings } from '../metrics/command-metrics
 import { MetricsRegistry } from '../metrics/registry.js';
 import { observeOutput } from '../metrics/stage-metrics.js';
 import { CliError, ExitCode } from '../cli/exit-codes.js';
-import { EventWriter, colorWanted, resolveOutputFormat } from '../codec/event-writer.js';
 import type { LineFormat } from './container-log.js';
 import { multilineFactory, type MultilineMode } from './multiline.js';
 import { tailStream } from './stdin-tail.js';
@@ -12,6 +11,8 @@ import { TAG_RULE, isCleanTag } from '../event/tag.js';
 import { Tailer } from './tailer.js';
 import type { TailOptions } from './tail-options.js';
 import type { SymlinkPolicy } from './symlink-policy.js';
+import { onAbort } from '../stream/shutdown.js';
+import type { StageIO } from '../stream/stage-io.js';
 
 export interface TailArgs extends Omit<TailOptions, 'multiline' | 'format' | 'symlinks'> {
   symlinks?: SymlinkPolicy;
@@ -21,21 +22,16 @@ export interface TailArgs extends Omit<TailOptions, 'multiline' | 'format' | 'sy
   metrics?: MetricsSettings;
 }
 
-export async function runTail(args: TailArgs): Promise<void> {
+export async function runTail(args: TailArgs, io: StageIO): Promise<void> {
   const options = validate(args);
-  const format = resolveOutputFormat(args.output, process.stdout.isTTY);
-  const writer = new EventWriter(process.stdout, format, colorWanted(process.stdout.isTTY));
+  const writer = io.output.writer(args.output);
   const registry = new MetricsRegistry('tail');
   observeOutput(registry, writer);
   const metrics = await CommandMetrics.start(registry, args.metrics ?? {});
-  const stops: Array<() => void> = [];
-  const stop = () => stops.forEach((fn) => fn());
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
   try {
     if (options.paths.length === 1 && options.paths[0] === '-') {
       await tailStream(
-        process.stdin,
+        io.input,
         {
           maxLineBytes: options.maxLineBytes,
           format: options.format,
@@ -46,17 +42,19 @@ export async function runTail(args: TailArgs): Promise<void> {
         },
         writer,
         { partialFlushMs: options.partialFlushMs, multilineFlushMs: options.multilineFlushMs },
-        { onStop: (fn) => stops.push(fn) },
+        io.signal,
       );
       return;
     }
-    const tailer = new Tailer(options, writer, process.stdout);
-    stops.push(() => tailer.stop());
-    await tailer.run();
+    const tailer = new Tailer(options, writer, io.output.stream);
+    const forget = onAbort(io.signal, () => tailer.stop());
+    try {
+      await tailer.run();
+    } finally {
+      forget();
+    }
     await writer.flush();
   } finally {
-    process.off('SIGTERM', stop);
-    process.off('SIGINT', stop);
     await metrics.finish();
   }
 }

@@ -1,6 +1,7 @@
-import type { Readable } from 'node:stream';
 import type { EventWriter } from '../codec/event-writer.js';
 import { LinePipeline, type PipelineOptions } from './line-pipeline.js';
+import type { StageInput } from '../stream/stage-io.js';
+import { onAbort } from '../stream/shutdown.js';
 
 /**
  * `logkit tail -`: lines from standard input, with the same line handling as files (partial
@@ -8,17 +9,17 @@ import { LinePipeline, type PipelineOptions } from './line-pipeline.js';
  * carry no source position, and everything held is let out at the end or on SIGTERM.
  */
 export async function tailStream(
-  input: Readable,
+  input: StageInput,
   options: PipelineOptions,
   writer: EventWriter,
   timing: { partialFlushMs: number; multilineFlushMs: number },
-  stopSignal: { onStop(fn: () => void): void },
+  signal: AbortSignal,
 ): Promise<void> {
   const pipeline = new LinePipeline(options, 0);
   let stopped = false;
-  stopSignal.onStop(() => {
+  const forget = onAbort(signal, () => {
     stopped = true;
-    input.destroy();
+    input.close();
   });
   const tick = Math.max(50, Math.min(timing.partialFlushMs, timing.multilineFlushMs) / 2);
   let writing: Promise<void> = Promise.resolve();
@@ -26,7 +27,7 @@ export async function tailStream(
     writing = writing.then(() => writer.write(pipeline.flushIdle(Date.now(), timing.partialFlushMs, timing.multilineFlushMs)));
   }, tick);
   try {
-    for await (const chunk of input) {
+    for await (const chunk of input.bytes()) {
       await writing;
       await writer.write(pipeline.push(chunk as Buffer));
     }
@@ -34,6 +35,7 @@ export async function tailStream(
     if (!stopped) throw error;
   } finally {
     clearInterval(timer);
+    forget();
   }
   await writing;
   await writer.write(pipeline.flushAll());

@@ -16,6 +16,7 @@ import { LinePipeline, type PipelineOptions } from './line-pipeline.js';
 import { multilineFactory } from './multiline.js';
 import { expandTag } from './tag.js';
 import { MAX_BYTES_PER_TURN, READ_BYTES, type TailOptions } from './tail-options.js';
+import { Signal } from '../stream/signal.js';
 
 /**
  * Follows files: finds them (globs, rescans, directory watches), reads each from the right
@@ -38,7 +39,7 @@ export class Tailer {
   private discovery!: FileDiscovery;
   private stopping = false;
   private woken = false;
-  private wakeUp: (() => void) | undefined;
+  private readonly changed = new Signal();
   private rescanRequested = false;
   private lastScan = 0;
   private lastPosSave = 0;
@@ -447,24 +448,19 @@ export class Tailer {
 
   private wake(): void {
     this.woken = true;
-    this.wakeUp?.();
+    this.changed.notify();
   }
 
-  private sleep(ms: number): Promise<void> {
+  /**
+   * Sleeps until the poll interval passes or something wakes the loop. A wake-up that came
+   * before (or while the loop was waking) is kept for the next sleep, which then returns at once:
+   * at worst one turn too many, never a wake-up lost.
+   */
+  private async sleep(ms: number): Promise<void> {
     if (this.woken) {
       this.woken = false;
-      return Promise.resolve();
+      return;
     }
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      const self = this;
-      function done(): void {
-        clearTimeout(timer);
-        self.wakeUp = undefined;
-        self.woken = false;
-        resolve();
-      }
-      this.wakeUp = done;
-    });
+    await this.changed.wait(ms);
   }
 }

@@ -3,11 +3,13 @@ import test from 'ava';
 import { tempDir } from '../helpers/logkit.js';
 import { freePort, numberedEvents, sleep, startForward, waitFor } from '../forward/helpers.js';
 import { aggregatorStarter, storedSeqs } from './helpers.js';
+import { FORMS } from '../run/chain-helpers.js';
 
-test('kill -9 of receive --buffer mid-stream: forward --buffer resends, the restarted aggregator stores every event', async (t) => {
+// piped: receive killed -9 (the store sees the end of its input); run: the one process killed -9
+for (const form of FORMS) test(`${form}: kill -9 of receive --buffer mid-stream: forward --buffer resends, the restarted aggregator stores every event`, async (t) => {
   const dir = await tempDir(t);
   const port = await freePort();
-  const start = aggregatorStarter(t, port, dir);
+  const start = aggregatorStarter(t, port, dir, form);
   let aggregator = await start();
   const forward = startForward(t, [`127.0.0.1:${port}`, '--buffer', join(dir, 'fbuf'), '--flush-interval', '50']);
   const total = 30_000;
@@ -33,5 +35,9 @@ test('kill -9 of receive --buffer mid-stream: forward --buffer resends, the rest
   for (let i = 0; i < total; i++) if (!distinct.has(i)) missing.push(i);
   t.deepEqual(missing.slice(0, 10), [], `${missing.length} missing`);
   t.log(`stored ${seqs.length} lines, ${distinct.size} distinct, duplicates ${seqs.length - distinct.size}`);
-  t.true(seqs.length - distinct.size < 10_000, 'duplicates are bounded');
+  // piped, the store outlives receive's kill and commits all it got; in one process a kill -9
+  // takes the store too, and each of the 2 kills repeats at most what it had written and not yet
+  // committed: one batch (--batch-size 10,000) and what was on its way from receive
+  const bound = form === 'piped' ? 10_000 : 2 * 10_000 + 10_000;
+  t.true(seqs.length - distinct.size < bound, `duplicates are bounded: ${seqs.length - distinct.size}`);
 });

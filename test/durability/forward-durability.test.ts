@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import test from 'ava';
 import { tempDir } from '../helpers/logkit.js';
 import { appendNumbers, firstArrivalsInOrder, freePort, numbersOf, sleep, startPipeline, startReceive, tally, waitFor } from './helpers.js';
+import { FORMS, startChain } from '../run/chain-helpers.js';
 
 const collector = (log: string, spool: string, checkpoint: string, port: number, extra: string[] = []): string[][] => [
   ['tail', '--from-head', '--checkpoint', checkpoint, '--poll-interval', '50', log],
@@ -10,7 +11,8 @@ const collector = (log: string, spool: string, checkpoint: string, port: number,
   ['forward', '--buffer', spool, '--checkpoint', checkpoint, '--flush-interval', '0.05', '--chunk-bytes', '16384', ...extra, `127.0.0.1:${port}`],
 ];
 
-test('tail | parse | forward --buffer --checkpoint: forward killed -9 mid-stream three times, the pipeline restarted each time: every line arrives, duplicates bounded', async (t) => {
+// Both ways: one process per command (forward killed -9, the rest of the unit after it), and `logkit run` (the one process killed -9).
+for (const form of FORMS) test(`${form}: tail | parse | forward --buffer --checkpoint: forward killed -9 mid-stream three times, the pipeline restarted each time: every line arrives, duplicates bounded`, async (t) => {
   const dir = await tempDir(t);
   const log = join(dir, 'app.log');
   const spool = join(dir, 'spool');
@@ -18,7 +20,7 @@ test('tail | parse | forward --buffer --checkpoint: forward killed -9 mid-stream
   const receiver = await startReceive(t);
   const total = 20_000;
   await appendNumbers(log, 1, 2000);
-  let pipeline = startPipeline(t, collector(log, spool, checkpoint, receiver.port));
+  let pipeline = startChain(t, form, collector(log, spool, checkpoint, receiver.port));
   let written = 2000;
   for (let round = 1; round <= 3; round++) {
     const target = written;
@@ -29,14 +31,14 @@ test('tail | parse | forward --buffer --checkpoint: forward killed -9 mid-stream
       throw new Error(`${error.message}: received ${receiver.events.length}; ${pipeline.stderr()} ${receiver.stderr()}`);
     });
     t.log(`round ${round}: ${receiver.events.length} received, killing forward`);
-    pipeline.stages[2]!.kill('SIGKILL');
+    pipeline.stages.at(-1)!.kill('SIGKILL');
     await pipeline.killAll();
-    pipeline = startPipeline(t, collector(log, spool, checkpoint, receiver.port));
+    pipeline = startChain(t, form, collector(log, spool, checkpoint, receiver.port));
   }
   await appendNumbers(log, written + 1, total);
   await waitFor(() => tally(numbersOf(receiver.events), total).missing.length === 0, 'every line', 40_000).catch(() => {});
   const result = tally(numbersOf(receiver.events), total);
-  t.log(`received ${receiver.events.length} events for ${total} lines: ${result.duplicates} duplicates after 3 kills`);
+  t.log(`${form}: received ${receiver.events.length} events for ${total} lines: ${result.duplicates} duplicates after 3 kills`);
   t.deepEqual(result.missing, [], 'missing lines');
   t.is(result.unknown, 0);
   // A crash re-sends at most what was durable but not acknowledged, and tail re-reads at most what was not durable.
@@ -44,7 +46,7 @@ test('tail | parse | forward --buffer --checkpoint: forward killed -9 mid-stream
   // SIGTERM: a clean stop, everything acknowledged, nothing left in the spool.
   for (const stage of pipeline.stages) stage.kill('SIGTERM'); // systemd stops the whole unit
   const exits = await Promise.all(pipeline.stages);
-  t.deepEqual(exits.map((e) => e.exitCode), [0, 0, 0], pipeline.stderr());
+  t.deepEqual(exits.map((e) => e.exitCode), exits.map(() => 0), pipeline.stderr());
   t.deepEqual((await readdir(spool)).filter((name) => name.endsWith('.lkc')), []);
   const committed = JSON.parse(await readFile(checkpoint, 'utf8')) as { sources: Record<string, { off: number }> };
   t.deepEqual(Object.values(committed.sources).map((s) => s.off), [(await stat(log)).size]);

@@ -7,6 +7,7 @@ import { LOGKIT_BIN, logkit } from '../helpers/logkit.js';
 import type { LogEvent } from '../../src/event/event.js';
 
 import { waitFor } from '../forward/helpers.js';
+import { chainText, type Form } from '../run/chain-helpers.js';
 
 export { freePort, sleep, startReceive, waitFor } from '../forward/helpers.js';
 
@@ -98,16 +99,26 @@ export function firstArrivalsInOrder(numbers: readonly number[]): boolean {
   return true;
 }
 
-/** `logkit receive --buffer B --checkpoint C | logkit store file OUT --checkpoint C`, the two joined by an OS pipe. */
-export function startAggregator(port: number, dir: string): { receive: ChildProcess; store: ChildProcess; stderr: () => string; done: Promise<void> } {
+/**
+ * `logkit receive --buffer B --checkpoint C | logkit store file OUT --checkpoint C`, the two joined
+ * by an OS pipe; or the same chain in one `logkit run` process (receive and store are then one).
+ */
+export function startAggregator(port: number, dir: string, form: Form = 'piped'): { receive: ChildProcess; store: ChildProcess; stderr: () => string; done: Promise<void> } {
   let stderr = '';
   const checkpoint = join(dir, 'store.ckpt');
-  const store = spawn(process.execPath, [LOGKIT_BIN, 'store', 'file', join(dir, 'out', '${tag}.ndjson'), '--checkpoint', checkpoint, '--flush-interval', '100'], { stdio: ['pipe', 'ignore', 'pipe'] });
-  const receive = spawn(process.execPath, [LOGKIT_BIN, 'receive', '--bind', `127.0.0.1:${port}`, '--buffer', join(dir, 'rbuf'), '--checkpoint', checkpoint, '--stats'], { stdio: ['ignore', store.stdin!, 'pipe'] });
+  const storeArgs = ['store', 'file', join(dir, 'out', '${tag}.ndjson'), '--checkpoint', checkpoint, '--flush-interval', '100'];
+  const receiveArgs = ['receive', '--bind', `127.0.0.1:${port}`, '--buffer', join(dir, 'rbuf'), '--checkpoint', checkpoint, '--stats'];
+  const exited = (child: ChildProcess) => new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));
+  if (form === 'run') {
+    const both = spawn(process.execPath, [LOGKIT_BIN, 'run', chainText([receiveArgs, storeArgs])], { stdio: ['ignore', 'ignore', 'pipe'] });
+    both.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    return { receive: both, store: both, stderr: () => stderr, done: exited(both) };
+  }
+  const store = spawn(process.execPath, [LOGKIT_BIN, ...storeArgs], { stdio: ['pipe', 'ignore', 'pipe'] });
+  const receive = spawn(process.execPath, [LOGKIT_BIN, ...receiveArgs], { stdio: ['ignore', store.stdin!, 'pipe'] });
   // the parent's copy of the pipe must go, or receive would not see the store's death (EPIPE)
   store.stdin!.destroy();
   for (const child of [receive, store]) child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = (child: ChildProcess) => new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));
   return { receive, store, stderr: () => stderr, done: Promise.all([exited(receive), exited(store)]).then(() => {}) };
 }
 
@@ -124,11 +135,11 @@ export async function storedSeqs(dir: string): Promise<number[]> {
 }
 
 /** A function that starts the aggregator on `port` (again after a kill) and waits until receive listens; every one started is killed at the end of the test. */
-export function aggregatorStarter(t: ExecutionContext, port: number, dir: string): () => Promise<ReturnType<typeof startAggregator>> {
+export function aggregatorStarter(t: ExecutionContext, port: number, dir: string, form: Form = 'piped'): () => Promise<ReturnType<typeof startAggregator>> {
   const aggregators: Array<ReturnType<typeof startAggregator>> = [];
   t.teardown(() => aggregators.forEach((a) => [a.receive, a.store].forEach((c) => c.kill('SIGKILL'))));
   return async () => {
-    const a = startAggregator(port, dir);
+    const a = startAggregator(port, dir, form);
     aggregators.push(a);
     await waitFor(() => a.stderr().includes('listening on'), 'receive listening', 20_000);
     return a;

@@ -39,7 +39,9 @@ test('examples/systemd: every logkit option the units use exists in that command
   for (const name of ['logkit-aggregator.service', 'logkit-collector.service', 'logkit-tail@.service']) {
     const text = await readFile(join(UNITS, name), 'utf8');
     const exec = /^ExecStart=([^]*?[^\\])\n/m.exec(text)![1]!.replace(/\\\n/g, ' ');
-    const stages = [...exec.matchAll(/logkit (\w+)([^|']*)/g)];
+    // `logkit run "tail … | forward …"` (one process) or `logkit tail … | logkit forward …` (a pipeline)
+    const chain = /logkit run "([^"]*)"/.exec(exec)?.[1];
+    const stages = chain ? [...chain.matchAll(/(?:^|\|)\s*(\w+)([^|]*)/g)] : [...exec.matchAll(/logkit (\w+)([^|']*)/g)];
     t.true(stages.length >= 2, name);
     for (const [, command, rest] of stages) {
       const { spec } = await loadCommand(command!);

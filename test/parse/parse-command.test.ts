@@ -139,25 +139,29 @@ test('malformed options exit 64 with a clear message before reading input', asyn
   }
 });
 
-test('SIGTERM: the events in hand are written and the stage exits 0', async (t) => {
-  const child = execa(process.execPath, [LOGKIT_BIN, 'parse', 'json', '-o', 'json'], { reject: false, buffer: true });
-  t.teardown(() => {
-    child.kill('SIGKILL');
-  });
-  child.stdin!.write('{"n":1}\n{"n":2}\n');
-  // Wait until both events came out, then ask it to stop while its stdin is still open.
-  let seen = '';
-  await new Promise<void>((resolve) => {
-    child.stdout!.on('data', (chunk: Buffer) => {
-      seen += chunk.toString();
-      if (seen.split('\n').length > 2) resolve();
+// SIGINT as SIGTERM (one shutdown model), alone and as a stage of `logkit run`.
+for (const [signal, form] of [['SIGTERM', 'piped'], ['SIGINT', 'piped'], ['SIGTERM', 'run'], ['SIGINT', 'run']] as const) {
+  test(`${signal}${form === 'run' ? ' (logkit run)' : ''}: the events in hand are written and the stage exits 0`, async (t) => {
+    const args = form === 'run' ? ['run', 'parse json | cat -o json'] : ['parse', 'json', '-o', 'json'];
+    const child = execa(process.execPath, [LOGKIT_BIN, ...args], { reject: false, buffer: true });
+    t.teardown(() => {
+      child.kill('SIGKILL');
     });
+    child.stdin!.write('{"n":1}\n{"n":2}\n');
+    // Wait until both events came out, then ask it to stop while its stdin is still open.
+    let seen = '';
+    await new Promise<void>((resolve) => {
+      child.stdout!.on('data', (chunk: Buffer) => {
+        seen += chunk.toString();
+        if (seen.split('\n').length > 2) resolve();
+      });
+    });
+    child.kill(signal);
+    const r = await child;
+    t.is(r.exitCode, 0);
+    t.deepEqual(ndjson(seen).map((e) => e.record.n), [1, 2]);
   });
-  child.kill('SIGTERM');
-  const r = await child;
-  t.is(r.exitCode, 0);
-  t.deepEqual(ndjson(seen).map((e) => e.record.n), [1, 2]);
-});
+}
 
 test('csv/tsv, docker and cri through the command', async (t) => {
   const docker = await logkit(['parse', 'docker', '-o', 'json'], { input: '{"log":"hello\\n","stream":"stdout","time":"2026-11-21T10:00:00.000000001Z"}\n' });
