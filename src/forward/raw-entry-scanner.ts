@@ -1,4 +1,5 @@
 import { DecodeError } from '../codec/decode-error.js';
+import { MAX_DEPTH } from '../codec/depth-limit.js';
 import { DEFAULT_MAX_ENTRY_BYTES, createUnpackr } from '../codec/msgpack-reader.js';
 import { describe, toEventTime } from '../codec/event-shape.js';
 import type { EventTime } from '../event/event-time.js';
@@ -35,7 +36,8 @@ export class RawEntryScanner {
   entries = 0;
 
   constructor(maxEntryBytes = DEFAULT_MAX_ENTRY_BYTES) {
-    this.frames = new FrameScanner({ maxBytes: maxEntryBytes, maxDepth: 512 });
+    // the stream's one depth limit, counted from the record (the entry's own array is one more level)
+    this.frames = new FrameScanner({ maxBytes: maxEntryBytes, maxDepth: MAX_DEPTH + 1 });
   }
 
   /** Scans every complete entry; returns how many were handed to `sink`. */
