@@ -238,7 +238,7 @@ async function main() {
       new Unit(
         `aggregator${n}`,
         `${LOGKIT} receive --bind 127.0.0.1:${ports[i]} --buffer ${q(join(root, `rbuf${n}`))} --checkpoint ${q(join(root, `store${n}.ckpt`))} --stats ` +
-          `| ${LOGKIT} store file ${q(join(outDirs[i], '${tag}.ndjson'))} --checkpoint ${q(join(root, `store${n}.ckpt`))} --flush-interval 200`,
+          `| ${LOGKIT} store file ${q(join(outDirs[i], '${tag}.ndjson'))} --checkpoint ${q(join(root, `store${n}.ckpt`))} --flush-interval 200ms`,
         2,
       ),
     );

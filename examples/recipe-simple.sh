@@ -13,7 +13,7 @@ source "$(dirname "$0")/lib.sh"
 EVENTS=${1:-2000}
 
 # the aggregator
-receive_into aggregator store file "$WORK/logs/\${tag}.ndjson" --flush-interval 200
+receive_into aggregator store file "$WORK/logs/\${tag}.ndjson" --flush-interval 200ms
 say "aggregator: logkit receive --bind 127.0.0.1:$PORT | logkit store file $WORK/logs/\${tag}.ndjson"
 
 # the application

@@ -18,7 +18,7 @@ EVENTS=${1:-1000}
 CONTAINERS=(web api db)
 
 # the aggregator
-receive_into aggregator store file "$WORK/logs/\${tag}.ndjson" --flush-interval 200
+receive_into aggregator store file "$WORK/logs/\${tag}.ndjson" --flush-interval 200ms
 AGGREGATOR=127.0.0.1:$PORT
 say "aggregator: logkit receive --bind $AGGREGATOR | logkit store file $WORK/logs/\${tag}.ndjson"
 

@@ -4,10 +4,11 @@ import { CliError, ExitCode } from '../cli/exit-codes.js';
 import { BufferError } from '../buffer/buffer-error.js';
 import { BUFFER_DEFAULTS, type OverflowPolicy } from '../buffer/defaults.js';
 import { DiskBuffer, type Chunk as BufferChunk } from '../buffer/disk-buffer.js';
-import { parseTotalLimit } from '../buffer/buffer-options.js';
+import { checkTotalLimit } from '../buffer/buffer-options.js';
 import type { CheckpointTracker } from '../checkpoint/checkpoint-tracker.js';
 import { closeCheckpoint, openCheckpoint } from '../checkpoint/open-checkpoint.js';
 import type { LogEvent } from '../event/event.js';
+import { log } from '../log/logger.js';
 import type { Forwarder } from './forwarder.js';
 import { MemorySegmentQueue, type SegmentQueue } from './segment-queue.js';
 import { SegmentSender } from './segment-sender.js';
@@ -17,7 +18,7 @@ export interface DurableOptions {
   buffer?: string;
   /** --checkpoint FILE: forward commits source positions (on durability with --buffer, on acknowledgement without). */
   checkpoint?: string;
-  totalLimit: string | number;
+  totalLimitBytes: number;
   overflow: OverflowPolicy;
   chunkBytes: number;
   flushIntervalMs: number;
@@ -32,9 +33,7 @@ export interface DurableOutcome {
   keptChunks: number;
 }
 
-const say = (message: string): void => {
-  process.stderr.write(`logkit forward: ${message}\n`);
-};
+const say = (message: string): void => log.info(message);
 
 /**
  * `forward` as the committing stage of a collector (DESIGN.md, "Delivery guarantee"). Input
@@ -63,24 +62,15 @@ export class DurableInput {
       const memory = new MemorySegmentQueue(options.chunkBytes, options.flushIntervalMs, (positions) => checkpoint?.commitPositions(positions));
       return new DurableInput(new SegmentSender(memory, options.chunkBytes), options, undefined, memory, checkpoint);
     }
-    const totalLimit = parseTotalLimit(options.totalLimit, options.chunkBytes);
-    let buffer: DiskBuffer;
-    try {
-      buffer = await DiskBuffer.open(options.buffer, {
-        chunkBytes: options.chunkBytes,
-        chunkEvents: BUFFER_DEFAULTS.chunkEvents,
-        chunkAgeMs: Math.max(1, options.flushIntervalMs),
-        totalLimitBytes: totalLimit,
-        overflow: options.overflow,
-        log: say,
-        onDurable: checkpoint ? (positions) => checkpoint.commitPositions(positions) : undefined,
-      });
-    } catch (error) {
-      if (error instanceof BufferError) {
-        throw new CliError(`forward: --buffer: ${error.message}`, error.reason === 'locked' ? ExitCode.TEMP_FAIL : ExitCode.CANT_CREATE);
-      }
-      throw error;
-    }
+    const buffer = await DiskBuffer.open(options.buffer, {
+      chunkBytes: options.chunkBytes,
+      chunkEvents: BUFFER_DEFAULTS.chunkEvents,
+      chunkAgeMs: options.flushIntervalMs,
+      totalLimitBytes: checkTotalLimit(options.totalLimitBytes, options.chunkBytes),
+      overflow: options.overflow,
+      log: say,
+      onDurable: checkpoint ? (positions) => checkpoint.commitPositions(positions) : undefined,
+    });
     const opened = buffer.stats();
     if (opened.replayedChunks > 0) say(`resending ${opened.replayedEvents} events in ${opened.replayedChunks} chunks left in ${options.buffer}`);
     const queue: SegmentQueue = { next: () => buffer.next(), ack: (segment) => buffer.ack(segment as BufferChunk) };

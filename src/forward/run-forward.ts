@@ -8,7 +8,8 @@ import type { ChunkStore } from './chunk-ledger.js';
 import type { OverflowPolicy } from '../buffer/defaults.js';
 import { DurableInput } from './durable-input.js';
 import { Forwarder } from './forwarder.js';
-import type { HeartbeatType } from './heartbeat.js';
+import type { Compression, FlushMode, HeartbeatType } from './forward-choices.js';
+import { formatDuration } from '../cli/units.js';
 import { RawEntryScanner } from './raw-entry-scanner.js';
 import { parseServerAddress } from './server-address.js';
 import { formatStats } from './stats.js';
@@ -20,29 +21,29 @@ export interface ForwardOptions {
   standby: readonly string[];
   input: InputFormat;
   chunkBytes: number;
-  /** Seconds (as every duration of the command line). */
-  flushInterval: number;
-  flushMode: 'immediate' | 'interval';
-  compress: 'gzip' | 'none';
+  /** Durations are in milliseconds (the command line's DURATION values, resolved). */
+  flushIntervalMs: number;
+  flushMode: FlushMode;
+  compress: Compression;
   ack: boolean;
-  ackTimeout: number;
+  ackTimeoutMs: number;
   maxPendingBytes: number;
   heartbeat: HeartbeatType;
-  heartbeatInterval: number;
-  retryMaxInterval: number;
-  connectTimeout: number;
-  keepaliveInterval: number;
-  drainTimeout: number;
+  heartbeatIntervalMs: number;
+  retryMaxIntervalMs: number;
+  connectTimeoutMs: number;
+  keepaliveIntervalMs: number;
+  drainTimeoutMs: number;
   sharedKey?: string;
   username?: string;
   password?: string;
-  hostname?: string;
+  selfHostname?: string;
   tls: boolean;
   tlsCa?: string;
   tlsVerify: boolean;
   tlsServername?: string;
   stats: boolean;
-  statsInterval: number;
+  statsIntervalMs: number;
   metrics?: string;
   /** Where chunks persist; memory by default (--buffer brings its own, see durable-input.ts). */
   store?: ChunkStore;
@@ -50,15 +51,8 @@ export interface ForwardOptions {
   buffer?: string;
   /** --checkpoint FILE: commit source positions (on durability with --buffer, on acknowledgement without). */
   checkpoint?: string;
-  totalLimit: string | number;
+  totalLimitBytes: number;
   overflow: OverflowPolicy;
-}
-
-const ms = (seconds: number): number => Math.round(seconds * 1000);
-
-function positive(name: string, value: number, min = 0): number {
-  if (!Number.isFinite(value) || value <= min) throw new CliError(`--${name} must be a number greater than ${min}`, ExitCode.USAGE);
-  return value;
 }
 
 /** `logkit forward`: stdin → chunks → servers; exits once every event is acknowledged. */
@@ -68,16 +62,6 @@ export async function runForward(options: ForwardOptions): Promise<void> {
     ...options.servers.map((s) => parseServerAddress(s)),
     ...options.standby.map((s) => parseServerAddress(s, true)),
   ];
-  positive('chunk-bytes', options.chunkBytes);
-  positive('flush-interval', options.flushInterval);
-  positive('ack-timeout', options.ackTimeout);
-  positive('max-pending-bytes', options.maxPendingBytes);
-  positive('heartbeat-interval', options.heartbeatInterval);
-  positive('retry-max-interval', options.retryMaxInterval);
-  positive('connect-timeout', options.connectTimeout);
-  positive('keepalive-interval', options.keepaliveInterval);
-  if (!(options.drainTimeout >= 0)) throw new CliError('--drain-timeout must be 0 or more', ExitCode.USAGE);
-  if (!(options.statsInterval >= 0)) throw new CliError('--stats-interval must be 0 or more', ExitCode.USAGE);
   // Secrets on a command line show in `ps`: the environment is the better place for them.
   const sharedKey = options.sharedKey ?? process.env.LOGKIT_SHARED_KEY;
   const password = options.password ?? process.env.LOGKIT_PASSWORD ?? '';
@@ -102,10 +86,10 @@ export async function runForward(options: ForwardOptions): Promise<void> {
       ? await DurableInput.open({
           buffer: options.buffer,
           checkpoint: options.checkpoint,
-          totalLimit: options.totalLimit,
+          totalLimitBytes: options.totalLimitBytes,
           overflow: options.overflow,
-          chunkBytes: Math.floor(options.chunkBytes),
-          flushIntervalMs: ms(options.flushInterval),
+          chunkBytes: options.chunkBytes,
+          flushIntervalMs: options.flushIntervalMs,
           input: options.input,
         })
       : undefined;
@@ -113,24 +97,24 @@ export async function runForward(options: ForwardOptions): Promise<void> {
   const forwarder = new Forwarder({
     servers,
     compress: options.compress,
-    chunkBytes: Math.floor(options.chunkBytes),
-    flushIntervalMs: ms(options.flushInterval),
+    chunkBytes: options.chunkBytes,
+    flushIntervalMs: options.flushIntervalMs,
     flushMode: options.flushMode,
-    ackTimeoutMs: ms(options.ackTimeout),
+    ackTimeoutMs: options.ackTimeoutMs,
     maxPendingBytes: options.maxPendingBytes,
     heartbeat: options.heartbeat,
-    heartbeatIntervalMs: ms(options.heartbeatInterval),
+    heartbeatIntervalMs: options.heartbeatIntervalMs,
     store: durable?.sender ?? options.store,
     connection: {
       ack: options.ack,
       tls: options.tls ? { ca, verify: options.tlsVerify, servername: options.tlsServername } : undefined,
       auth: sharedKey
-        ? { sharedKey, username: options.username ?? '', password, hostname: options.hostname ?? osHostname() }
+        ? { sharedKey, username: options.username ?? '', password, hostname: options.selfHostname ?? osHostname() }
         : undefined,
-      connectTimeoutMs: ms(options.connectTimeout),
-      keepaliveMs: ms(options.keepaliveInterval),
-      retryInitialMs: Math.min(500, ms(options.retryMaxInterval)),
-      retryMaxMs: ms(options.retryMaxInterval),
+      connectTimeoutMs: options.connectTimeoutMs,
+      keepaliveMs: options.keepaliveIntervalMs,
+      retryInitialMs: Math.min(500, options.retryMaxIntervalMs),
+      retryMaxMs: options.retryMaxIntervalMs,
       // Enough to keep the pipe full; beyond it a slow server takes no new chunks.
       writeHighWaterBytes: Math.max(4 * options.chunkBytes, 8 * 1024 * 1024),
     },
@@ -139,7 +123,7 @@ export async function runForward(options: ForwardOptions): Promise<void> {
   // Counters: --metrics, --stats, --stats-interval and SIGUSR1 (src/metrics/); the line keeps forward's own format.
   const metrics = await CommandMetrics.start(
     forwardMetrics(() => forwarder.stats()),
-    { metrics: options.metrics, stats: options.stats, statsInterval: options.statsInterval },
+    { metrics: options.metrics, stats: options.stats, statsIntervalMs: options.statsIntervalMs },
     { line: () => formatStats(forwarder.stats()) },
   );
 
@@ -176,19 +160,19 @@ export async function runForward(options: ForwardOptions): Promise<void> {
   if (durable) {
     inputError = await durable.read(forwarder, orTerminated);
     process.stdin.destroy();
-    const outcome = await durable.complete(forwarder, ms(options.drainTimeout), terminated);
+    const outcome = await durable.complete(forwarder, options.drainTimeoutMs, terminated);
     finished = true;
     await forwarder.close();
     await metrics.finish();
     if (outcome.keptEvents > 0) {
-      const kept = `${outcome.keptEvents} events in ${outcome.keptChunks} chunks not acknowledged within --drain-timeout ${options.drainTimeout} s ` +
+      const kept = `${outcome.keptEvents} events in ${outcome.keptChunks} chunks not acknowledged within --drain-timeout ${formatDuration(options.drainTimeoutMs)} ` +
         `are kept in ${options.buffer} and sent first at the next start (${serverStates(forwarder)})`;
       // SIGTERM: they are durable, the stop is clean; at the end of input a supervisor should run us again.
       if (terminated) process.stderr.write(`logkit forward: ${kept}\n`);
       else throw new CliError(kept, ExitCode.TEMP_FAIL);
     } else if (outcome.undeliveredEvents > 0) {
       throw new CliError(
-        `${outcome.undeliveredEvents} events could not be delivered: no acknowledgement within --drain-timeout ${options.drainTimeout} s ` +
+        `${outcome.undeliveredEvents} events could not be delivered: no acknowledgement within --drain-timeout ${formatDuration(options.drainTimeoutMs)} ` +
           `(${serverStates(forwarder)}); they are not checkpointed, tail reads them again`,
         ExitCode.UNAVAILABLE,
       );
@@ -229,7 +213,7 @@ export async function runForward(options: ForwardOptions): Promise<void> {
   }
   process.stdin.destroy();
 
-  const undelivered = await forwarder.drain(ms(options.drainTimeout));
+  const undelivered = await forwarder.drain(options.drainTimeoutMs);
   finished = true;
   const why = serverStates(forwarder);
   await forwarder.close();
@@ -238,7 +222,7 @@ export async function runForward(options: ForwardOptions): Promise<void> {
     const events = undelivered.reduce((sum, chunk) => sum + chunk.events, 0);
     throw new CliError(
       `${events} events in ${undelivered.length} chunks could not be delivered: no acknowledgement within ` +
-        `--drain-timeout ${options.drainTimeout} s (${why})`,
+        `--drain-timeout ${formatDuration(options.drainTimeoutMs)} (${why})`,
       ExitCode.UNAVAILABLE,
     );
   }

@@ -8,6 +8,8 @@ import { ClientHandshake, type HandshakeCredentials } from './client-handshake.j
 import { ResponseReader } from './response-reader.js';
 import type { ServerAddress } from './server-address.js';
 import type { ServerCounters } from './stats.js';
+import { log } from '../log/logger.js';
+import { formatDuration } from '../cli/units.js';
 
 export interface TlsSettings {
   ca?: Buffer;
@@ -239,7 +241,7 @@ export class ServerConnection implements ChunkCarrier {
   private recovered(): void {
     this.backoff.reset();
     if (this.reportedDown) {
-      process.stderr.write(`logkit forward: ${this.label} is up again\n`);
+      log.info(`${this.label} is up again`);
       this.reportedDown = false;
     }
   }
@@ -259,7 +261,7 @@ export class ServerConnection implements ChunkCarrier {
     const wait = this.backoff.next();
     if (!this.reportedDown) {
       const lost = chunks.length > 0 ? `; ${chunks.length} unacknowledged chunks will be resent` : '';
-      process.stderr.write(`logkit forward: ${this.label} ${wasUp ? 'down' : 'unavailable'}: ${reason}${lost}; retrying (backoff up to ${this.settings.retryMaxMs / 1000} s)\n`);
+      log.warn(`${this.label} ${wasUp ? 'down' : 'unavailable'}: ${reason}${lost}; retrying (backoff up to ${formatDuration(this.settings.retryMaxMs)})`);
       this.reportedDown = true;
     }
     this.retryTimer = setTimeout(() => {

@@ -31,7 +31,7 @@ export interface ReceiveOptions {
   maxBufferedBytes: number;
   maxDepth: number;
   maxConnections: number;
-  idleTimeout: number;
+  idleTimeoutMs: number;
   sourceAddressKey?: string;
   sourceHostnameKey?: string;
   tagPrefix?: string;
@@ -39,7 +39,7 @@ export interface ReceiveOptions {
   /** Durable mode: buffer directory; acks wait for durability, stdout is replayed from the store's checkpoint. */
   buffer?: string;
   checkpoint?: string;
-  bufferMaxBytes: number;
+  totalLimitBytes: number;
   dedupChunks: number;
 }
 
@@ -51,10 +51,6 @@ export async function runReceive(options: ReceiveOptions): Promise<void> {
   if (options.tagPrefix !== undefined && !isCleanTag(options.tagPrefix)) {
     throw new CliError(`--tag-prefix ${JSON.stringify(options.tagPrefix)} is not a valid tag (letters, digits, _ - : @ + = ~, dot-separated)`, ExitCode.USAGE);
   }
-  for (const [name, value] of [['--max-chunk-bytes', options.maxChunkBytes], ['--max-decompressed-bytes', options.maxDecompressedBytes], ['--max-buffered-bytes', options.maxBufferedBytes], ['--max-depth', options.maxDepth], ['--max-connections', options.maxConnections]] as const) {
-    if (!Number.isInteger(value) || value < 1) throw new CliError(`${name} must be a positive integer`, ExitCode.USAGE);
-  }
-  if (!(options.idleTimeout > 0)) throw new CliError('--idle-timeout must be a positive number of seconds', ExitCode.USAGE);
   const users = new Map<string, string>();
   for (const entry of options.user) {
     const i = entry.indexOf(':');
@@ -93,16 +89,14 @@ export async function runReceive(options: ReceiveOptions): Promise<void> {
     sourceAddressKey: options.sourceAddressKey || undefined,
     sourceHostnameKey: options.sourceHostnameKey || undefined,
     tagPrefix: options.tagPrefix || undefined,
-    idleTimeoutMs: options.idleTimeout * 1000,
-    handshakeTimeoutMs: Math.min(options.idleTimeout * 1000, 30_000),
+    idleTimeoutMs: options.idleTimeoutMs,
+    handshakeTimeoutMs: Math.min(options.idleTimeoutMs, 30_000),
     maxBatchEvents: 10_000,
   };
   const format = resolveOutputFormat(options.output, process.stdout.isTTY);
   if ((options.buffer === undefined) !== (options.checkpoint === undefined)) {
     throw new CliError('--buffer and --checkpoint go together (receive deletes buffered events once the store\'s checkpoint covers them)', ExitCode.USAGE);
   }
-  if (!Number.isInteger(options.dedupChunks) || options.dedupChunks < 1) throw new CliError('--dedup-chunks must be a positive integer', ExitCode.USAGE);
-  if (!Number.isInteger(options.bufferMaxBytes) || options.bufferMaxBytes < 1) throw new CliError('--buffer-max-bytes must be a positive integer', ExitCode.USAGE);
   let durable: Durable | undefined;
   let emitting: Promise<void> | undefined;
   let writer: EventWriter | undefined;
@@ -110,7 +104,7 @@ export async function runReceive(options: ReceiveOptions): Promise<void> {
   if (options.buffer !== undefined) {
     if (format !== 'msgpack') throw new CliError(`--buffer writes MessagePack to stdout (a pipe or file), not ${format}`, ExitCode.USAGE);
     durable = await openDurable(
-      { bufferDir: options.buffer, checkpoint: options.checkpoint!, bufferMaxBytes: options.bufferMaxBytes, dedupChunks: options.dedupChunks, log: (m) => log.line(m) },
+      { bufferDir: options.buffer, checkpoint: options.checkpoint!, totalLimitBytes: options.totalLimitBytes, dedupChunks: options.dedupChunks, log: (m) => log.line(m) },
       process.stdout,
     );
     sink = durable.sink;

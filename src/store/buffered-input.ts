@@ -2,28 +2,27 @@ import { DecodeError } from '../codec/decode-error.js';
 import { readEvents, type InputFormat } from '../codec/read-events.js';
 import { CliError, ExitCode } from '../cli/exit-codes.js';
 import { BufferError } from '../buffer/buffer-error.js';
-import { parseTotalLimit } from '../buffer/buffer-options.js';
+import { checkTotalLimit } from '../buffer/buffer-options.js';
 import { BUFFER_DEFAULTS, type OverflowPolicy } from '../buffer/defaults.js';
 import { DiskBuffer, type Chunk } from '../buffer/disk-buffer.js';
 import type { CheckpointTracker } from '../checkpoint/checkpoint-tracker.js';
 import type { LogEvent } from '../event/event.js';
+import { log } from '../log/logger.js';
 
 export interface BufferedInputOptions {
   dir: string;
-  totalLimit: string | number;
+  totalLimitBytes: number;
   overflow: OverflowPolicy;
   /** The store's --flush-interval: a chunk is sealed (durable, deliverable) at the latest this long after its first event. */
   flushIntervalMs: number;
   input: InputFormat;
-  /** The store's --batch-size: a chunk holds at most one batch, so a crash in the middle of a chunk repeats at most that much. */
-  batchSize: number;
+  /** The store's --batch-events: a chunk holds at most one batch, so a crash in the middle of a chunk repeats at most that much. */
+  batchEvents: number;
   /** Positions advance when a chunk is durable: from then on the buffer replays it. */
   checkpoint?: CheckpointTracker;
 }
 
-const say = (message: string): void => {
-  process.stderr.write(`logkit store: ${message}\n`);
-};
+const say = (message: string): void => log.info(message);
 
 /**
  * `store --buffer DIR`: standard input is made durable in a DiskBuffer first, and the store
@@ -52,9 +51,9 @@ export class BufferedInput {
     try {
       buffer = await DiskBuffer.open(options.dir, {
         chunkBytes: BUFFER_DEFAULTS.chunkBytes,
-        chunkEvents: Math.max(1, Math.min(BUFFER_DEFAULTS.chunkEvents, options.batchSize)),
-        chunkAgeMs: Math.max(1, Math.min(options.flushIntervalMs, 2 ** 31 - 1)),
-        totalLimitBytes: parseTotalLimit(options.totalLimit, BUFFER_DEFAULTS.chunkBytes),
+        chunkEvents: Math.min(BUFFER_DEFAULTS.chunkEvents, options.batchEvents),
+        chunkAgeMs: options.flushIntervalMs,
+        totalLimitBytes: checkTotalLimit(options.totalLimitBytes, BUFFER_DEFAULTS.chunkBytes),
         overflow: options.overflow,
         log: say,
         onDurable: options.checkpoint ? (positions) => options.checkpoint!.commitPositions(positions) : undefined,

@@ -4,20 +4,21 @@ import type { FsyncPolicy } from './file/file-sink.js';
 import type { CommitHook, StoreSink } from './store-sink.js';
 import { parseTableName } from './sql/identifier.js';
 
-export const STORE_TARGETS = ['file', 'postgres', 'mysql', 'clickhouse'] as const;
-export type StoreTarget = (typeof STORE_TARGETS)[number];
+import type { FileCompression, StoreTarget } from './store-choices.js';
+export { STORE_TARGETS, type StoreTarget } from './store-choices.js';
 
 export interface SinkArgs {
   target: StoreTarget;
   destination: string;
   table: string;
   create: boolean;
-  timeout: number;
+  /** ClickHouse request timeout. */
+  timeoutMs: number;
   format?: FileFormat;
-  compress?: 'gzip' | 'none';
+  compress?: FileCompression;
   gzipLevel: number;
   fsync: FsyncPolicy;
-  fsyncInterval: number;
+  fsyncIntervalMs: number;
   maxOpenFiles: number;
   messageKey: string;
 }
@@ -30,10 +31,8 @@ export async function createSink(args: SinkArgs, onCommit: CommitHook, log: (mes
       const template = args.destination;
       const gzip = args.compress ? args.compress === 'gzip' : /\.gz$/i.test(template);
       const format = args.format ?? formatFromName(template);
-      if (!(args.gzipLevel >= 1 && args.gzipLevel <= 9)) throw new CliError('--gzip-level must be 1 to 9', ExitCode.USAGE);
-      if (!(args.maxOpenFiles >= 1)) throw new CliError('--max-open-files must be at least 1', ExitCode.USAGE);
       return new FileSink({
-        template, format, gzip, gzipLevel: args.gzipLevel, fsync: args.fsync, fsyncIntervalMs: args.fsyncInterval,
+        template, format, gzip, gzipLevel: args.gzipLevel, fsync: args.fsync, fsyncIntervalMs: args.fsyncIntervalMs,
         maxOpenFiles: args.maxOpenFiles, messageKey: args.messageKey, onCommit, log,
       });
     }
@@ -51,7 +50,7 @@ export async function createSink(args: SinkArgs, onCommit: CommitHook, log: (mes
     case 'clickhouse': {
       expectScheme(args.destination, ['http:', 'https:', 'clickhouse:'], 'http://HOST:8123/DATABASE');
       const { ClickhouseSink } = await import('./sql/clickhouse-sink.js');
-      return new ClickhouseSink({ url: args.destination, table: parseTableName(args.table), create: args.create, onCommit, timeoutMs: args.timeout });
+      return new ClickhouseSink({ url: args.destination, table: parseTableName(args.table), create: args.create, onCommit, timeoutMs: args.timeoutMs });
     }
   }
 }

@@ -1,7 +1,7 @@
 import { appendBounded, byteLength, textForMatching, type LineUnit } from './line-unit.js';
 
-export const MULTILINE_MODES = ['java', 'python'] as const;
-export type MultilineMode = (typeof MULTILINE_MODES)[number];
+import type { MultilineMode } from './tail-choices.js';
+export { MULTILINE_MODES, type MultilineMode } from './tail-choices.js';
 
 /** Decides, line by line, whether a line continues the group being assembled. */
 export interface MultilineRule {

@@ -3,17 +3,15 @@ import { MetricsRegistry } from '../metrics/registry.js';
 import { observeOutput } from '../metrics/stage-metrics.js';
 import { CliError, ExitCode } from '../cli/exit-codes.js';
 import { EventWriter, colorWanted, resolveOutputFormat } from '../codec/event-writer.js';
-import type { LineFormat } from './container-log.js';
-import { multilineFactory, type MultilineMode } from './multiline.js';
+import type { OutputFormat } from '../codec/stream-formats.js';
+import { multilineFactory } from './multiline.js';
 import { tailStream } from './stdin-tail.js';
 import { expandTag } from './tag.js';
 import { Tailer } from './tailer.js';
 import type { TailOptions } from './tail-options.js';
 
-export interface TailArgs extends Omit<TailOptions, 'multiline' | 'format'> {
-  multiline?: string;
-  format: string;
-  output?: string;
+export interface TailArgs extends TailOptions {
+  output?: OutputFormat;
   metrics?: MetricsSettings;
 }
 
@@ -68,24 +66,6 @@ function validate(args: TailArgs): TailOptions {
     }
     if (args.multiline) throw new CliError('--multiline and --multiline-start exclude each other', ExitCode.USAGE);
   }
-  const positive: Array<[string, number]> = [
-    ['--max-line-bytes', args.maxLineBytes],
-    ['--max-open-files', args.maxOpenFiles],
-    ['--poll-interval', args.pollIntervalMs],
-    ['--refresh-interval', args.refreshIntervalMs],
-  ];
-  for (const [name, value] of positive) {
-    if (!Number.isSafeInteger(value) || value < 1) throw new CliError(`${name} must be a positive integer, not ${value}`, ExitCode.USAGE);
-  }
-  const nonNegative: Array<[string, number]> = [
-    ['--pos-interval', args.posIntervalMs],
-    ['--rotate-wait', args.rotateWaitMs],
-    ['--partial-flush', args.partialFlushMs],
-    ['--multiline-flush', args.multilineFlushMs],
-  ];
-  for (const [name, value] of nonNegative) {
-    if (!Number.isFinite(value) || value < 0) throw new CliError(`${name} must be zero or more, not ${value}`, ExitCode.USAGE);
-  }
   if (args.pos !== undefined && args.pos === args.checkpoint) throw new CliError('--pos and --checkpoint must be different files', ExitCode.USAGE);
-  return { ...args, multiline: args.multiline as MultilineMode | undefined, format: args.format as LineFormat };
+  return args;
 }

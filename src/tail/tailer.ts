@@ -1,6 +1,7 @@
 import { open, stat } from 'node:fs/promises';
 import { isDynamicPattern } from 'tinyglobby';
 import { CliError, ExitCode } from '../cli/exit-codes.js';
+import { log } from '../log/logger.js';
 import type { Writable } from 'node:stream';
 import { readCheckpointFile, writeCheckpointFile, formatCheckpoint, type SourcePositions } from '../checkpoint/checkpoint-file.js';
 import type { EventWriter } from '../codec/event-writer.js';
@@ -134,14 +135,14 @@ export class Tailer {
       const exists = await stat(path).then(() => true, () => false);
       if (exists) continue;
       if (!this.options.follow) throw new CliError(`${path}: no such file`, ExitCode.NO_INPUT);
-      process.stderr.write(`logkit tail: ${path}: no such file yet; waiting for it\n`);
+      log.info(`${path}: no such file yet; waiting for it`);
     }
   }
 
   private async adopt(file: FoundFile, now: number): Promise<void> {
     if (this.sources.size >= this.options.maxOpenFiles) {
       if (!this.warnedOpenLimit) {
-        process.stderr.write(`logkit tail: more than ${this.options.maxOpenFiles} files match; the others wait until open files go away (--max-open-files)\n`);
+        log.warn(`more than ${this.options.maxOpenFiles} files match; the others wait until open files go away (--max-open-files)`);
         this.warnedOpenLimit = true;
       }
       return;
@@ -233,7 +234,7 @@ export class Tailer {
           if (await this.read(source)) worked = true;
         }
       } catch (error) {
-        process.stderr.write(`logkit tail: ${source.path}: ${(error as Error).message}; no longer read\n`);
+        log.error(`${source.path}: ${(error as Error).message}; no longer read`);
         await this.close(source);
       }
     }

@@ -9,7 +9,7 @@ import { freePort, numberedEvents, sleep, startForward, waitFor } from '../forwa
 function startAggregator(port: number, dir: string): { receive: ChildProcess; store: ChildProcess; stderr: () => string; done: Promise<void> } {
   let stderr = '';
   const checkpoint = join(dir, 'store.ckpt');
-  const store = spawn(process.execPath, [LOGKIT_BIN, 'store', 'file', join(dir, 'out', '${tag}.ndjson'), '--checkpoint', checkpoint, '--flush-interval', '100'], { stdio: ['pipe', 'ignore', 'pipe'] });
+  const store = spawn(process.execPath, [LOGKIT_BIN, 'store', 'file', join(dir, 'out', '${tag}.ndjson'), '--checkpoint', checkpoint, '--flush-interval', '100ms'], { stdio: ['pipe', 'ignore', 'pipe'] });
   const receive = spawn(process.execPath, [LOGKIT_BIN, 'receive', '--bind', `127.0.0.1:${port}`, '--buffer', join(dir, 'rbuf'), '--checkpoint', checkpoint, '--stats'], { stdio: ['ignore', store.stdin!, 'pipe'] });
   // the parent's copy of the pipe must go, or receive would not see the store's death (EPIPE)
   store.stdin!.destroy();
