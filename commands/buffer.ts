@@ -54,7 +54,7 @@ export default defineCommand(
       ...OPERATION_OPTIONS,
     },
     renamed: { 'chunk-age': 'flush-interval' },
-    exitStatuses: [ExitCode.DATA_ERROR, ExitCode.CANT_CREATE, ExitCode.IO_ERROR, ExitCode.TEMP_FAIL, ExitCode.CONFIG],
+    exitStatuses: [ExitCode.DATA_ERROR, ExitCode.NO_INPUT, ExitCode.UNAVAILABLE, ExitCode.CANT_CREATE, ExitCode.IO_ERROR, ExitCode.TEMP_FAIL, ExitCode.CONFIG],
     examples: [
       ['logkit tail app.log | logkit buffer /var/spool/logkit/app | logkit forward agg1:24224', 'spool on disk in front of a network that may be down'],
       ['logkit tail app.log | logkit buffer /var/spool/logkit/app --checkpoint /var/lib/logkit/app.pos | logkit store /srv/logs', 'the buffer commits: tail resumes from what is durable in the spool'],

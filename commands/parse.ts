@@ -87,7 +87,7 @@ export default defineCommand(
       ...OUTPUT_OPTIONS,
       ...OPERATION_OPTIONS,
     },
-    exitStatuses: [ExitCode.DATA_ERROR, ExitCode.NO_INPUT, ExitCode.CANT_CREATE, ExitCode.IO_ERROR],
+    exitStatuses: [ExitCode.DATA_ERROR, ExitCode.NO_INPUT, ExitCode.UNAVAILABLE, ExitCode.CANT_CREATE, ExitCode.IO_ERROR],
     examples: [
       ['kubectl logs pod | logkit parse json | logkit cat', 'parse JSON application logs from raw text and show them'],
       ['logkit tail /var/log/apache2/access.log | logkit parse apache2 | logkit forward agg:24224', 'parse an access log at the source'],

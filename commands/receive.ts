@@ -49,7 +49,7 @@ export default defineCommand(
       ...OPERATION_OPTIONS,
     },
     renamed: { 'buffer-max-bytes': 'total-limit' },
-    exitStatuses: [ExitCode.NO_INPUT, ExitCode.UNAVAILABLE, ExitCode.CANT_CREATE, ExitCode.IO_ERROR, ExitCode.TEMP_FAIL, ExitCode.CONFIG],
+    exitStatuses: [ExitCode.DATA_ERROR, ExitCode.NO_INPUT, ExitCode.UNAVAILABLE, ExitCode.CANT_CREATE, ExitCode.IO_ERROR, ExitCode.TEMP_FAIL],
     examples: [
       ['logkit receive | logkit cat', 'receive on 127.0.0.1:24224 and show the events'],
       ['logkit receive --bind 0.0.0.0:24224 --shared-key "$KEY" | logkit store postgres://db/logs', 'an aggregator for a fleet, with authentication'],

@@ -46,7 +46,7 @@ export default defineCommand(
       'message-key': { type: 'string', default: 'message', value: 'FIELD', describe: 'With --format text: the record field written as the line', group: 'Files' },
     },
     renamed: { 'batch-size': 'batch-events', 'retry-max-delay': 'retry-max-interval', 'shutdown-timeout': 'drain-timeout' },
-    exitStatuses: [ExitCode.DATA_ERROR, ExitCode.UNAVAILABLE, ExitCode.CANT_CREATE, ExitCode.IO_ERROR, ExitCode.TEMP_FAIL, ExitCode.CONFIG],
+    exitStatuses: [ExitCode.DATA_ERROR, ExitCode.NO_INPUT, ExitCode.UNAVAILABLE, ExitCode.CANT_CREATE, ExitCode.IO_ERROR, ExitCode.TEMP_FAIL, ExitCode.CONFIG],
     examples: [
       ["logkit receive | logkit store file 'logs/${tag}/%Y/%m/%d/%H.ndjson.gz'", 'hourly gzip NDJSON files per tag, sliced by event time'],
       ['logkit receive | logkit store postgres postgres://logs@db/logs --create', 'store into PostgreSQL (table logs, created with indexes)'],

@@ -57,7 +57,7 @@ export default defineCommand(
       ...OUTPUT_OPTIONS,
       ...OPERATION_OPTIONS,
     },
-    exitStatuses: [ExitCode.DATA_ERROR, ExitCode.NO_INPUT, ExitCode.IO_ERROR],
+    exitStatuses: [ExitCode.DATA_ERROR, ExitCode.NO_INPUT, ExitCode.UNAVAILABLE, ExitCode.IO_ERROR],
     examples: [
       ["logkit tag --add 'host=${hostname}' --add 'env=${env.DEPLOY_ENV}' --prefix prod", 'label events at the source'],
       ["logkit tag --rewrite 'level /^(error|fatal)$/i alert.${tag}' --rewrite 'service /^(\\w+)$/ app.$1'", 'route by field values'],

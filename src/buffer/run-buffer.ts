@@ -107,7 +107,7 @@ class BufferStage {
       this.deliveryError = error as Error;
       this.terminate(); // bounded: the input may be blocked on a full buffer nobody will empty now
     });
-    let finalError: CliError | undefined;
+    let finalError: DecodeError | undefined;
     try {
       for await (const batch of readEvents(process.stdin, { format: this.options.input })) {
         await buffer.append(batch);
@@ -116,8 +116,7 @@ class BufferStage {
     } catch (error) {
       if (error instanceof DecodeError) {
         await buffer.append(error.decoded).catch(() => {});
-        const where = error.line !== undefined ? `line ${error.line}` : `byte ${error.offset}`;
-        finalError = new CliError(`stdin: ${where}: ${error.message}`, ExitCode.DATA_ERROR);
+        finalError = error;
       } else if (error instanceof BufferError) {
         this.failNow(error);
       } else if (!this.stopping) {
@@ -186,7 +185,7 @@ class BufferStage {
         this.report();
         say(`stopped after --drain-timeout ${formatDuration(this.options.drainTimeoutMs)}; ${stats.eventsOnDisk} events in ${stats.chunksOnDisk} chunks kept in ${this.options.dir} for the next start`);
         if (this.deliveryError) {
-          process.stderr.write(`logkit: buffer: ${this.deliveryError.message}\n`);
+          log.fatal(`buffer: ${this.deliveryError.message}`);
           process.exit(ExitCode.IO_ERROR);
         }
         if (this.buffer.holdsUndurable()) {
@@ -204,9 +203,7 @@ class BufferStage {
   private failNow(error: BufferError): never {
     const stats = this.buffer.stats();
     this.report();
-    process.stderr.write(
-      `logkit: buffer: ${error.message}; ${stats.eventsOnDisk} events in ${stats.chunksOnDisk} chunks kept in ${this.options.dir} for the next start\n`,
-    );
+    log.fatal(`buffer: ${error.message}; ${stats.eventsOnDisk} events in ${stats.chunksOnDisk} chunks kept in ${this.options.dir} for the next start`);
     process.exit(ExitCode.TEMP_FAIL);
   }
 

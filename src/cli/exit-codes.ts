@@ -29,14 +29,14 @@ export class CliError extends Error {
 const MEANINGS: Record<ExitCodeValue, string> = {
   0: 'success',
   64: 'usage error (unknown command or option, bad value)',
-  65: 'bad input data (corrupt MessagePack, invalid NDJSON)',
+  65: 'bad input data (corrupt MessagePack, invalid NDJSON, a malformed checkpoint file)',
   66: 'an input file does not exist or cannot be read',
-  69: 'a server or destination is unavailable',
+  69: 'a server, destination or listening address is unavailable (e.g. the --metrics address in use)',
   70: 'internal error',
   73: 'an output file or directory cannot be created (e.g. the buffer directory)',
   74: 'I/O error (e.g. writing a buffer chunk or the output)',
   75: 'temporary failure, try again (e.g. a buffer limit reached with --overflow fail, or its directory in use)',
-  78: 'configuration error (e.g. the server refused the table or credentials)',
+  78: 'configuration error (e.g. the --checkpoint file cannot be created or read)',
 };
 
 /** Every command can return these: success, a usage error, an internal error. */

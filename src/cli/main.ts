@@ -42,7 +42,7 @@ async function main(argv: string[]): Promise<void> {
 
   const cli = yargs(argv)
     .scriptName('logkit')
-    // durations and sizes are untyped for yargs: their text (units included) reaches resolveOptionValues
+    // numbers, durations and sizes are untyped for yargs: their text (units included) reaches resolveOptionValues
     .parserConfiguration({ 'parse-numbers': false })
     .usage('logkit <command> [options]\n\nComposable log collection commands that speak the Fluentd Forward Protocol.')
     .version(VERSION)

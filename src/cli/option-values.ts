@@ -60,7 +60,7 @@ export function rangeText(o: OptionSpec): string | undefined {
 export function valuePlaceholder(o: OptionSpec): string {
   if (o.type === 'duration') return 'DURATION';
   if (o.type === 'size') return 'SIZE';
-  return o.value ?? (o.choices ? o.choices.join('|') : o.type.toUpperCase());
+  return o.value ?? (o.choices ? o.choices.join('|') : o.type === 'number' ? 'N' : o.type.toUpperCase());
 }
 
 /** The default as --help and the man page show it (durations and sizes with their unit, as declared). */

@@ -24,8 +24,8 @@ export function applySpec<T>(y: Argv<T>, spec: CommandSpec): Argv<T> {
   const groups = new Map<string, string[]>();
   for (const [name, o] of Object.entries(spec.options)) {
     const options: Options = { describe: helpText(o), requiresArg: o.type !== 'boolean' };
-    // durations and sizes reach resolveOptionValues as typed (units included)
-    if (o.type !== 'duration' && o.type !== 'size') options.type = o.type;
+    // numbers, durations and sizes reach resolveOptionValues as typed, which checks and converts them
+    if (o.type === 'string' || o.type === 'boolean') options.type = o.type;
     if (o.alias) options.alias = o.alias;
     if (o.default !== undefined) options.default = o.default;
     const shownDefault = defaultText(o);
@@ -43,9 +43,9 @@ export function applySpec<T>(y: Argv<T>, spec: CommandSpec): Argv<T> {
   return y;
 }
 
-/** The option's description in --help: its bounds, and for the unit types the value placeholder (DURATION, SIZE). */
+/** The option's description in --help: its bounds, and for numbers the value placeholder (N, DURATION, SIZE). */
 function helpText(o: OptionSpec): string {
   const range = rangeText(o);
-  const placeholder = o.type === 'duration' || o.type === 'size' ? ` [${valuePlaceholder(o)}]` : '';
+  const placeholder = o.type === 'string' || o.type === 'boolean' ? '' : ` [${valuePlaceholder(o)}]`;
   return `${o.describe}${range ? ` (${range})` : ''}${placeholder}`;
 }

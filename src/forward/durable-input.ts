@@ -1,6 +1,5 @@
 import { DecodeError } from '../codec/decode-error.js';
 import { readEvents, type InputFormat } from '../codec/read-events.js';
-import { CliError, ExitCode } from '../cli/exit-codes.js';
 import { BufferError } from '../buffer/buffer-error.js';
 import { BUFFER_DEFAULTS, type OverflowPolicy } from '../buffer/defaults.js';
 import { DiskBuffer, type Chunk as BufferChunk } from '../buffer/disk-buffer.js';
@@ -81,7 +80,7 @@ export class DurableInput {
    * Reads stdin into segments until its end or termination, sending them meanwhile. Returns the
    * input's decode error (after keeping what came before it), if any.
    */
-  async read(forwarder: Forwarder, orTerminated: <T>(work: Promise<T>) => Promise<T | 'terminated'>): Promise<CliError | undefined> {
+  async read(forwarder: Forwarder, orTerminated: <T>(work: Promise<T>) => Promise<T | 'terminated'>): Promise<DecodeError | undefined> {
     this.sending = this.sender.run(forwarder).catch((error: unknown) => {
       this.sendError = error as Error;
     });
@@ -93,11 +92,10 @@ export class DurableInput {
         if ((await orTerminated(this.append(next.value as LogEvent[]))) === 'terminated') break;
       }
     } catch (error) {
-      if (error instanceof BufferError) this.failFull(error);
+      if (error instanceof BufferError) throw await this.abandon(error);
       if (!(error instanceof DecodeError)) throw error;
       await this.append(error.decoded);
-      const where = error.line !== undefined ? `line ${error.line}` : `byte ${error.offset}`;
-      return new CliError(`stdin: ${where}: ${error.message}`, ExitCode.DATA_ERROR);
+      return error;
     }
     return undefined;
   }
@@ -115,7 +113,7 @@ export class DurableInput {
       try {
         await withDeadline(this.buffer.finish(), left());
       } catch (error) {
-        if (error instanceof BufferError) this.failFull(error);
+        if (error instanceof BufferError) throw await this.abandon(error);
         throw error;
       }
     } else {
@@ -141,13 +139,19 @@ export class DurableInput {
     return this.buffer ? this.buffer.append(events) : this.memory!.append(events);
   }
 
-  /** --overflow fail (or an unusable buffer directory): what is durable stays for the next start; exit 75 now. */
-  private failFull(error: BufferError): never {
+  /**
+   * --overflow fail (or an unusable buffer directory): what is durable stays for the next start.
+   * Commits what the checkpoint holds and releases the buffer; returns the error to end with
+   * (exit 75 or 74, see exit-status-of.ts), saying what was kept.
+   */
+  private async abandon(error: BufferError): Promise<BufferError> {
     const stats = this.buffer!.stats();
-    process.stderr.write(
-      `logkit: forward: --buffer: ${error.message}; ${stats.eventsOnDisk} events in ${stats.chunksOnDisk} chunks kept in ${this.options.buffer} for the next start\n`,
+    await closeCheckpoint('forward', this.checkpoint).catch((closing: Error) => log.error(closing.message));
+    await this.buffer!.close().catch(() => {});
+    return new BufferError(
+      `forward: --buffer: ${error.message}; ${stats.eventsOnDisk} events in ${stats.chunksOnDisk} chunks kept in ${this.options.buffer} for the next start`,
+      error.reason,
     );
-    process.exit(error.reason === 'io' ? ExitCode.IO_ERROR : ExitCode.TEMP_FAIL);
   }
 }
 

@@ -6,7 +6,8 @@ import { CliError, ExitCode } from '../cli/exit-codes.js';
 import type { LogEvent } from '../event/event.js';
 import type { ChunkStore } from './chunk-ledger.js';
 import type { OverflowPolicy } from '../buffer/defaults.js';
-import { DurableInput } from './durable-input.js';
+import { DurableInput, type DurableOutcome } from './durable-input.js';
+import { log } from '../log/logger.js';
 import { Forwarder } from './forwarder.js';
 import type { Compression, FlushMode, HeartbeatType } from './forward-choices.js';
 import { formatDuration } from '../cli/units.js';
@@ -150,25 +151,31 @@ export async function runForward(options: ForwardOptions): Promise<void> {
   let finished = false;
   const stalled = (): void => {
     if (finished) return;
-    process.stderr.write('logkit forward: internal error: stalled with nothing left to wait for\n');
+    log.fatal('forward: internal error: stalled with nothing left to wait for');
     process.exit(ExitCode.SOFTWARE);
   };
   process.on('beforeExit', stalled);
 
   forwarder.start();
-  let inputError: CliError | undefined;
+  let inputError: DecodeError | undefined;
   if (durable) {
-    inputError = await durable.read(forwarder, orTerminated);
-    process.stdin.destroy();
-    const outcome = await durable.complete(forwarder, options.drainTimeoutMs, terminated);
-    finished = true;
-    await forwarder.close();
-    await metrics.finish();
+    let outcome: DurableOutcome;
+    try {
+      inputError = await durable.read(forwarder, orTerminated);
+      process.stdin.destroy();
+      outcome = await durable.complete(forwarder, options.drainTimeoutMs, terminated);
+    } finally {
+      // also when the buffer failed (--overflow fail): the counters and the connections end cleanly
+      finished = true;
+      process.stdin.destroy();
+      await forwarder.close();
+      await metrics.finish();
+    }
     if (outcome.keptEvents > 0) {
       const kept = `${outcome.keptEvents} events in ${outcome.keptChunks} chunks not acknowledged within --drain-timeout ${formatDuration(options.drainTimeoutMs)} ` +
         `are kept in ${options.buffer} and sent first at the next start (${serverStates(forwarder)})`;
       // SIGTERM: they are durable, the stop is clean; at the end of input a supervisor should run us again.
-      if (terminated) process.stderr.write(`logkit forward: ${kept}\n`);
+      if (terminated) log.warn(kept);
       else throw new CliError(kept, ExitCode.TEMP_FAIL);
     } else if (outcome.undeliveredEvents > 0) {
       throw new CliError(
@@ -208,8 +215,7 @@ export async function runForward(options: ForwardOptions): Promise<void> {
     if (!(error instanceof DecodeError)) throw error;
     // Deliver what came before the fault, then report it.
     await forwarder.write(error.decoded);
-    const where = error.line !== undefined ? `line ${error.line}` : `byte ${error.offset}`;
-    inputError = new CliError(`stdin: ${where}: ${error.message}`, ExitCode.DATA_ERROR);
+    inputError = error;
   }
   process.stdin.destroy();
 

@@ -79,5 +79,6 @@ export async function runStoreCommand(args: StoreCommandArgs, onCommit: CommitHo
     if (left.eventsOnDisk > 0) say(`${left.eventsOnDisk} events in ${left.chunksOnDisk} chunks kept in ${args.buffer}, stored first at the next start`);
   }
   await closeCheckpoint('store', checkpoint);
+  if (buffered?.failure) throw buffered.failure;
   if (buffered?.inputError) throw buffered.inputError;
 }
