@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import test from 'ava';
 import { loadAllCommands } from '../../commands/index.js';
 import { COMMON_EXIT_STATUSES, ExitCode } from '../../src/cli/exit-codes.js';
-import { ROOT } from '../helpers/logkit.js';
+import { ROOT, logkit, tempDir } from '../helpers/logkit.js';
 
 /** Statuses a thrown typed error becomes at the edge (src/cli/exit-status-of.ts). */
 const BUFFER_REASON_STATUS: Record<string, number> = { open: 73, io: 74, full: 75, locked: 75 };
@@ -39,3 +40,21 @@ for (const { spec } of await loadAllCommands()) {
     t.deepEqual([...declared].sort(), [...reachable].sort());
   });
 }
+
+test('a buffer directory that cannot be created is exit status 73 in every command that has one', async (t) => {
+  const dir = await tempDir(t);
+  const file = join(dir, 'a-file');
+  await writeFile(file, '');
+  const unusable = join(file, 'spool'); // under a regular file: ENOTDIR, even for root
+  const runs: Array<[string, string[]]> = [
+    ['buffer', ['buffer', unusable]],
+    ['forward', ['forward', '--buffer', unusable, '127.0.0.1:1']],
+    ['store', ['store', '--buffer', unusable, 'file', join(dir, 'out.ndjson')]],
+    ['receive', ['receive', '--bind', '127.0.0.1:0', '--buffer', unusable, '--checkpoint', join(dir, 'store.ckpt')]],
+  ];
+  for (const [name, args] of runs) {
+    const r = await logkit(args, { input: '' });
+    t.is(r.exitCode, 73, `${name}: ${String(r.stderr)}`);
+    t.regex(String(r.stderr), /spool/, name);
+  }
+});

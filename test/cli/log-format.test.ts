@@ -66,11 +66,12 @@ test('forward --buffer and store --buffer: their replay messages are JSON log li
   const dir = await tempDir(t);
   const spool = join(dir, 'spool');
   const port = 1; // nothing listens there: the chunks stay in the spool
-  const first = await logkit(['forward', '--log-format', 'json', '--buffer', spool, '--drain-timeout', '300ms', `127.0.0.1:${port}`], { input: encode(numberedEvents(0, 5)) });
-  t.is(first.exitCode, 75);
+  // long enough for the held events to become durable on a loaded machine
+  const first = await logkit(['forward', '--log-format', 'json', '--buffer', spool, '--drain-timeout', '3s', `127.0.0.1:${port}`], { input: encode(numberedEvents(0, 5)) });
+  t.is(first.exitCode, 75, String(first.stderr));
   assertJsonLines(t, String(first.stderr), /5 events in \d+ chunks not acknowledged .* are kept in/, 'forward kept');
   const second = await logkit(['forward', '--log-format', 'json', '--buffer', spool, '--drain-timeout', '300ms', `127.0.0.1:${port}`], { input: '' });
-  t.is(second.exitCode, 75);
+  t.is(second.exitCode, 75, String(second.stderr));
   assertJsonLines(t, String(second.stderr), /resending 5 events in \d+ chunks left in/, 'forward replay');
   const store = await logkit(['store', '--log-format', 'json', '--buffer', spool, 'file', join(dir, 'out.ndjson')], { input: '' });
   t.is(store.exitCode, 0);
