@@ -310,8 +310,8 @@ async function main() {
         `aggregator${n}`,
         `${LOGKIT} receive --bind 127.0.0.1:${ports[i]} --buffer ${q(join(root, `rbuf${n}`))} --checkpoint ${q(join(root, `store${n}.ckpt`))} --stats ` +
           (STORE === 'postgres'
-            ? `| ${LOGKIT} store postgres ${q(PG_URL)} --table ${pgTable} --create --checkpoint ${q(join(root, `store${n}.ckpt`))} --flush-interval 200`
-            : `| ${LOGKIT} store file ${q(join(outDirs[i], '${tag}.ndjson'))} --checkpoint ${q(join(root, `store${n}.ckpt`))} --flush-interval 200`),
+            ? `| ${LOGKIT} store postgres ${q(PG_URL)} --table ${pgTable} --create --checkpoint ${q(join(root, `store${n}.ckpt`))} --flush-interval 200ms`
+            : `| ${LOGKIT} store file ${q(join(outDirs[i], '${tag}.ndjson'))} --checkpoint ${q(join(root, `store${n}.ckpt`))} --flush-interval 200ms`),
         2,
       ),
     );

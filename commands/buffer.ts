@@ -1,7 +1,9 @@
 import { defineCommand } from '../src/cli/spec.js';
 import { INPUT_OPTIONS, OPERATION_OPTIONS, OUTPUT_OPTIONS } from '../src/cli/common-options.js';
-import { BUFFER_DEFAULTS } from '../src/buffer/defaults.js';
+import { BUFFER_DEFAULTS, MAX_CHUNK_BYTES } from '../src/buffer/defaults.js';
 import { BUFFER_LIMIT_OPTIONS } from '../src/buffer/buffer-options.js';
+import { ExitCode } from '../src/cli/exit-codes.js';
+import { formatDuration, formatSize } from '../src/cli/units.js';
 
 export default defineCommand(
   {
@@ -10,7 +12,7 @@ export default defineCommand(
     description:
       'Reads events from standard input, makes them durable in DIR and writes them to standard output in the same ' +
       'order. Events are gathered into chunks; a chunk is sealed when it reaches --chunk-bytes or --chunk-events or ' +
-      'its first event is --chunk-age seconds old, then written to a temporary file, fsynced, renamed and the ' +
+      'its first event is --flush-interval old, then written to a temporary file, fsynced, renamed and the ' +
       'directory fsynced. Only durable chunks are written out, and a chunk is deleted once it has been written to ' +
       'standard output completely. After a crash or a restart the chunks left in DIR are written out first, in order; ' +
       'a corrupt or truncated chunk is moved to DIR/corrupt/ with a message and the rest replays.\n\n' +
@@ -21,7 +23,7 @@ export default defineCommand(
       'position per file (the options.src that tail puts in each event) to FILE, for tail to resume from. A chunk ' +
       'written to a pipe is gone from DIR: if the next process dies with it unread, it is lost unless a later stage ' +
       'commits instead (see "Delivery guarantee" in the README). SIGTERM or SIGINT stops reading, makes what is held ' +
-      'durable, keeps writing out for up to --drain-timeout seconds and exits 0; what is left stays in DIR (a second ' +
+      'durable, keeps writing out for up to --drain-timeout and exits 0; what is left stays in DIR (a second ' +
       'signal exits at once). SIGHUP ' +
       'seals the open chunk at once (and prints the counters with --stats).',
     positionals: [{ name: 'dir', type: 'string', required: true, describe: 'Buffer directory (created if missing; one process at a time)', completion: 'directory' }],
@@ -29,16 +31,16 @@ export default defineCommand(
       ...INPUT_OPTIONS,
       ...OUTPUT_OPTIONS,
       'chunk-bytes': {
-        type: 'string', value: 'BYTES', default: '1m', group: 'Chunks',
-        describe: 'Seal a chunk at this payload size (k, m, g suffixes; from 1k to 256m)',
+        type: 'size', default: formatSize(BUFFER_DEFAULTS.chunkBytes), min: '1k', max: formatSize(MAX_CHUNK_BYTES), group: 'Chunks',
+        describe: 'Seal a chunk at this payload size',
       },
       'chunk-events': {
-        type: 'number', value: 'N', default: BUFFER_DEFAULTS.chunkEvents, group: 'Chunks',
+        type: 'number', value: 'N', default: BUFFER_DEFAULTS.chunkEvents, integer: true, min: 1, group: 'Chunks',
         describe: 'Seal a chunk at this many events',
       },
-      'chunk-age': {
-        type: 'number', value: 'SECONDS', default: BUFFER_DEFAULTS.chunkAgeMs / 1000, group: 'Chunks',
-        describe: 'Seal a chunk when its first event is this old: the longest a quiet stream waits (at most 86400)',
+      'flush-interval': {
+        type: 'duration', default: formatDuration(BUFFER_DEFAULTS.chunkAgeMs), min: '1ms', max: '1d', group: 'Chunks',
+        describe: 'Seal a chunk when its first event is this old: the longest a quiet stream waits',
       },
       ...BUFFER_LIMIT_OPTIONS,
       checkpoint: {
@@ -46,11 +48,13 @@ export default defineCommand(
         describe: 'Commit here: write the source positions of every durable chunk to FILE, for tail to resume from',
       },
       'drain-timeout': {
-        type: 'number', value: 'SECONDS', default: 5, group: 'Delivery',
+        type: 'duration', default: '5s', min: 0, max: '1d', group: 'Delivery',
         describe: 'On SIGTERM, how long to keep writing out chunks before exiting (the rest stays in DIR)',
       },
       ...OPERATION_OPTIONS,
     },
+    renamed: { 'chunk-age': 'flush-interval' },
+    exitStatuses: [ExitCode.DATA_ERROR, ExitCode.NO_INPUT, ExitCode.UNAVAILABLE, ExitCode.CANT_CREATE, ExitCode.IO_ERROR, ExitCode.TEMP_FAIL, ExitCode.CONFIG],
     examples: [
       ['logkit tail app.log | logkit buffer /var/spool/logkit/app | logkit forward agg1:24224', 'spool on disk in front of a network that may be down'],
       ['logkit tail app.log | logkit buffer /var/spool/logkit/app --checkpoint /var/lib/logkit/app.pos | logkit store /srv/logs', 'the buffer commits: tail resumes from what is durable in the spool'],
@@ -71,14 +75,14 @@ export default defineCommand(
       output: args.output,
       chunkBytes: args.chunkBytes,
       chunkEvents: args.chunkEvents,
-      chunkAge: args.chunkAge,
-      totalLimit: args.totalLimit,
+      flushIntervalMs: args.flushInterval,
+      totalLimitBytes: args.totalLimit,
       overflow: args.overflow,
       checkpoint: args.checkpoint,
-      drainTimeout: args.drainTimeout,
+      drainTimeoutMs: args.drainTimeout,
       stats: args.stats,
       metrics: args.metrics,
-      statsInterval: args.statsInterval,
+      statsIntervalMs: args.statsInterval,
     }, io);
   },
 );

@@ -1,5 +1,6 @@
 import { defineCommand } from '../src/cli/spec.js';
 import { INPUT_OPTIONS, OUTPUT_OPTIONS } from '../src/cli/common-options.js';
+import { ExitCode } from '../src/cli/exit-codes.js';
 
 export default defineCommand(
   {
@@ -19,6 +20,7 @@ export default defineCommand(
       ...OUTPUT_OPTIONS,
       output: { ...OUTPUT_OPTIONS.output, describe: 'Output encoding: pretty (one aligned line per event), json (NDJSON) or msgpack', defaultDescription: 'pretty' },
     },
+    exitStatuses: [ExitCode.DATA_ERROR, ExitCode.NO_INPUT, ExitCode.IO_ERROR],
     examples: [
       ['logkit tail app.log | logkit parse json | logkit cat', 'watch parsed events as readable lines'],
       ['logkit cat -o json events.msgpack > events.ndjson', 'convert a MessagePack stream to NDJSON'],

@@ -1,8 +1,8 @@
 import { defineCommand } from '../src/cli/spec.js';
 import { INPUT_OPTIONS, OPERATION_OPTIONS, OUTPUT_OPTIONS } from '../src/cli/common-options.js';
+import { ExitCode } from '../src/cli/exit-codes.js';
+import { PARSE_FORMATS } from '../src/parse/parse-formats.js';
 
-// Kept here (not imported from src/parse) so that --help loads no parser code.
-const FORMATS = ['json', 'regexp', 'apache2', 'apache_error', 'nginx', 'syslog', 'ltsv', 'logfmt', 'csv', 'tsv', 'docker', 'cri', 'none'] as const;
 
 export default defineCommand(
   {
@@ -26,7 +26,7 @@ export default defineCommand(
       'User regular expressions run on RE2 (linear time: no catastrophic backtracking on hostile lines); ' +
       'the built-in formats are written to be linear too. Time texts longer than 256 characters are not read.',
     positionals: [
-      { name: 'format', type: 'string', required: true, choices: FORMATS, describe: 'The log format of the text' },
+      { name: 'format', type: 'string', required: true, choices: PARSE_FORMATS, describe: 'The log format of the text' },
       { name: 'file', type: 'string', variadic: true, describe: 'Files to read; none or - means standard input', completion: 'file' },
     ],
     options: {
@@ -87,6 +87,7 @@ export default defineCommand(
       ...OUTPUT_OPTIONS,
       ...OPERATION_OPTIONS,
     },
+    exitStatuses: [ExitCode.DATA_ERROR, ExitCode.NO_INPUT, ExitCode.UNAVAILABLE, ExitCode.CANT_CREATE, ExitCode.IO_ERROR],
     examples: [
       ['kubectl logs pod | logkit parse json | logkit cat', 'parse JSON application logs from raw text and show them'],
       ['logkit tail /var/log/apache2/access.log | logkit parse apache2 | logkit forward agg:24224', 'parse an access log at the source'],
@@ -97,7 +98,7 @@ export default defineCommand(
     ],
     sections: [
       [
-        'EXIT STATUS AND ERRORS',
+        'ERRORS',
         'Lines that do not parse do not change the exit status (they are passed on, marked, or written to --errors, and counted on standard error). Exit status 64 means a malformed option (a bad --pattern, --types or --time-format); 65 means the input stream itself is corrupt; 73 means the --errors file cannot be created.',
       ],
     ],
@@ -108,7 +109,7 @@ export default defineCommand(
       files: args.file,
       input: args.input,
       output: args.output,
-      format: args.format as never,
+      format: args.format,
       key: args.key,
       pattern: args.pattern,
       fields: args.fields,
@@ -122,7 +123,7 @@ export default defineCommand(
       keepTimeKey: args.keepTimeKey,
       errors: args.errors,
       errorKey: args.errorKey,
-      metrics: { metrics: args.metrics, stats: args.stats, statsInterval: args.statsInterval },
+      metrics: { metrics: args.metrics, stats: args.stats, statsIntervalMs: args.statsInterval },
     }, io);
   },
 );

@@ -1,6 +1,8 @@
 import { defineCommand } from '../src/cli/spec.js';
 import { OPERATION_OPTIONS, OUTPUT_OPTIONS } from '../src/cli/common-options.js';
 import { MAX_DEPTH } from '../src/codec/depth-limit.js';
+import { BUFFER_LIMIT_OPTIONS } from '../src/buffer/buffer-options.js';
+import { ExitCode } from '../src/cli/exit-codes.js';
 
 export default defineCommand(
   {
@@ -28,16 +30,16 @@ export default defineCommand(
     positionals: [],
     options: {
       bind: { type: 'string', alias: 'b', default: '127.0.0.1:24224', value: 'HOST:PORT', describe: 'Address to listen on: HOST:PORT, [IPv6]:PORT, or unix:///path/to.sock. Binding beyond loopback without --shared-key or TLS prints a warning', group: 'Listening' },
-      'max-connections': { type: 'number', default: 1024, value: 'N', describe: 'Open connections accepted at once, TLS handshakes in progress included; further ones are closed at once (and logged)', group: 'Limits' },
-      'max-connections-per-ip': { type: 'number', value: 'N', defaultDescription: '--max-connections / 8 (128)', describe: 'Open connections one address may hold (an IPv6 /64 counts as one address; Unix socket peers are not limited), counted from the TCP accept; further ones from it are closed at once (and logged), so one client cannot take every connection', group: 'Limits' },
-      'max-chunk-bytes': { type: 'number', default: 32 * 1024 * 1024, defaultDescription: '33554432 (32 MiB)', value: 'BYTES', describe: 'Largest request accepted; a larger one gets an {error} response and the connection is closed', group: 'Limits' },
-      'max-decompressed-bytes': { type: 'number', default: 128 * 1024 * 1024, defaultDescription: '134217728 (128 MiB)', value: 'BYTES', describe: 'Largest size a gzip-compressed request may expand to', group: 'Limits' },
-      'max-buffered-bytes': { type: 'number', default: 512 * 1024 * 1024, defaultDescription: '536870912 (512 MiB)', value: 'BYTES', describe: 'Memory all connections together may hold for requests still arriving; beyond it, a connection holding over 1 MiB gets an {error} (server busy) response and is closed', group: 'Limits' },
-      'max-depth': { type: 'number', default: MAX_DEPTH, value: 'N', describe: 'Deepest nesting of arrays and maps accepted in a request', group: 'Limits' },
-      'idle-timeout': { type: 'number', default: 3600, value: 'SECONDS', describe: 'Close a connection silent for this long', group: 'Limits' },
-      'handshake-timeout': { type: 'number', default: 10, value: 'SECONDS', describe: 'Time in total, from the TCP accept, for the TLS and shared-key handshakes to finish (at most --idle-timeout); bytes trickling in do not extend it', group: 'Limits' },
-      'request-timeout': { type: 'number', default: 60, value: 'SECONDS', describe: 'Time in total for a request to arrive whole once its first byte has; bytes trickling in do not extend it (time receive itself waits for stdout does not count)', group: 'Limits' },
-      'max-auth-backoff': { type: 'number', default: 60, value: 'SECONDS', describe: 'After 2 failed shared-key handshakes in a row from one address, refuse it for 1 s, then 2, 4 … up to this long per further failure; a success clears it (0 turns this off)', group: 'Security' },
+      'max-connections': { type: 'number', default: 1024, value: 'N', integer: true, min: 1, describe: 'Open connections accepted at once, TLS handshakes in progress included; further ones are closed at once (and logged)', group: 'Limits' },
+      'max-connections-per-ip': { type: 'number', value: 'N', integer: true, min: 1, defaultDescription: '--max-connections / 8 (128)', describe: 'Open connections one address may hold (an IPv6 /64 counts as one address; Unix socket peers are not limited), counted from the TCP accept; further ones from it are closed at once (and logged), so one client cannot take every connection', group: 'Limits' },
+      'max-chunk-bytes': { type: 'size', default: '32m', min: 1, describe: 'Largest request accepted; a larger one gets an {error} response and the connection is closed', group: 'Limits' },
+      'max-decompressed-bytes': { type: 'size', default: '128m', min: 1, describe: 'Largest size a gzip-compressed request may expand to', group: 'Limits' },
+      'max-buffered-bytes': { type: 'size', default: '512m', min: 1, describe: 'Memory all connections together may hold for requests still arriving; beyond it, a connection holding over 1m gets an {error} (server busy) response and is closed', group: 'Limits' },
+      'max-depth': { type: 'number', default: MAX_DEPTH, value: 'N', integer: true, min: 1, describe: 'Deepest nesting of arrays and maps accepted in a request (the stream\'s own limit by default: every logkit stage writes within it)', group: 'Limits' },
+      'idle-timeout': { type: 'duration', default: '1h', min: '1ms', max: '1d', describe: 'Close a connection silent for this long', group: 'Limits' },
+      'handshake-timeout': { type: 'duration', default: '10s', min: '1ms', max: '1d', describe: 'Time in total, from the TCP accept, for the TLS and shared-key handshakes to finish (at most --idle-timeout); bytes trickling in do not extend it', group: 'Limits' },
+      'request-timeout': { type: 'duration', default: '60s', min: '1ms', max: '1d', describe: 'Time in total for a request to arrive whole once its first byte has; bytes trickling in do not extend it (time receive itself waits for stdout does not count)', group: 'Limits' },
+      'max-auth-backoff': { type: 'duration', default: '60s', min: 0, max: '1d', describe: 'After 2 failed shared-key handshakes in a row from one address, refuse it for 1s, then 2s, 4s … up to this long per further failure; a success clears it (0 turns this off)', group: 'Security' },
       'shared-key': { type: 'string', value: 'KEY', describe: 'Require the shared-key handshake with this key; prefer the LOGKIT_SHARED_KEY environment variable, which other users cannot see in the process list', group: 'Security' },
       user: { type: 'string', array: true, value: 'NAME:PASSWORD', describe: 'With --shared-key, also require one of these users (repeatable)', group: 'Security' },
       'self-hostname': { type: 'string', value: 'NAME', defaultDescription: 'the host name', describe: 'Server host name sent in the PONG handshake message', group: 'Security' },
@@ -49,11 +51,13 @@ export default defineCommand(
       'tag-prefix': { type: 'string', value: 'PREFIX', describe: 'Prepend PREFIX. to every tag', group: 'Records' },
       buffer: { type: 'string', value: 'DIR', completion: 'directory', describe: 'Durable mode: write received events to a disk buffer in DIR and acknowledge a chunk only once it is fsynced; replay from DIR after a restart; remember chunk ids to drop resends (needs --checkpoint; stdout is MessagePack)', group: 'Durability' },
       checkpoint: { type: 'string', value: 'FILE', completion: 'file', describe: 'With --buffer: the checkpoint FILE of the store reading stdout (logkit store --checkpoint); buffered events are deleted once it covers them, and a restart replays what it does not cover', group: 'Durability' },
-      'buffer-max-bytes': { type: 'number', default: 1024 * 1024 * 1024, defaultDescription: '1073741824 (1 GiB)', value: 'BYTES', describe: 'With --buffer: bytes of chunk files at most; when full, receive stops acknowledging and reading (back pressure)', group: 'Durability' },
-      'dedup-chunks': { type: 'number', default: 100_000, value: 'N', describe: 'With --buffer: remember the ids of the last N chunks received (kept across restarts) and drop a resent one, acknowledging it again', group: 'Durability' },
+      'total-limit': { ...BUFFER_LIMIT_OPTIONS['total-limit'], min: 1, describe: 'With --buffer: most bytes of chunk files kept in DIR; when full, receive stops acknowledging and reading (back pressure)', group: 'Durability' },
+      'dedup-chunks': { type: 'number', default: 100_000, value: 'N', integer: true, min: 1, describe: 'With --buffer: remember the ids of the last N chunks received (kept across restarts) and drop a resent one, acknowledging it again', group: 'Durability' },
       ...OUTPUT_OPTIONS,
       ...OPERATION_OPTIONS,
     },
+    renamed: { 'buffer-max-bytes': 'total-limit' },
+    exitStatuses: [ExitCode.DATA_ERROR, ExitCode.NO_INPUT, ExitCode.UNAVAILABLE, ExitCode.CANT_CREATE, ExitCode.IO_ERROR, ExitCode.TEMP_FAIL],
     examples: [
       ['logkit receive | logkit cat', 'receive on 127.0.0.1:24224 and show the events'],
       ['logkit receive --bind 0.0.0.0:24224 --shared-key "$KEY" | logkit store postgres://db/logs', 'an aggregator for a fleet, with authentication'],
@@ -79,17 +83,17 @@ export default defineCommand(
       maxDepth: args.maxDepth,
       maxConnections: args.maxConnections,
       maxConnectionsPerIp: args.maxConnectionsPerIp,
-      idleTimeout: args.idleTimeout,
-      handshakeTimeout: args.handshakeTimeout,
-      requestTimeout: args.requestTimeout,
-      maxAuthBackoff: args.maxAuthBackoff,
+      idleTimeoutMs: args.idleTimeout,
+      handshakeTimeoutMs: args.handshakeTimeout,
+      requestTimeoutMs: args.requestTimeout,
+      maxAuthBackoffMs: args.maxAuthBackoff,
       sourceAddressKey: args.sourceAddressKey,
       sourceHostnameKey: args.sourceHostnameKey,
       tagPrefix: args.tagPrefix,
-      metrics: { metrics: args.metrics, stats: args.stats, statsInterval: args.statsInterval },
+      metrics: { metrics: args.metrics, stats: args.stats, statsIntervalMs: args.statsInterval },
       buffer: args.buffer,
       checkpoint: args.checkpoint,
-      bufferMaxBytes: args.bufferMaxBytes,
+      totalLimitBytes: args.totalLimit,
       dedupChunks: args.dedupChunks,
     }, io);
   },

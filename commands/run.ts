@@ -1,5 +1,6 @@
 import { defineCommand } from '../src/cli/spec.js';
 import { OPERATION_OPTIONS } from '../src/cli/common-options.js';
+import { ExitCode } from '../src/cli/exit-codes.js';
 
 export default defineCommand(
   {
@@ -25,6 +26,8 @@ export default defineCommand(
       'log-level': OPERATION_OPTIONS['log-level'],
       'log-format': OPERATION_OPTIONS['log-format'],
     },
+    // any stage's status can end the chain
+    exitStatuses: [ExitCode.USAGE, ExitCode.DATA_ERROR, ExitCode.NO_INPUT, ExitCode.UNAVAILABLE, ExitCode.CANT_CREATE, ExitCode.IO_ERROR, ExitCode.TEMP_FAIL, ExitCode.CONFIG],
     examples: [
       ["logkit run 'tail /var/log/app/*.log --checkpoint /var/lib/logkit/app.pos | parse json | forward agg:24224 --checkpoint /var/lib/logkit/app.pos'", 'a collector in one process, resuming after a restart'],
       ["logkit run 'receive --bind 0.0.0.0:24224 | store file /var/log/logkit/%Y%m%d.ndjson'", 'an aggregator in one process'],
@@ -40,6 +43,6 @@ export default defineCommand(
   },
   async (args, io) => {
     const [{ runChainCommand }, { COMMAND_NAMES, loadCommand }] = await Promise.all([import('../src/run/run-chain.js'), import('./index.js')]);
-    await runChainCommand({ chain: args.chain, commandNames: COMMAND_NAMES, load: loadCommand }, io);
+    await runChainCommand({ chain: args.chain!, commandNames: COMMAND_NAMES, load: loadCommand }, io);
   },
 );

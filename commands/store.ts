@@ -2,15 +2,15 @@ import { defineCommand } from '../src/cli/spec.js';
 import { INPUT_OPTIONS, OPERATION_OPTIONS } from '../src/cli/common-options.js';
 import { BUFFER_LIMIT_OPTIONS } from '../src/buffer/buffer-options.js';
 import { DEDUP_MODES } from '../src/store/store-sink.js';
-
-const TARGETS = ['file', 'postgres', 'mysql', 'clickhouse'] as const;
+import { ExitCode } from '../src/cli/exit-codes.js';
+import { FILE_COMPRESSIONS, FILE_FORMATS, FSYNC_POLICIES, STORE_TARGETS } from '../src/store/store-choices.js';
 
 export default defineCommand(
   {
     name: 'store',
     summary: 'write events to files, PostgreSQL, MySQL/MariaDB or ClickHouse',
     description:
-      'Reads events from standard input and stores them in batches (bounded by --batch-size and --flush-interval). ' +
+      'Reads events from standard input and stores them in batches (bounded by --batch-events, --batch-bytes and --flush-interval). ' +
       'TARGET is file (DESTINATION a path template: strftime fields of the event time in UTC, ${tag} and ${tag[N]}), ' +
       'postgres, mysql (MySQL and MariaDB) or clickhouse (its HTTP interface); DESTINATION is then the server URL. ' +
       'Events that carry an identity (options.src, from tail or receive) and were already committed are dropped (see DEDUP). ' +
@@ -21,33 +21,35 @@ export default defineCommand(
       'read and exits 0. Tags are sanitized before they reach a file name: a tag can never name a file outside the ' +
       "template's base directory.",
     positionals: [
-      { name: 'target', type: 'string', required: true, choices: TARGETS, describe: 'Where to store: file, postgres, mysql or clickhouse' },
+      { name: 'target', type: 'string', required: true, choices: STORE_TARGETS, describe: 'Where to store: file, postgres, mysql or clickhouse' },
       { name: 'destination', type: 'string', required: true, describe: 'The path template (file) or server URL (postgres://, mysql://, http://HOST:8123/DB)', completion: 'file' },
     ],
     options: {
       ...INPUT_OPTIONS,
       ...OPERATION_OPTIONS,
-      'batch-size': { type: 'number', default: 10000, describe: 'Write a batch once this many events are pending (one transaction / one append per file)', group: 'Batching' },
-      'batch-bytes': { type: 'number', default: 8 * 1024 * 1024, value: 'BYTES', describe: 'Or once the input carrying the pending events reaches this many bytes (bounds memory per batch)', group: 'Batching' },
-      'flush-interval': { type: 'number', default: 1000, value: 'MS', describe: 'Write pending events at the latest once the oldest has waited this many milliseconds (sooner when the input pauses and no write is under way)', group: 'Batching' },
-      'retry-max-delay': { type: 'number', default: 30000, value: 'MS', describe: 'Cap of the exponential backoff between retries of a transient failure (milliseconds)', group: 'Batching' },
-      'retry-timeout': { type: 'number', default: 0, value: 'SECONDS', describe: 'Give up (exit 75) after retrying one batch this long; 0 retries forever', group: 'Batching' },
-      'shutdown-timeout': { type: 'number', default: 30, value: 'SECONDS', describe: 'On SIGTERM, how long to keep retrying an unavailable destination before giving up (exit 75)', group: 'Batching' },
+      'batch-events': { type: 'number', default: 10000, value: 'N', integer: true, min: 1, describe: 'Write a batch once this many events are pending (one transaction / one append per file)', group: 'Batching' },
+      'batch-bytes': { type: 'size', default: '8m', min: '1k', describe: 'Or once the input carrying the pending events reaches this size (bounds memory per batch)', group: 'Batching' },
+      'flush-interval': { type: 'duration', default: '1s', min: '1ms', max: '1d', describe: 'Write pending events at the latest once the oldest has waited this long (sooner when the input pauses and no write is under way)', group: 'Batching' },
+      'retry-max-interval': { type: 'duration', default: '30s', min: '1ms', max: '1d', describe: 'Cap of the exponential backoff between retries of a transient failure', group: 'Batching' },
+      'retry-timeout': { type: 'duration', default: '0s', min: 0, max: '1d', describe: 'Give up (exit 75) after retrying one batch this long; 0 retries forever', group: 'Batching' },
+      'drain-timeout': { type: 'duration', default: '30s', min: 0, max: '1d', describe: 'On SIGTERM, how long to keep retrying an unavailable destination before giving up (exit 75)', group: 'Batching' },
       checkpoint: { type: 'string', value: 'FILE', completion: 'file', describe: 'Commit here: after each commit (COMMIT, or fsync of the files) write the highest source position per file (options.src from tail) to FILE; with --buffer, once events are durable in DIR', group: 'Delivery' },
       buffer: { type: 'string', value: 'DIR', completion: 'directory', describe: 'Make the input durable in a disk buffer first and store from it; a chunk is deleted after the commit of its last event, and what is left is stored first after a restart', group: 'Delivery' },
       ...BUFFER_LIMIT_OPTIONS,
       table: { type: 'string', default: 'logs', value: 'NAME', describe: 'Table (NAME or SCHEMA.NAME; letters, digits, _) for postgres, mysql and clickhouse', group: 'Databases' },
       create: { type: 'boolean', default: false, describe: 'Create the table (and its indexes, the identity key among them) if it does not exist', group: 'Databases' },
       dedup: { type: 'string', choices: DEDUP_MODES, default: 'auto', describe: 'Drop events the destination already committed, by their identity (options.src: source and offset): auto where the table has the identity key (always in the file store), on refuses to start without it (exit 78), off stores every event', group: 'Delivery' },
-      timeout: { type: 'number', default: 60000, value: 'MS', describe: 'ClickHouse: a request taking longer counts as a transient failure (milliseconds)', group: 'Databases' },
-      format: { type: 'string', choices: ['ndjson', 'msgpack', 'text'], defaultDescription: 'from the extension: .msgpack, .log/.txt (text), else ndjson', describe: 'File format: NDJSON events, MessagePack entries, or text (the message field alone)', group: 'Files' },
-      compress: { type: 'string', choices: ['gzip', 'none'], defaultDescription: 'gzip when the template ends in .gz', describe: 'Compress files: each batch appends one complete gzip member', group: 'Files' },
-      'gzip-level': { type: 'number', default: 6, value: 'N', describe: 'gzip compression level, 1 (fast) to 9 (small)', group: 'Files' },
-      fsync: { type: 'string', choices: ['always', 'interval', 'never'], default: 'always', describe: 'always: fsync after each batch, then commit; interval: fsync and commit every --fsync-interval; never: commit once written to the OS', group: 'Files' },
-      'fsync-interval': { type: 'number', default: 1000, value: 'MS', describe: 'With --fsync interval: milliseconds between fsyncs (and commits)', group: 'Files' },
-      'max-open-files': { type: 'number', default: 64, value: 'N', describe: 'Keep at most this many files open (least recently used closed first)', group: 'Files' },
+      timeout: { type: 'duration', default: '1m', min: '1ms', max: '1d', describe: 'ClickHouse: a request taking longer counts as a transient failure', group: 'Databases' },
+      format: { type: 'string', choices: FILE_FORMATS, defaultDescription: 'from the extension: .msgpack, .log/.txt (text), else ndjson', describe: 'File format: NDJSON events, MessagePack entries, or text (the message field alone)', group: 'Files' },
+      compress: { type: 'string', choices: FILE_COMPRESSIONS, defaultDescription: 'gzip when the template ends in .gz', describe: 'Compress files: each batch appends one complete gzip member', group: 'Files' },
+      'gzip-level': { type: 'number', default: 6, value: 'N', integer: true, min: 1, max: 9, describe: 'gzip compression level, 1 fast, 9 small', group: 'Files' },
+      fsync: { type: 'string', choices: FSYNC_POLICIES, default: 'always', describe: 'always: fsync after each batch, then commit; interval: fsync and commit every --fsync-interval; never: commit once written to the OS', group: 'Files' },
+      'fsync-interval': { type: 'duration', default: '1s', min: '1ms', max: '1d', describe: 'With --fsync interval: the time between fsyncs (and commits)', group: 'Files' },
+      'max-open-files': { type: 'number', default: 64, value: 'N', integer: true, min: 1, describe: 'Keep at most this many files open (least recently used closed first)', group: 'Files' },
       'message-key': { type: 'string', default: 'message', value: 'FIELD', describe: 'With --format text: the record field written as the line', group: 'Files' },
     },
+    renamed: { 'batch-size': 'batch-events', 'retry-max-delay': 'retry-max-interval', 'shutdown-timeout': 'drain-timeout' },
+    exitStatuses: [ExitCode.DATA_ERROR, ExitCode.NO_INPUT, ExitCode.UNAVAILABLE, ExitCode.CANT_CREATE, ExitCode.IO_ERROR, ExitCode.TEMP_FAIL, ExitCode.CONFIG],
     examples: [
       ["logkit receive | logkit store file 'logs/${tag}/%Y/%m/%d/%H.ndjson.gz'", 'hourly gzip NDJSON files per tag, sliced by event time'],
       ['logkit receive | logkit store postgres postgres://logs@db/logs --create', 'store into PostgreSQL (table logs, created with indexes)'],
@@ -79,6 +81,34 @@ export default defineCommand(
   },
   async (args, io) => {
     const { runStoreCommand } = await import('../src/store/store-command.js');
-    await runStoreCommand(args, io);
+    await runStoreCommand({
+      target: args.target,
+      destination: args.destination,
+      input: args.input,
+      batchEvents: args.batchEvents,
+      batchBytes: args.batchBytes,
+      flushIntervalMs: args.flushInterval,
+      retryMaxIntervalMs: args.retryMaxInterval,
+      retryTimeoutMs: args.retryTimeout,
+      drainTimeoutMs: args.drainTimeout,
+      checkpoint: args.checkpoint,
+      buffer: args.buffer,
+      totalLimitBytes: args.totalLimit,
+      overflow: args.overflow,
+      table: args.table,
+      create: args.create,
+      timeoutMs: args.timeout,
+      format: args.format,
+      compress: args.compress,
+      gzipLevel: args.gzipLevel,
+      fsync: args.fsync,
+      fsyncIntervalMs: args.fsyncInterval,
+      maxOpenFiles: args.maxOpenFiles,
+      messageKey: args.messageKey,
+      metrics: args.metrics,
+      stats: args.stats,
+      statsIntervalMs: args.statsInterval,
+      dedup: args.dedup,
+    }, io);
   },
 );

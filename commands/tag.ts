@@ -1,5 +1,6 @@
 import { defineCommand } from '../src/cli/spec.js';
 import { INPUT_OPTIONS, OPERATION_OPTIONS, OUTPUT_OPTIONS } from '../src/cli/common-options.js';
+import { ExitCode } from '../src/cli/exit-codes.js';
 
 /**
  * The repeatable options are plain string options: yargs collects a repeated one into an array,
@@ -56,6 +57,7 @@ export default defineCommand(
       ...OUTPUT_OPTIONS,
       ...OPERATION_OPTIONS,
     },
+    exitStatuses: [ExitCode.DATA_ERROR, ExitCode.NO_INPUT, ExitCode.UNAVAILABLE, ExitCode.IO_ERROR],
     examples: [
       ["logkit tag --add 'host=${hostname}' --add 'env=${env.DEPLOY_ENV}' --prefix prod", 'label events at the source'],
       ["logkit tag --rewrite 'level /^(error|fatal)$/i alert.${tag}' --rewrite 'service /^(\\w+)$/ app.$1'", 'route by field values'],
@@ -82,7 +84,7 @@ export default defineCommand(
       keep: repeated(args.keep),
       include: repeated(args.include),
       exclude: repeated(args.exclude),
-      metrics: { metrics: args.metrics, stats: args.stats, statsInterval: args.statsInterval },
+      metrics: { metrics: args.metrics, stats: args.stats, statsIntervalMs: args.statsInterval },
     }, io);
   },
 );

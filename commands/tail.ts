@@ -1,9 +1,9 @@
 import { defineCommand } from '../src/cli/spec.js';
 import { OPERATION_OPTIONS, OUTPUT_OPTIONS } from '../src/cli/common-options.js';
 import { SYMLINK_POLICIES } from '../src/tail/symlink-policy.js';
+import { ExitCode } from '../src/cli/exit-codes.js';
+import { LINE_FORMATS, MULTILINE_MODES } from '../src/tail/tail-choices.js';
 
-const FORMATS = ['text', 'docker', 'cri'] as const;
-const MULTILINE = ['java', 'python'] as const;
 
 export default defineCommand(
   {
@@ -27,20 +27,20 @@ export default defineCommand(
     options: {
       tag: { type: 'string', alias: 't', default: 'tail.*', value: 'TAG', describe: 'Tag of the events; * becomes the file path with slashes turned into dots (app.* + /var/log/a.log = app.var.log.a.log)', group: 'Events' },
       'path-key': { type: 'string', value: 'KEY', describe: 'Also put the file path in the record under KEY', group: 'Events' },
-      format: { type: 'string', choices: FORMATS, default: 'text', describe: 'Line format: text (one event per line), docker (json-file lines; partial lines joined; record {message, stream}, time from the line) or cri (containerd/CRI-O lines; P pieces joined with their F line)', group: 'Events' },
-      multiline: { type: 'string', choices: MULTILINE, describe: 'Join stack traces into one event: java (indented frames, Caused by:) or python (Traceback … exception line)', group: 'Events' },
+      format: { type: 'string', choices: LINE_FORMATS, default: 'text', describe: 'Line format: text (one event per line), docker (json-file lines; partial lines joined; record {message, stream}, time from the line) or cri (containerd/CRI-O lines; P pieces joined with their F line)', group: 'Events' },
+      multiline: { type: 'string', choices: MULTILINE_MODES, describe: 'Join stack traces into one event: java (indented frames, Caused by:) or python (Traceback … exception line)', group: 'Events' },
       'multiline-start': { type: 'string', value: 'REGEX', describe: 'Join lines into one event: a line matching REGEX starts an event, other lines continue it', group: 'Events' },
-      'multiline-flush': { type: 'number', default: 1000, value: 'MS', describe: 'Emit a multiline event after this many milliseconds without a further line', group: 'Events' },
+      'multiline-flush': { type: 'duration', default: '1s', min: 0, max: '1d', describe: 'Emit a multiline event after this long without a further line', group: 'Events' },
       'from-head': { type: 'boolean', default: false, describe: 'Read files present at start from their beginning (files found later always are)', group: 'Reading' },
       follow: { type: 'boolean', default: true, describe: 'Keep following; --no-follow reads what is there (from the beginning, or from --pos) and exits', group: 'Reading' },
       pos: { type: 'string', value: 'FILE', completion: 'file', describe: 'Save read positions to FILE (atomically, at most every --pos-interval and at exit) and resume from them', group: 'Positions' },
       checkpoint: { type: 'string', value: 'FILE', completion: 'file', describe: 'Resume from the committed offsets a committing stage wrote to FILE, in preference to --pos', group: 'Positions' },
-      'pos-interval': { type: 'number', default: 1000, value: 'MS', describe: 'Save positions at most this often (milliseconds)', group: 'Positions' },
-      'refresh-interval': { type: 'number', default: 10000, value: 'MS', describe: 'Rescan the globs this often (milliseconds), besides on directory events', group: 'Reading' },
-      'poll-interval': { type: 'number', default: 250, value: 'MS', describe: 'Check idle files for new data this often (milliseconds) when no file event arrives', group: 'Reading' },
-      'rotate-wait': { type: 'number', default: 5000, value: 'MS', describe: 'Keep reading a renamed or deleted file this long (milliseconds) after its name stops matching, and until its end', group: 'Reading' },
-      'partial-flush': { type: 'number', default: 5000, value: 'MS', describe: 'Emit an unfinished last line after this many milliseconds without new data', group: 'Reading' },
-      'max-line-bytes': { type: 'number', default: 1048576, value: 'BYTES', describe: 'Longest line (and multiline or joined event) kept; longer ones are cut and flagged truncated: true', group: 'Limits' },
+      'pos-interval': { type: 'duration', default: '1s', min: 0, max: '1d', describe: 'Save positions at most this often', group: 'Positions' },
+      'refresh-interval': { type: 'duration', default: '10s', min: '1ms', max: '1d', describe: 'Rescan the globs this often, besides on directory events', group: 'Reading' },
+      'poll-interval': { type: 'duration', default: '250ms', min: '1ms', max: '1d', describe: 'Check idle files for new data this often when no file event arrives', group: 'Reading' },
+      'rotate-wait': { type: 'duration', default: '5s', min: 0, max: '1d', describe: 'Keep reading a renamed or deleted file this long after its name stops matching, and until its end', group: 'Reading' },
+      'partial-flush': { type: 'duration', default: '5s', min: 0, max: '1d', describe: 'Emit an unfinished last line after this long without new data', group: 'Reading' },
+      'max-line-bytes': { type: 'size', default: '1m', min: 1, describe: 'Longest line (and multiline or joined event) kept; longer ones are cut and flagged truncated: true', group: 'Limits' },
       symlinks: {
         type: 'string',
         choices: SYMLINK_POLICIES,
@@ -50,10 +50,11 @@ export default defineCommand(
           'A refused link is named once on standard error. Use inside when tail runs with more rights than the writers of the log directory',
         group: 'Reading',
       },
-      'max-open-files': { type: 'number', default: 1024, value: 'N', describe: 'Files open at once; further matches wait until others are let go', group: 'Limits' },
+      'max-open-files': { type: 'number', default: 1024, value: 'N', integer: true, min: 1, describe: 'Files open at once; further matches wait until others are let go', group: 'Limits' },
       ...OUTPUT_OPTIONS,
       ...OPERATION_OPTIONS,
     },
+    exitStatuses: [ExitCode.DATA_ERROR, ExitCode.NO_INPUT, ExitCode.UNAVAILABLE, ExitCode.CANT_CREATE],
     examples: [
       ["logkit tail '/var/log/app/*.log' --tag 'app.*' --pos /var/lib/logkit/app.pos | logkit forward agg:24224", 'follow every app log, surviving rotation and restarts'],
       ["logkit tail --format docker '/var/lib/docker/containers/*/*-json.log' --tag 'docker.*'", 'container logs with split long lines joined'],
@@ -97,7 +98,7 @@ export default defineCommand(
       maxOpenFiles: args.maxOpenFiles,
       symlinks: args.symlinks as 'follow' | 'inside' | 'never',
       output: args.output,
-      metrics: { metrics: args.metrics, stats: args.stats, statsInterval: args.statsInterval },
+      metrics: { metrics: args.metrics, stats: args.stats, statsIntervalMs: args.statsInterval },
     }, io);
   },
 );

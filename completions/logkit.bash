@@ -12,7 +12,7 @@ _logkit() {
         --output|-o) COMPREPLY=( $(compgen -W "msgpack json pretty" -- "$cur") ); return ;;
         --chunk-bytes) COMPREPLY=(); return ;;
         --chunk-events) COMPREPLY=(); return ;;
-        --chunk-age) COMPREPLY=(); return ;;
+        --flush-interval) COMPREPLY=(); return ;;
         --total-limit) COMPREPLY=(); return ;;
         --overflow) COMPREPLY=( $(compgen -W "block drop-oldest fail" -- "$cur") ); return ;;
         --checkpoint) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;
@@ -22,7 +22,7 @@ _logkit() {
         --log-level) COMPREPLY=( $(compgen -W "error warn info debug" -- "$cur") ); return ;;
         --log-format) COMPREPLY=( $(compgen -W "text json" -- "$cur") ); return ;;
       esac
-      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --input -i --output -o --chunk-bytes --chunk-events --chunk-age --total-limit --overflow --checkpoint --drain-timeout --metrics --stats --no-stats --stats-interval --log-level --log-format" -- "$cur") ); else COMPREPLY=(); fi
+      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --input -i --output -o --chunk-bytes --chunk-events --flush-interval --total-limit --overflow --checkpoint --drain-timeout --metrics --stats --no-stats --stats-interval --log-level --log-format" -- "$cur") ); else COMPREPLY=(); fi
       ;;
     cat)
       case "$prev" in
@@ -56,7 +56,7 @@ _logkit() {
         --shared-key) COMPREPLY=(); return ;;
         --username) COMPREPLY=(); return ;;
         --password) COMPREPLY=(); return ;;
-        --hostname) COMPREPLY=(); return ;;
+        --self-hostname) COMPREPLY=(); return ;;
         --tls-ca) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;
         --tls-servername) COMPREPLY=(); return ;;
         --metrics) COMPREPLY=(); return ;;
@@ -64,7 +64,7 @@ _logkit() {
         --log-level) COMPREPLY=( $(compgen -W "error warn info debug" -- "$cur") ); return ;;
         --log-format) COMPREPLY=( $(compgen -W "text json" -- "$cur") ); return ;;
       esac
-      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --input -i --standby --chunk-bytes --flush-interval --flush-mode --compress --identities --ack --no-ack --ack-timeout --max-pending-bytes --drain-timeout --buffer --checkpoint --total-limit --overflow --dead-letter --heartbeat --heartbeat-interval --retry-max-interval --connect-timeout --keepalive-interval --shared-key --username --password --hostname --tls --no-tls --tls-ca --tls-verify --no-tls-verify --tls-servername --metrics --stats --no-stats --stats-interval --log-level --log-format" -- "$cur") ); else COMPREPLY=(); fi
+      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --input -i --standby --chunk-bytes --flush-interval --flush-mode --compress --identities --ack --no-ack --ack-timeout --max-pending-bytes --drain-timeout --buffer --checkpoint --total-limit --overflow --dead-letter --heartbeat --heartbeat-interval --retry-max-interval --connect-timeout --keepalive-interval --shared-key --username --password --self-hostname --tls --no-tls --tls-ca --tls-verify --no-tls-verify --tls-servername --metrics --stats --no-stats --stats-interval --log-level --log-format" -- "$cur") ); else COMPREPLY=(); fi
       ;;
     parse)
       case "$prev" in
@@ -111,7 +111,7 @@ _logkit() {
         --tag-prefix) COMPREPLY=(); return ;;
         --buffer) COMPREPLY=( $(compgen -d -- "$cur") ); return ;;
         --checkpoint) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;
-        --buffer-max-bytes) COMPREPLY=(); return ;;
+        --total-limit) COMPREPLY=(); return ;;
         --dedup-chunks) COMPREPLY=(); return ;;
         --output|-o) COMPREPLY=( $(compgen -W "msgpack json pretty" -- "$cur") ); return ;;
         --metrics) COMPREPLY=(); return ;;
@@ -119,7 +119,7 @@ _logkit() {
         --log-level) COMPREPLY=( $(compgen -W "error warn info debug" -- "$cur") ); return ;;
         --log-format) COMPREPLY=( $(compgen -W "text json" -- "$cur") ); return ;;
       esac
-      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --bind -b --max-connections --max-connections-per-ip --max-chunk-bytes --max-decompressed-bytes --max-buffered-bytes --max-depth --idle-timeout --handshake-timeout --request-timeout --max-auth-backoff --shared-key --user --self-hostname --tls-cert --tls-key --tls-ca --source-address-key --source-hostname-key --tag-prefix --buffer --checkpoint --buffer-max-bytes --dedup-chunks --output -o --metrics --stats --no-stats --stats-interval --log-level --log-format" -- "$cur") ); else COMPREPLY=(); fi
+      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --bind -b --max-connections --max-connections-per-ip --max-chunk-bytes --max-decompressed-bytes --max-buffered-bytes --max-depth --idle-timeout --handshake-timeout --request-timeout --max-auth-backoff --shared-key --user --self-hostname --tls-cert --tls-key --tls-ca --source-address-key --source-hostname-key --tag-prefix --buffer --checkpoint --total-limit --dedup-chunks --output -o --metrics --stats --no-stats --stats-interval --log-level --log-format" -- "$cur") ); else COMPREPLY=(); fi
       ;;
     run)
       case "$prev" in
@@ -183,12 +183,12 @@ _logkit() {
         --stats-interval) COMPREPLY=(); return ;;
         --log-level) COMPREPLY=( $(compgen -W "error warn info debug" -- "$cur") ); return ;;
         --log-format) COMPREPLY=( $(compgen -W "text json" -- "$cur") ); return ;;
-        --batch-size) COMPREPLY=(); return ;;
+        --batch-events) COMPREPLY=(); return ;;
         --batch-bytes) COMPREPLY=(); return ;;
         --flush-interval) COMPREPLY=(); return ;;
-        --retry-max-delay) COMPREPLY=(); return ;;
+        --retry-max-interval) COMPREPLY=(); return ;;
         --retry-timeout) COMPREPLY=(); return ;;
-        --shutdown-timeout) COMPREPLY=(); return ;;
+        --drain-timeout) COMPREPLY=(); return ;;
         --checkpoint) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;
         --buffer) COMPREPLY=( $(compgen -d -- "$cur") ); return ;;
         --total-limit) COMPREPLY=(); return ;;
@@ -204,7 +204,7 @@ _logkit() {
         --max-open-files) COMPREPLY=(); return ;;
         --message-key) COMPREPLY=(); return ;;
       esac
-      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --input -i --metrics --stats --no-stats --stats-interval --log-level --log-format --batch-size --batch-bytes --flush-interval --retry-max-delay --retry-timeout --shutdown-timeout --checkpoint --buffer --total-limit --overflow --table --create --no-create --dedup --timeout --format --compress --gzip-level --fsync --fsync-interval --max-open-files --message-key" -- "$cur") ); else COMPREPLY=( $(compgen -f -- "$cur") ); fi
+      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --input -i --metrics --stats --no-stats --stats-interval --log-level --log-format --batch-events --batch-bytes --flush-interval --retry-max-interval --retry-timeout --drain-timeout --checkpoint --buffer --total-limit --overflow --table --create --no-create --dedup --timeout --format --compress --gzip-level --fsync --fsync-interval --max-open-files --message-key" -- "$cur") ); else COMPREPLY=( $(compgen -f -- "$cur") ); fi
       ;;
   esac
 }

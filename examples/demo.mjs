@@ -89,7 +89,7 @@ try {
   // 2. two aggregators: receive on an ephemeral port | store into files per tag
   const aggregators = [1, 2].map((n) => {
     const receive = logkit(`receive${n}`, ['receive', '--bind', '127.0.0.1:0']);
-    const store = logkit(`store${n}`, ['store', 'file', join(dir, `aggregator${n}`, '${tag}.ndjson'), '--metrics', '127.0.0.1:0', '--flush-interval', '100'], receive.stdout);
+    const store = logkit(`store${n}`, ['store', 'file', join(dir, `aggregator${n}`, '${tag}.ndjson'), '--metrics', '127.0.0.1:0', '--flush-interval', '100ms'], receive.stdout);
     store.stdout.resume();
     return { n, receive, store, base: join(dir, `aggregator${n}`) };
   });

@@ -21,7 +21,7 @@ HALF=$((EVENTS / 2))
 
 declare -A AGG_PID
 for agg in a b c; do
-  aggregator_into "agg-$agg" store file "$WORK/agg-$agg/\${tag}.ndjson" --flush-interval 200
+  aggregator_into "agg-$agg" store file "$WORK/agg-$agg/\${tag}.ndjson" --flush-interval 200ms
   AGG_PID[$agg]=$RECEIVE_PID
   eval "AGG_$agg=127.0.0.1:$PORT"
 done

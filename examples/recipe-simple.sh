@@ -14,7 +14,7 @@ source "$(dirname "$0")/lib.sh"
 EVENTS=${1:-2000}
 
 # the aggregator
-aggregator_into aggregator store file "$WORK/logs/\${tag}.ndjson" --flush-interval 200
+aggregator_into aggregator store file "$WORK/logs/\${tag}.ndjson" --flush-interval 200ms
 say "aggregator: logkit run 'receive --bind 127.0.0.1:$PORT | store file $WORK/logs/\${tag}.ndjson'"
 
 # the application

@@ -22,7 +22,7 @@ EVENTS=${1:-1000}
 CONTAINERS=(web api db)
 
 # the aggregator
-aggregator_into aggregator store file "$WORK/logs/\${tag}.ndjson" --flush-interval 200
+aggregator_into aggregator store file "$WORK/logs/\${tag}.ndjson" --flush-interval 200ms
 AGGREGATOR=127.0.0.1:$PORT
 say "aggregator: logkit run 'receive --bind $AGGREGATOR | store file $WORK/logs/\${tag}.ndjson'"
 

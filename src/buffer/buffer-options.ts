@@ -1,16 +1,16 @@
 import { CliError, ExitCode } from '../cli/exit-codes.js';
-import { parseByteSize } from './byte-size.js';
+import { formatSize } from '../cli/units.js';
 import { BUFFER_DEFAULTS, OVERFLOW_POLICIES } from './defaults.js';
 
 /**
  * The limit options of a disk buffer, one definition for every command that has one
- * (`logkit buffer DIR`, and `--buffer DIR` of forward and store), so that --help, the man pages
- * and the behaviour stay the same everywhere.
+ * (`logkit buffer DIR`, and `--buffer DIR` of forward, store and receive), so that --help, the
+ * man pages and the behaviour stay the same everywhere.
  */
 export const BUFFER_LIMIT_OPTIONS = {
   'total-limit': {
-    type: 'string', value: 'BYTES', default: '1g', group: 'Limits',
-    describe: 'Most bytes of chunk files kept in the buffer directory (k, m, g suffixes; at least twice the chunk size)',
+    type: 'size', default: formatSize(BUFFER_DEFAULTS.totalLimitBytes), group: 'Limits',
+    describe: 'Most bytes of chunk files kept in the buffer directory (at least twice the chunk size)',
   },
   overflow: {
     type: 'string', choices: OVERFLOW_POLICIES, default: BUFFER_DEFAULTS.overflow, group: 'Limits',
@@ -18,11 +18,10 @@ export const BUFFER_LIMIT_OPTIONS = {
   },
 } as const;
 
-/** --total-limit in bytes, checked against the chunk size it must hold twice. */
-export function parseTotalLimit(text: string | number, chunkBytes: number): number {
-  const totalLimit = parseByteSize(text);
-  if (totalLimit === undefined || totalLimit < 2 * chunkBytes) {
-    throw new CliError(`--total-limit: expected a size of at least twice the chunk size (${chunkBytes} bytes), like 1g (got ${text})`, ExitCode.USAGE);
+/** --total-limit must hold two chunks: one being written out while the next fills. */
+export function checkTotalLimit(totalLimitBytes: number, chunkBytes: number): number {
+  if (totalLimitBytes < 2 * chunkBytes) {
+    throw new CliError(`--total-limit: expected at least twice the chunk size (${formatSize(2 * chunkBytes)}), got ${formatSize(totalLimitBytes)}`, ExitCode.USAGE);
   }
-  return totalLimit;
+  return totalLimitBytes;
 }

@@ -2,6 +2,9 @@
 export const OVERFLOW_POLICIES = ['block', 'drop-oldest', 'fail'] as const;
 export type OverflowPolicy = (typeof OVERFLOW_POLICIES)[number];
 
+/** A chunk's payload length is a 32-bit field; this bound keeps far below it, one entry over included. */
+export const MAX_CHUNK_BYTES = 256 * 1024 * 1024;
+
 export const BUFFER_DEFAULTS = {
   chunkBytes: 1024 * 1024,
   chunkEvents: 10_000,

@@ -6,14 +6,11 @@ import { BufferError } from './buffer-error.js';
 import { CHUNK_NAME, TEMP_SUFFIX, chunkFileName, decodeChunk, encodeChunkHead, newChunkUid, readChunkHead, type ChunkMeta } from './chunk-file.js';
 import { lockDirectory } from './dir-lock.js';
 import { recordPositions } from '../checkpoint/checkpoint-tracker.js';
-import { BUFFER_DEFAULTS, type OverflowPolicy } from './defaults.js';
+import { BUFFER_DEFAULTS, MAX_CHUNK_BYTES, type OverflowPolicy } from './defaults.js';
 import { Signal } from '../stream/signal.js';
 
-export { BUFFER_DEFAULTS, OVERFLOW_POLICIES, type OverflowPolicy } from './defaults.js';
+export { BUFFER_DEFAULTS, MAX_CHUNK_BYTES, OVERFLOW_POLICIES, type OverflowPolicy } from './defaults.js';
 export type { ChunkMeta } from './chunk-file.js';
-
-/** A chunk's payload length is a 32-bit field; this bound keeps far below it, one entry over included. */
-export const MAX_CHUNK_BYTES = 256 * 1024 * 1024;
 
 /** Source id → byte offset just past the last committed event of that source (see `options.src`). */
 export type SourcePositions = Readonly<Record<string, number>>;
@@ -165,8 +162,8 @@ export class DiskBuffer {
     } catch (error) {
       if (error instanceof BufferError) throw error;
       const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'EEXIST' || code === 'ENOTDIR') throw new BufferError(`${dir} exists and is not a directory`, 'io');
-      throw new BufferError(`cannot open buffer directory ${dir}: ${(error as Error).message}`, 'io');
+      if (code === 'EEXIST' || code === 'ENOTDIR') throw new BufferError(`${dir} exists and is not a directory`, 'open');
+      throw new BufferError(`cannot open buffer directory ${dir}: ${(error as Error).message}`, 'open');
     }
   }
 

@@ -5,14 +5,14 @@ import { MessageStreamDecoder } from '../codec/msgpack-reader.js';
 import type { InputFormat } from '../codec/read-events.js';
 import { CliError, ExitCode } from '../cli/exit-codes.js';
 import { BufferError } from './buffer-error.js';
-import { parseByteSize } from './byte-size.js';
-import { parseTotalLimit } from './buffer-options.js';
+import { checkTotalLimit } from './buffer-options.js';
+import { formatDuration } from '../cli/units.js';
 import type { CheckpointTracker } from '../checkpoint/checkpoint-tracker.js';
 import { closeCheckpoint, openCheckpoint } from '../checkpoint/open-checkpoint.js';
 import { CommandMetrics } from '../metrics/command-metrics.js';
 import { log } from '../log/logger.js';
 import { bufferMetrics } from './buffer-metrics.js';
-import { DiskBuffer, MAX_CHUNK_BYTES, type OverflowPolicy } from './disk-buffer.js';
+import { DiskBuffer, type OverflowPolicy } from './disk-buffer.js';
 import { onAbort } from '../stream/shutdown.js';
 import type { StageIO } from '../stream/stage-io.js';
 
@@ -20,18 +20,18 @@ export interface BufferStageOptions {
   dir: string;
   input: InputFormat;
   output?: OutputFormat;
-  chunkBytes: string | number;
+  chunkBytes: number;
   chunkEvents: number;
-  /** Seconds. */
-  chunkAge: number;
-  totalLimit: string | number;
+  /** A chunk is sealed this long after its first event at the latest. */
+  flushIntervalMs: number;
+  totalLimitBytes: number;
   overflow: OverflowPolicy;
   checkpoint?: string;
-  /** Seconds a SIGTERM waits for the consumer to take what is on disk. */
-  drainTimeout: number;
+  /** How long a SIGTERM waits for the consumer to take what is on disk. */
+  drainTimeoutMs: number;
   stats: boolean;
   metrics?: string;
-  statsInterval?: number;
+  statsIntervalMs?: number;
 }
 
 const say = (message: string) => log.info(message);
@@ -43,28 +43,22 @@ const say = (message: string) => log.info(message);
  * durable, since from then on the buffer itself replays it.
  */
 export async function runBuffer(options: BufferStageOptions, io: StageIO): Promise<void> {
-  const { chunkBytes, totalLimit } = checkSizes(options);
+  const totalLimitBytes = checkTotalLimit(options.totalLimitBytes, options.chunkBytes);
   const checkpoint = options.checkpoint ? await openCheckpoint('buffer', options.checkpoint) : undefined;
-  let buffer: DiskBuffer;
-  try {
-    buffer = await DiskBuffer.open(options.dir, {
-      chunkBytes,
-      chunkEvents: options.chunkEvents,
-      chunkAgeMs: options.chunkAge * 1000,
-      totalLimitBytes: totalLimit,
-      overflow: options.overflow,
-      log: say,
-      onDurable: checkpoint ? (positions) => checkpoint.commitPositions(positions) : undefined,
-    });
-  } catch (error) {
-    if (error instanceof BufferError) throw new CliError(`buffer: ${error.message}`, error.reason === 'locked' ? ExitCode.TEMP_FAIL : ExitCode.CANT_CREATE);
-    throw error;
-  }
+  const buffer = await DiskBuffer.open(options.dir, {
+    chunkBytes: options.chunkBytes,
+    chunkEvents: options.chunkEvents,
+    chunkAgeMs: options.flushIntervalMs,
+    totalLimitBytes,
+    overflow: options.overflow,
+    log: say,
+    onDurable: checkpoint ? (positions) => checkpoint.commitPositions(positions) : undefined,
+  });
   const opened = buffer.stats();
   if (opened.replayedChunks > 0) say(`replaying ${opened.replayedEvents} events in ${opened.replayedChunks} chunks left in ${options.dir}`);
 
   // the exit line is printed by report() below: this stage ends through process.exit
-  const metrics = await CommandMetrics.start(bufferMetrics(buffer), { metrics: options.metrics, statsInterval: options.statsInterval });
+  const metrics = await CommandMetrics.start(bufferMetrics(buffer), { metrics: options.metrics, statsIntervalMs: options.statsIntervalMs });
   const stage = new BufferStage(buffer, checkpoint, options, metrics, io);
   await stage.run();
 }
@@ -109,7 +103,7 @@ class BufferStage {
       this.deliveryError = error as Error;
       this.terminate(); // bounded: the input may be blocked on a full buffer nobody will empty now
     });
-    let finalError: CliError | undefined;
+    let finalError: DecodeError | undefined;
     try {
       for await (const batch of this.io.input.events({ format: this.options.input })) {
         await buffer.append(batch);
@@ -118,8 +112,7 @@ class BufferStage {
     } catch (error) {
       if (error instanceof DecodeError) {
         await buffer.append(error.decoded).catch(() => {});
-        const where = error.line !== undefined ? `line ${error.line}` : `byte ${error.offset}`;
-        finalError = new CliError(`stdin: ${where}: ${error.message}`, ExitCode.DATA_ERROR);
+        finalError = error;
       } else if (error instanceof BufferError) {
         this.failNow(error);
       } else if (!this.stopping) {
@@ -187,9 +180,9 @@ class BufferStage {
       const stats = this.buffer.stats();
       const exit = () => {
         this.report();
-        say(`stopped after --drain-timeout ${this.options.drainTimeout} s; ${stats.eventsOnDisk} events in ${stats.chunksOnDisk} chunks kept in ${this.options.dir} for the next start`);
+        say(`stopped after --drain-timeout ${formatDuration(this.options.drainTimeoutMs)}; ${stats.eventsOnDisk} events in ${stats.chunksOnDisk} chunks kept in ${this.options.dir} for the next start`);
         if (this.deliveryError) {
-          process.stderr.write(`logkit: buffer: ${this.deliveryError.message}\n`);
+          log.fatal(`buffer: ${this.deliveryError.message}`);
           process.exit(ExitCode.IO_ERROR);
         }
         if (this.buffer.holdsUndurable()) {
@@ -200,16 +193,14 @@ class BufferStage {
         process.exit(ExitCode.OK);
       };
       this.flushCheckpoint().then(exit, exit);
-    }, this.options.drainTimeout * 1000);
+    }, this.options.drainTimeoutMs);
     timer.unref();
   }
 
   private failNow(error: BufferError): never {
     const stats = this.buffer.stats();
     this.report();
-    process.stderr.write(
-      `logkit: buffer: ${error.message}; ${stats.eventsOnDisk} events in ${stats.chunksOnDisk} chunks kept in ${this.options.dir} for the next start\n`,
-    );
+    log.fatal(`buffer: ${error.message}; ${stats.eventsOnDisk} events in ${stats.chunksOnDisk} chunks kept in ${this.options.dir} for the next start`);
     process.exit(ExitCode.TEMP_FAIL);
   }
 
@@ -235,17 +226,4 @@ function writeFully(out: Writable, bytes: Buffer): Promise<void> {
   return new Promise((resolve, reject) => {
     out.write(bytes, (error) => (error ? reject(error) : resolve()));
   });
-}
-
-function checkSizes(options: BufferStageOptions): { chunkBytes: number; totalLimit: number } {
-  const chunkBytes = parseByteSize(options.chunkBytes);
-  if (chunkBytes === undefined || chunkBytes < 1024 || chunkBytes > MAX_CHUNK_BYTES) {
-    throw new CliError(`--chunk-bytes: expected a size from 1k to 256m, like 1m (got ${options.chunkBytes})`, ExitCode.USAGE);
-  }
-  const totalLimit = parseTotalLimit(options.totalLimit, chunkBytes);
-  if (!Number.isInteger(options.chunkEvents) || options.chunkEvents < 1) throw new CliError('--chunk-events: expected a positive integer', ExitCode.USAGE);
-  // A day at most: Node timers cannot wait much beyond 24 days, and fire at once if asked to.
-  if (!(options.chunkAge > 0 && options.chunkAge <= 86_400)) throw new CliError('--chunk-age: expected seconds, more than 0 and at most 86400', ExitCode.USAGE);
-  if (!(options.drainTimeout >= 0 && options.drainTimeout <= 86_400)) throw new CliError('--drain-timeout: expected seconds, from 0 to 86400', ExitCode.USAGE);
-  return { chunkBytes, totalLimit };
 }

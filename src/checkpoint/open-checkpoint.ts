@@ -1,5 +1,6 @@
 import { CliError, ExitCode } from '../cli/exit-codes.js';
 import { CheckpointTracker } from './checkpoint-tracker.js';
+import { log } from '../log/logger.js';
 
 /**
  * A committing stage writes its checkpoint as soon as the previous write is done (commits that
@@ -18,7 +19,7 @@ export async function openCheckpoint(command: string, path: string): Promise<Che
     return await CheckpointTracker.open(path, {
       create: true,
       intervalMs: CHECKPOINT_INTERVAL_MS,
-      log: (message) => process.stderr.write(`logkit ${command}: ${message}\n`),
+      log: (message) => log.warn(message),
     });
   } catch (error) {
     throw new CliError(`${command}: --checkpoint ${path}: ${(error as Error).message}`, ExitCode.CONFIG);

@@ -1,6 +1,5 @@
 import { LOG_FORMATS, LOG_LEVELS } from '../log/logger.js';
-import { INPUT_FORMATS } from '../codec/read-events.js';
-import { OUTPUT_FORMATS } from '../codec/event-writer.js';
+import { INPUT_FORMATS, OUTPUT_FORMATS } from '../codec/stream-formats.js';
 import type { OptionSpec } from './spec.js';
 
 /** Options every stage that reads a logkit stream shares. */
@@ -45,10 +44,11 @@ export const OPERATION_OPTIONS = {
     group: 'Diagnostics',
   },
   'stats-interval': {
-    type: 'number',
-    default: 0,
-    value: 'SECONDS',
-    describe: 'Also print the summary line every this many seconds (0: never)',
+    type: 'duration',
+    default: '0s',
+    min: 0,
+    max: '1d',
+    describe: 'Also print the summary line this often (0: never)',
     group: 'Diagnostics',
   },
   'log-level': {

@@ -25,6 +25,28 @@ export class CliError extends Error {
   }
 }
 
-export const EXIT_STATUS_TEXT = `0 success; 64 usage error (unknown command or option, bad value); 65 bad input data \
-(corrupt MessagePack, invalid NDJSON); 66 an input file does not exist; 69 a server or destination is unavailable; \
-70 internal error; 74 I/O error; 75 temporary failure, try again (e.g. a buffer limit reached with --overflow fail).`;
+/** What each status means, for the EXIT STATUS section of the man pages. */
+const MEANINGS: Record<ExitCodeValue, string> = {
+  0: 'success',
+  64: 'usage error (unknown command or option, bad value)',
+  65: 'bad input data (corrupt MessagePack, invalid NDJSON, a malformed checkpoint file)',
+  66: 'an input file does not exist or cannot be read',
+  69: 'a server, destination or listening address is unavailable (e.g. the --metrics address in use)',
+  70: 'internal error',
+  73: 'an output file or directory cannot be created (e.g. the buffer directory)',
+  74: 'I/O error (e.g. writing a buffer chunk or the output)',
+  75: 'temporary failure, try again (e.g. a buffer limit reached with --overflow fail, or its directory in use)',
+  78: 'configuration error (e.g. the --checkpoint file cannot be created or read)',
+};
+
+/** Every command can return these: success, a usage error, an internal error. */
+export const COMMON_EXIT_STATUSES: readonly ExitCodeValue[] = [ExitCode.OK, ExitCode.USAGE, ExitCode.SOFTWARE];
+
+/** The EXIT STATUS text for these statuses (the common ones added), in numeric order. */
+export function exitStatusText(statuses: readonly ExitCodeValue[]): string {
+  const all = [...new Set([...COMMON_EXIT_STATUSES, ...statuses])].sort((a, b) => a - b);
+  return all.map((code) => `${code} ${MEANINGS[code]}`).join('; ') + '.';
+}
+
+/** Every status logkit can return. */
+export const ALL_EXIT_STATUSES = Object.values(ExitCode);

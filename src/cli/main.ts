@@ -3,10 +3,13 @@ import { createRequire } from 'node:module';
 import type YargsFactory from 'yargs';
 import { COMMAND_NAMES, loadAllCommands, loadCommand } from '../../commands/index.js';
 import { CliError, ExitCode } from './exit-codes.js';
-import { log, type LogFormat, type LogLevel } from '../log/logger.js';
+import { LOG_FORMATS, LOG_LEVELS, log, type LogFormat, type LogLevel } from '../log/logger.js';
 import { exitQuietlyOnBrokenPipe } from './stdio.js';
 import { stopOnSignals } from '../stream/shutdown.js';
 import { applySpec, yargsCommandString } from './yargs-wiring.js';
+import { resolveOptionValues } from './option-values.js';
+import { renamedOptionError } from './renamed-options.js';
+import { exitStatusOf } from './exit-status-of.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -16,6 +19,8 @@ const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import
  */
 async function main(argv: string[]): Promise<void> {
   exitQuietlyOnBrokenPipe(process.stdout);
+  // Before the options are parsed, so that a usage error is logged as asked too.
+  log.configure({ command: argv[0] && COMMAND_NAMES.includes(argv[0]) ? argv[0] : undefined, ...logSettingsIn(argv) });
   if (argv.length === 1 && argv[0] === '--version') {
     process.stdout.write(`${VERSION}\n`);
     return;
@@ -23,12 +28,23 @@ async function main(argv: string[]): Promise<void> {
   // yargs 17 through require(): its CommonJS build loads in ~18 ms here, its ESM build (and
   // yargs 18) in ~30–70 ms — most of a short stage's start-up (bench/startup.mjs).
   const yargs = createRequire(import.meta.url)('yargs') as typeof YargsFactory;
-  const requested = argv[0] && COMMAND_NAMES.includes(argv[0]) ? argv[0] : undefined;
+  const first = argv[0];
+  // An unknown command is a usage error whatever follows it (`logkit nosuch --help` too).
+  if (first !== undefined && !first.startsWith('-') && !COMMAND_NAMES.includes(first)) {
+    throw new CliError(`unknown command ${JSON.stringify(first)}; the commands are ${COMMAND_NAMES.join(', ')} (\`logkit --help\`)`, ExitCode.USAGE);
+  }
+  const requested = first !== undefined && COMMAND_NAMES.includes(first) ? first : undefined;
   const wantsList = !requested && !argv.includes('--version');
   const modules = requested ? [await loadCommand(requested)] : wantsList ? await loadAllCommands() : [];
+  if (requested) {
+    const renamed = renamedOptionError(modules[0]!.spec, argv.slice(1));
+    if (renamed) throw new CliError(renamed, ExitCode.USAGE);
+  }
 
   const cli = yargs(argv)
     .scriptName('logkit')
+    // numbers, durations and sizes are untyped for yargs: their text (units included) reaches resolveOptionValues
+    .parserConfiguration({ 'parse-numbers': false })
     .usage('logkit <command> [options]\n\nComposable log collection commands that speak the Fluentd Forward Protocol.')
     .version(VERSION)
     .help()
@@ -40,8 +56,7 @@ async function main(argv: string[]): Promise<void> {
     .epilogue('Run `logkit <command> --help` for a command\'s options and examples; `man logkit` for more.')
     .fail((message, error) => {
       if (error) throw error;
-      process.stderr.write(`logkit: ${message}\nTry \`logkit ${requested ?? ''}${requested ? ' ' : ''}--help\`.\n`);
-      process.exit(ExitCode.USAGE);
+      throw new CliError(`${message}\nTry \`logkit ${requested ?? ''}${requested ? ' ' : ''}--help\`.`, ExitCode.USAGE);
     });
 
   for (const module of modules) {
@@ -53,6 +68,7 @@ async function main(argv: string[]): Promise<void> {
       async (args) => {
         const { logLevel, logFormat } = args as { logLevel?: LogLevel; logFormat?: LogFormat };
         log.configure({ command: spec.name, level: logLevel, format: logFormat });
+        resolveOptionValues(spec, args);
         // the stream code loads with the command that uses it, not for --version or --help
         const { pipedIO } = await import('../stream/stage-io.js');
         return module.run(args as never, pipedIO(stopOnSignals()));
@@ -62,12 +78,24 @@ async function main(argv: string[]): Promise<void> {
   await cli.parseAsync();
 }
 
+/** --log-level and --log-format as given, read ahead of the parser (invalid values are left to it). */
+function logSettingsIn(argv: readonly string[]): { level?: LogLevel; format?: LogFormat } {
+  const valueOf = (name: string): string | undefined => {
+    const i = argv.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+    if (i < 0) return undefined;
+    return argv[i]!.includes('=') ? argv[i]!.slice(argv[i]!.indexOf('=') + 1) : argv[i + 1];
+  };
+  const level = valueOf('log-level');
+  const format = valueOf('log-format');
+  return {
+    level: (LOG_LEVELS as readonly string[]).includes(level ?? '') ? (level as LogLevel) : undefined,
+    format: (LOG_FORMATS as readonly string[]).includes(format ?? '') ? (format as LogFormat) : undefined,
+  };
+}
+
+// The one place where an error becomes an exit status (exit-status-of.ts says which).
 main(process.argv.slice(2)).catch((error: unknown) => {
-  if (error instanceof CliError) {
-    log.fatal(error.message);
-    process.exitCode = error.exitCode;
-    return;
-  }
-  log.fatal(`internal error: ${(error as Error)?.stack ?? String(error)}`);
-  process.exitCode = ExitCode.SOFTWARE;
+  const { message, status } = exitStatusOf(error);
+  log.fatal(message);
+  process.exitCode = status;
 });

@@ -5,7 +5,14 @@
  */
 import type { StageIO } from '../stream/stage-io.js';
 
-export type OptionType = 'string' | 'number' | 'boolean';
+import type { ExitCodeValue } from './exit-codes.js';
+
+/**
+ * duration: a time span with a unit (250ms, 5s, 2m, 1h; a bare number is seconds); size: a byte
+ * count with a unit (64k, 1m, 1g; a bare number is bytes), see units.ts. `run` receives them as
+ * numbers: milliseconds and bytes.
+ */
+export type OptionType = 'string' | 'number' | 'boolean' | 'duration' | 'size';
 
 /** What a shell should complete for a value. */
 export type Completion = 'file' | 'directory' | 'none';
@@ -14,6 +21,7 @@ export interface OptionSpec {
   readonly type: OptionType;
   readonly describe: string;
   readonly alias?: string;
+  /** For a duration or size, written as on the command line, with its unit: '50ms', '1m'. */
   readonly default?: string | number | boolean;
   /** Shown in --help and the man page instead of the literal default (e.g. "CPU count"). */
   readonly defaultDescription?: string;
@@ -21,8 +29,16 @@ export interface OptionSpec {
   /** Repeatable: the value is an array. */
   readonly array?: boolean;
   readonly required?: boolean;
-  /** Placeholder for the value in the man page synopsis, e.g. FILE or HOST:PORT. */
+  /** Placeholder for the value in the man page synopsis, e.g. FILE or HOST:PORT (DURATION and SIZE for those types). */
   readonly value?: string;
+  /**
+   * Bounds checked when the command line is parsed (a value outside is a usage error). For a
+   * duration or size they are written as on the command line: min: '1ms', max: '256m'.
+   */
+  readonly min?: number | string;
+  readonly max?: number | string;
+  /** A number option that takes whole numbers only. */
+  readonly integer?: boolean;
   readonly completion?: Completion;
   /** Section heading the option is grouped under in --help and the man page. */
   readonly group?: string;
@@ -47,6 +63,13 @@ export interface CommandSpec {
   readonly positionals: readonly PositionalSpec[];
   readonly options: Readonly<Record<string, OptionSpec>>;
   readonly examples: ReadonlyArray<readonly [command: string, explanation: string]>;
+  /**
+   * Every exit status the command can return besides 0, 64 and 70 (which all can), for its man
+   * page; test/cli/exit-statuses.test.ts checks it against the codes its modules use.
+   */
+  readonly exitStatuses: readonly ExitCodeValue[];
+  /** Options removed by a rename (old name → new name): giving one is a usage error naming the new one. */
+  readonly renamed?: Readonly<Record<string, string>>;
   /** Extra man page sections, e.g. ["FILES", "…"]. */
   readonly sections?: ReadonlyArray<readonly [heading: string, text: string]>;
 }
@@ -55,7 +78,7 @@ export interface CommandSpec {
 
 type Scalar<O extends OptionSpec> = O['choices'] extends readonly (infer C)[]
   ? C
-  : O['type'] extends 'number'
+  : O['type'] extends 'number' | 'duration' | 'size'
     ? number
     : O['type'] extends 'boolean'
       ? boolean
@@ -69,13 +92,17 @@ type OptionValue<O extends OptionSpec> = O['array'] extends true
       ? boolean
       : Scalar<O> | undefined;
 
+type PositionalScalar<P extends PositionalSpec> = P['choices'] extends readonly (infer C)[]
+  ? C
+  : P['type'] extends 'number'
+    ? number
+    : string;
+
 type PositionalValue<P extends PositionalSpec> = P['variadic'] extends true
-  ? (P['type'] extends 'number' ? number : string)[]
+  ? PositionalScalar<P>[]
   : P['required'] extends true
-    ? P['type'] extends 'number'
-      ? number
-      : string
-    : (P['type'] extends 'number' ? number : string) | undefined;
+    ? PositionalScalar<P>
+    : PositionalScalar<P> | undefined;
 
 type CamelCase<S extends string> = S extends `${infer H}-${infer T}` ? `${H}${Capitalize<CamelCase<T>>}` : S;
 

@@ -3,6 +3,8 @@ import type YargsFactory from 'yargs';
 import { CliError, ExitCode } from './exit-codes.js';
 import type { CommandModule, CommandSpec } from './spec.js';
 import { applySpec, yargsCommandString } from './yargs-wiring.js';
+import { resolveOptionValues } from './option-values.js';
+import { renamedOptionError } from './renamed-options.js';
 
 /**
  * Parses one command's arguments with that command's own schema, as `logkit <command> …` would
@@ -12,8 +14,12 @@ import { applySpec, yargsCommandString } from './yargs-wiring.js';
 export async function parseStageArgs(module: CommandModule<CommandSpec>, argv: readonly string[]): Promise<Record<string, unknown>> {
   const yargs = createRequire(import.meta.url)('yargs') as typeof YargsFactory;
   const { spec } = module;
+  const renamed = renamedOptionError(spec, argv);
+  if (renamed) throw new CliError(`${spec.name}: ${renamed}`, ExitCode.USAGE);
   const cli = yargs([spec.name, ...argv])
     .scriptName('logkit')
+    // as on the command line: durations and sizes keep their units until resolveOptionValues
+    .parserConfiguration({ 'parse-numbers': false })
     .help(false)
     .version(false)
     .strict()
@@ -23,5 +29,7 @@ export async function parseStageArgs(module: CommandModule<CommandSpec>, argv: r
     })
     .demandCommand(1)
     .command(yargsCommandString(spec), spec.summary, (y) => applySpec(y, spec));
-  return (await cli.parseAsync()) as Record<string, unknown>;
+  const args = (await cli.parseAsync()) as Record<string, unknown>;
+  resolveOptionValues(spec, args);
+  return args;
 }

@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { CliError, ExitCode } from './exit-codes.js';
+import { log } from '../log/logger.js';
 
 /**
  * A closed downstream (`logkit cat | head`) ends the process quietly with status 0, as a Unix
@@ -9,7 +10,7 @@ import { CliError, ExitCode } from './exit-codes.js';
 export function exitQuietlyOnBrokenPipe(stream: Writable): void {
   stream.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code === 'EPIPE') process.exit(0);
-    process.stderr.write(`logkit: cannot write output: ${error.message}\n`);
+    log.error(`cannot write output: ${error.message}`);
     process.exit(ExitCode.IO_ERROR);
   });
 }

@@ -1,6 +1,7 @@
 import type { Argv, Options, PositionalOptions } from 'yargs';
-import type { CommandSpec } from './spec.js';
+import type { CommandSpec, OptionSpec } from './spec.js';
 import { usageLine } from './spec.js';
+import { defaultText, rangeText, unitsParagraph, valuePlaceholder } from './option-values.js';
 
 /** The yargs command string for a spec, e.g. `cat [file..]`. */
 export function yargsCommandString(spec: CommandSpec): string {
@@ -22,10 +23,13 @@ export function applySpec<T>(y: Argv<T>, spec: CommandSpec): Argv<T> {
   }
   const groups = new Map<string, string[]>();
   for (const [name, o] of Object.entries(spec.options)) {
-    const options: Options = { describe: o.describe, type: o.type, requiresArg: o.type !== 'boolean' };
+    const options: Options = { describe: helpText(o), requiresArg: o.type !== 'boolean' };
+    // numbers, durations and sizes reach resolveOptionValues as typed, which checks and converts them
+    if (o.type === 'string' || o.type === 'boolean') options.type = o.type;
     if (o.alias) options.alias = o.alias;
     if (o.default !== undefined) options.default = o.default;
-    if (o.defaultDescription) options.defaultDescription = o.defaultDescription;
+    const shownDefault = defaultText(o);
+    if (shownDefault !== undefined && (o.defaultDescription || typeof o.default === 'string')) options.defaultDescription = shownDefault;
     if (o.choices) options.choices = [...o.choices];
     if (o.array) options.array = true;
     if (o.required) options.demandOption = true;
@@ -34,5 +38,14 @@ export function applySpec<T>(y: Argv<T>, spec: CommandSpec): Argv<T> {
   }
   for (const [heading, names] of groups) y.group(names, `${heading}:`);
   for (const [command, explanation] of spec.examples) y.example(command, explanation);
+  const units = unitsParagraph(spec);
+  if (units) y.epilogue(units);
   return y;
+}
+
+/** The option's description in --help: its bounds, and for numbers the value placeholder (N, DURATION, SIZE). */
+function helpText(o: OptionSpec): string {
+  const range = rangeText(o);
+  const placeholder = o.type === 'string' || o.type === 'boolean' ? '' : ` [${valuePlaceholder(o)}]`;
+  return `${o.describe}${range ? ` (${range})` : ''}${placeholder}`;
 }

@@ -6,6 +6,9 @@ import type { LogEvent } from '../event/event.js';
  * so the caller can emit them before failing (nothing before a fault is lost).
  */
 export class DecodeError extends Error {
+  /** The input it was read from, for the message: a file name, or stdin. */
+  source = 'stdin';
+
   constructor(
     message: string,
     readonly offset: number,

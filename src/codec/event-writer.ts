@@ -6,8 +6,8 @@ import { MsgpackWriter } from './msgpack-writer.js';
 import { eventToJSON } from './ndjson.js';
 import type { PrettyFormatter } from './pretty.js';
 
-export const OUTPUT_FORMATS = ['msgpack', 'json', 'pretty'] as const;
-export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+import { OUTPUT_FORMATS, type OutputFormat } from './stream-formats.js';
+export { OUTPUT_FORMATS, type OutputFormat } from './stream-formats.js';
 
 /**
  * The format a stage writes: what the user forced with `--output`, otherwise MessagePack to a

@@ -9,8 +9,8 @@ import { decodeEscapedUtf8 } from './escaped-utf8.js';
 import { MessageStreamDecoder } from './msgpack-reader.js';
 import { isEventLine, jsonToEvent } from './ndjson.js';
 
-export const INPUT_FORMATS = ['auto', 'msgpack', 'json', 'text'] as const;
-export type InputFormat = (typeof INPUT_FORMATS)[number];
+import type { InputFormat } from './stream-formats.js';
+export { INPUT_FORMATS, type InputFormat } from './stream-formats.js';
 
 export interface ReadOptions {
   /** `auto` (default) detects msgpack, NDJSON events, or raw text lines from the first bytes. */

@@ -1,13 +1,13 @@
 import { DecodeError } from '../codec/decode-error.js';
 import type { InputFormat } from '../codec/read-events.js';
-import { CliError, ExitCode } from '../cli/exit-codes.js';
 import { BufferError } from '../buffer/buffer-error.js';
 import { BUFFER_DEFAULTS, type OverflowPolicy } from '../buffer/defaults.js';
 import { DiskBuffer, type Chunk as BufferChunk } from '../buffer/disk-buffer.js';
-import { parseTotalLimit } from '../buffer/buffer-options.js';
+import { checkTotalLimit } from '../buffer/buffer-options.js';
 import type { CheckpointTracker } from '../checkpoint/checkpoint-tracker.js';
 import { closeCheckpoint, openCheckpoint } from '../checkpoint/open-checkpoint.js';
 import type { LogEvent } from '../event/event.js';
+import { log } from '../log/logger.js';
 import type { Forwarder } from './forwarder.js';
 import { MemorySegmentQueue, type SegmentQueue } from './segment-queue.js';
 import { SegmentSender } from './segment-sender.js';
@@ -19,7 +19,7 @@ export interface DurableOptions {
   buffer?: string;
   /** --checkpoint FILE: forward commits source positions (on durability with --buffer, on acknowledgement without). */
   checkpoint?: string;
-  totalLimit: string | number;
+  totalLimitBytes: number;
   overflow: OverflowPolicy;
   chunkBytes: number;
   flushIntervalMs: number;
@@ -34,9 +34,7 @@ export interface DurableOutcome {
   keptChunks: number;
 }
 
-const say = (message: string): void => {
-  process.stderr.write(`logkit forward: ${message}\n`);
-};
+const say = (message: string): void => log.info(message);
 
 /**
  * `forward` as the committing stage of a collector (DESIGN.md, "Delivery guarantee"). Input
@@ -65,24 +63,15 @@ export class DurableInput {
       const memory = new MemorySegmentQueue(options.chunkBytes, options.flushIntervalMs, (positions) => checkpoint?.commitPositions(positions));
       return new DurableInput(new SegmentSender(memory, options.chunkBytes), options, undefined, memory, checkpoint);
     }
-    const totalLimit = parseTotalLimit(options.totalLimit, options.chunkBytes);
-    let buffer: DiskBuffer;
-    try {
-      buffer = await DiskBuffer.open(options.buffer, {
-        chunkBytes: options.chunkBytes,
-        chunkEvents: BUFFER_DEFAULTS.chunkEvents,
-        chunkAgeMs: Math.max(1, options.flushIntervalMs),
-        totalLimitBytes: totalLimit,
-        overflow: options.overflow,
-        log: say,
-        onDurable: checkpoint ? (positions) => checkpoint.commitPositions(positions) : undefined,
-      });
-    } catch (error) {
-      if (error instanceof BufferError) {
-        throw new CliError(`forward: --buffer: ${error.message}`, error.reason === 'locked' ? ExitCode.TEMP_FAIL : ExitCode.CANT_CREATE);
-      }
-      throw error;
-    }
+    const buffer = await DiskBuffer.open(options.buffer, {
+      chunkBytes: options.chunkBytes,
+      chunkEvents: BUFFER_DEFAULTS.chunkEvents,
+      chunkAgeMs: options.flushIntervalMs,
+      totalLimitBytes: checkTotalLimit(options.totalLimitBytes, options.chunkBytes),
+      overflow: options.overflow,
+      log: say,
+      onDurable: checkpoint ? (positions) => checkpoint.commitPositions(positions) : undefined,
+    });
     const opened = buffer.stats();
     if (opened.replayedChunks > 0) say(`resending ${opened.replayedEvents} events in ${opened.replayedChunks} chunks left in ${options.buffer}`);
     const queue: SegmentQueue = { next: () => buffer.next(), ack: (segment) => buffer.ack(segment as BufferChunk) };
@@ -93,7 +82,7 @@ export class DurableInput {
    * Reads the input into segments until its end or shutdown, sending them meanwhile. Returns the
    * input's decode error (after keeping what came before it), if any.
    */
-  async read(forwarder: Forwarder, input: StageInput, signal: AbortSignal): Promise<CliError | undefined> {
+  async read(forwarder: Forwarder, input: StageInput, signal: AbortSignal): Promise<DecodeError | undefined> {
     this.sending = this.sender.run(forwarder).catch((error: unknown) => {
       this.sendError = error as Error;
     });
@@ -105,11 +94,10 @@ export class DurableInput {
         if ((await untilAborted(this.append(next.value), signal)) === ABORTED) break;
       }
     } catch (error) {
-      if (error instanceof BufferError) this.failFull(error);
+      if (error instanceof BufferError) throw await this.abandon(error);
       if (!(error instanceof DecodeError)) throw error;
       await this.append(error.decoded);
-      const where = error.line !== undefined ? `line ${error.line}` : `byte ${error.offset}`;
-      return new CliError(`stdin: ${where}: ${error.message}`, ExitCode.DATA_ERROR);
+      return error;
     }
     return undefined;
   }
@@ -127,7 +115,7 @@ export class DurableInput {
       try {
         await withDeadline(this.buffer.finish(), left());
       } catch (error) {
-        if (error instanceof BufferError) this.failFull(error);
+        if (error instanceof BufferError) throw await this.abandon(error);
         throw error;
       }
     } else {
@@ -153,13 +141,19 @@ export class DurableInput {
     return this.buffer ? this.buffer.append(events) : this.memory!.append(events);
   }
 
-  /** --overflow fail (or an unusable buffer directory): what is durable stays for the next start; exit 75 now. */
-  private failFull(error: BufferError): never {
+  /**
+   * --overflow fail (or an unusable buffer directory): what is durable stays for the next start.
+   * Commits what the checkpoint holds and releases the buffer; returns the error to end with
+   * (exit 75 or 74, see exit-status-of.ts), saying what was kept.
+   */
+  private async abandon(error: BufferError): Promise<BufferError> {
     const stats = this.buffer!.stats();
-    process.stderr.write(
-      `logkit: forward: --buffer: ${error.message}; ${stats.eventsOnDisk} events in ${stats.chunksOnDisk} chunks kept in ${this.options.buffer} for the next start\n`,
+    await closeCheckpoint('forward', this.checkpoint).catch((closing: Error) => log.error(closing.message));
+    await this.buffer!.close().catch(() => {});
+    return new BufferError(
+      `forward: --buffer: ${error.message}; ${stats.eventsOnDisk} events in ${stats.chunksOnDisk} chunks kept in ${this.options.buffer} for the next start`,
+      error.reason,
     );
-    process.exit(error.reason === 'io' ? ExitCode.IO_ERROR : ExitCode.TEMP_FAIL);
   }
 }
 

@@ -3,8 +3,8 @@ import { lookup } from 'node:dns/promises';
 import { connect } from 'node:net';
 import type { ServerConnection } from './server-connection.js';
 
-export const HEARTBEAT_TYPES = ['transport', 'tcp', 'udp', 'none'] as const;
-export type HeartbeatType = (typeof HEARTBEAT_TYPES)[number];
+import type { HeartbeatType } from './forward-choices.js';
+export { HEARTBEAT_TYPES, type HeartbeatType } from './forward-choices.js';
 
 /** Missed heartbeats in a row before a server that looks connected is declared down. */
 export const HEARTBEAT_MISSES = 3;

@@ -6,10 +6,12 @@ import { CliError, ExitCode } from '../cli/exit-codes.js';
 import type { LogEvent } from '../event/event.js';
 import type { ChunkStore } from './chunk-ledger.js';
 import type { OverflowPolicy } from '../buffer/defaults.js';
-import { DurableInput } from './durable-input.js';
+import { DurableInput, type DurableOutcome } from './durable-input.js';
+import { log } from '../log/logger.js';
 import { Forwarder } from './forwarder.js';
-import type { HeartbeatType } from './heartbeat.js';
 import type { IdentityMode } from './chunk.js';
+import type { Compression, FlushMode, HeartbeatType } from './forward-choices.js';
+import { formatDuration } from '../cli/units.js';
 import { RawEntryScanner } from './raw-entry-scanner.js';
 import { parseServerAddress } from './server-address.js';
 import { formatStats } from './stats.js';
@@ -18,37 +20,36 @@ import { ABORTED, untilAborted } from '../stream/shutdown.js';
 import type { StageIO } from '../stream/stage-io.js';
 import { CommandMetrics } from '../metrics/command-metrics.js';
 import { DeadLetterFile } from './dead-letter.js';
-import { log } from '../log/logger.js';
 
 export interface ForwardOptions {
   servers: readonly string[];
   standby: readonly string[];
   input: InputFormat;
   chunkBytes: number;
-  /** Seconds (as every duration of the command line). */
-  flushInterval: number;
-  flushMode: 'immediate' | 'interval';
-  compress: 'gzip' | 'none';
+  /** Durations are in milliseconds (the command line's DURATION values, resolved). */
+  flushIntervalMs: number;
+  flushMode: FlushMode;
+  compress: Compression;
   identities: IdentityMode;
   ack: boolean;
-  ackTimeout: number;
+  ackTimeoutMs: number;
   maxPendingBytes: number;
   heartbeat: HeartbeatType;
-  heartbeatInterval: number;
-  retryMaxInterval: number;
-  connectTimeout: number;
-  keepaliveInterval: number;
-  drainTimeout: number;
+  heartbeatIntervalMs: number;
+  retryMaxIntervalMs: number;
+  connectTimeoutMs: number;
+  keepaliveIntervalMs: number;
+  drainTimeoutMs: number;
   sharedKey?: string;
   username?: string;
   password?: string;
-  hostname?: string;
+  selfHostname?: string;
   tls: boolean;
   tlsCa?: string;
   tlsVerify: boolean;
   tlsServername?: string;
   stats: boolean;
-  statsInterval: number;
+  statsIntervalMs: number;
   metrics?: string;
   /** Where chunks persist; memory by default (--buffer brings its own, see durable-input.ts). */
   store?: ChunkStore;
@@ -58,15 +59,8 @@ export interface ForwardOptions {
   buffer?: string;
   /** --checkpoint FILE: commit source positions (on durability with --buffer, on acknowledgement without). */
   checkpoint?: string;
-  totalLimit: string | number;
+  totalLimitBytes: number;
   overflow: OverflowPolicy;
-}
-
-const ms = (seconds: number): number => Math.round(seconds * 1000);
-
-function positive(name: string, value: number, min = 0): number {
-  if (!Number.isFinite(value) || value <= min) throw new CliError(`--${name} must be a number greater than ${min}`, ExitCode.USAGE);
-  return value;
 }
 
 /** `logkit forward`: stdin → chunks → servers; exits once every event is acknowledged. */
@@ -76,16 +70,6 @@ export async function runForward(options: ForwardOptions, io: StageIO): Promise<
     ...options.servers.map((s) => parseServerAddress(s)),
     ...options.standby.map((s) => parseServerAddress(s, true)),
   ];
-  positive('chunk-bytes', options.chunkBytes);
-  positive('flush-interval', options.flushInterval);
-  positive('ack-timeout', options.ackTimeout);
-  positive('max-pending-bytes', options.maxPendingBytes);
-  positive('heartbeat-interval', options.heartbeatInterval);
-  positive('retry-max-interval', options.retryMaxInterval);
-  positive('connect-timeout', options.connectTimeout);
-  positive('keepalive-interval', options.keepaliveInterval);
-  if (!(options.drainTimeout >= 0)) throw new CliError('--drain-timeout must be 0 or more', ExitCode.USAGE);
-  if (!(options.statsInterval >= 0)) throw new CliError('--stats-interval must be 0 or more', ExitCode.USAGE);
   // Secrets on a command line show in `ps`: the environment is the better place for them.
   const sharedKey = options.sharedKey ?? process.env.LOGKIT_SHARED_KEY;
   const password = options.password ?? process.env.LOGKIT_PASSWORD ?? '';
@@ -112,10 +96,10 @@ export async function runForward(options: ForwardOptions, io: StageIO): Promise<
       ? await DurableInput.open({
           buffer: options.buffer,
           checkpoint: options.checkpoint,
-          totalLimit: options.totalLimit,
+          totalLimitBytes: options.totalLimitBytes,
           overflow: options.overflow,
-          chunkBytes: Math.floor(options.chunkBytes),
-          flushIntervalMs: ms(options.flushInterval),
+          chunkBytes: options.chunkBytes,
+          flushIntervalMs: options.flushIntervalMs,
           input: options.input,
         })
       : undefined;
@@ -123,13 +107,13 @@ export async function runForward(options: ForwardOptions, io: StageIO): Promise<
   const forwarder = new Forwarder({
     servers,
     compress: options.compress,
-    chunkBytes: Math.floor(options.chunkBytes),
-    flushIntervalMs: ms(options.flushInterval),
+    chunkBytes: options.chunkBytes,
+    flushIntervalMs: options.flushIntervalMs,
     flushMode: options.flushMode,
-    ackTimeoutMs: ms(options.ackTimeout),
+    ackTimeoutMs: options.ackTimeoutMs,
     maxPendingBytes: options.maxPendingBytes,
     heartbeat: options.heartbeat,
-    heartbeatIntervalMs: ms(options.heartbeatInterval),
+    heartbeatIntervalMs: options.heartbeatIntervalMs,
     store: durable?.sender ?? options.store,
     deadLetter,
     connection: {
@@ -137,12 +121,12 @@ export async function runForward(options: ForwardOptions, io: StageIO): Promise<
       identities: options.identities,
       tls: options.tls ? { ca, verify: options.tlsVerify, servername: options.tlsServername } : undefined,
       auth: sharedKey
-        ? { sharedKey, username: options.username ?? '', password, hostname: options.hostname ?? osHostname() }
+        ? { sharedKey, username: options.username ?? '', password, hostname: options.selfHostname ?? osHostname() }
         : undefined,
-      connectTimeoutMs: ms(options.connectTimeout),
-      keepaliveMs: ms(options.keepaliveInterval),
-      retryInitialMs: Math.min(500, ms(options.retryMaxInterval)),
-      retryMaxMs: ms(options.retryMaxInterval),
+      connectTimeoutMs: options.connectTimeoutMs,
+      keepaliveMs: options.keepaliveIntervalMs,
+      retryInitialMs: Math.min(500, options.retryMaxIntervalMs),
+      retryMaxMs: options.retryMaxIntervalMs,
       // Enough to keep the pipe full; beyond it a slow server takes no new chunks.
       writeHighWaterBytes: Math.max(4 * options.chunkBytes, 8 * 1024 * 1024),
     },
@@ -151,7 +135,7 @@ export async function runForward(options: ForwardOptions, io: StageIO): Promise<
   // Counters: --metrics, --stats, --stats-interval and SIGUSR1 (src/metrics/); the line keeps forward's own format.
   const metrics = await CommandMetrics.start(
     forwardMetrics(() => forwarder.stats()),
-    { metrics: options.metrics, stats: options.stats, statsInterval: options.statsInterval },
+    { metrics: options.metrics, stats: options.stats, statsIntervalMs: options.statsIntervalMs },
     { line: () => formatStats(forwarder.stats()) },
   );
 
@@ -163,30 +147,36 @@ export async function runForward(options: ForwardOptions, io: StageIO): Promise<
   let finished = false;
   const stalled = (): void => {
     if (finished) return;
-    process.stderr.write('logkit forward: internal error: stalled with nothing left to wait for\n');
+    log.fatal('forward: internal error: stalled with nothing left to wait for');
     process.exit(ExitCode.SOFTWARE);
   };
   process.on('beforeExit', stalled);
 
   forwarder.start();
-  let inputError: CliError | undefined;
+  let inputError: DecodeError | undefined;
   if (durable) {
-    inputError = await durable.read(forwarder, io.input, signal);
-    io.input.close();
-    const outcome = await durable.complete(forwarder, ms(options.drainTimeout), signal.aborted);
-    finished = true;
-    await forwarder.close();
-    await deadLetter?.close();
-    await metrics.finish();
+    let outcome: DurableOutcome;
+    try {
+      inputError = await durable.read(forwarder, io.input, signal);
+      io.input.close();
+      outcome = await durable.complete(forwarder, options.drainTimeoutMs, signal.aborted);
+    } finally {
+      // also when the buffer failed (--overflow fail): the counters and the connections end cleanly
+      finished = true;
+      io.input.close();
+      await forwarder.close();
+      await deadLetter?.close();
+      await metrics.finish();
+    }
     if (outcome.keptEvents > 0) {
-      const kept = `${outcome.keptEvents} events in ${outcome.keptChunks} chunks not acknowledged within --drain-timeout ${options.drainTimeout} s ` +
+      const kept = `${outcome.keptEvents} events in ${outcome.keptChunks} chunks not acknowledged within --drain-timeout ${formatDuration(options.drainTimeoutMs)} ` +
         `are kept in ${options.buffer} and sent first at the next start (${serverStates(forwarder)})`;
       // SIGTERM: they are durable, the stop is clean; at the end of input a supervisor should run us again.
       if (signal.aborted) log.warn(kept);
       else throw new CliError(kept, ExitCode.TEMP_FAIL);
     } else if (outcome.undeliveredEvents > 0) {
       throw new CliError(
-        `${outcome.undeliveredEvents} events could not be delivered: no acknowledgement within --drain-timeout ${options.drainTimeout} s ` +
+        `${outcome.undeliveredEvents} events could not be delivered: no acknowledgement within --drain-timeout ${formatDuration(options.drainTimeoutMs)} ` +
           `(${serverStates(forwarder)}); they are not checkpointed, tail reads them again`,
         ExitCode.UNAVAILABLE,
       );
@@ -227,12 +217,11 @@ export async function runForward(options: ForwardOptions, io: StageIO): Promise<
     if (!(error instanceof DecodeError)) throw error;
     // Deliver what came before the fault, then report it.
     await forwarder.write(error.decoded);
-    const where = error.line !== undefined ? `line ${error.line}` : `byte ${error.offset}`;
-    inputError = new CliError(`stdin: ${where}: ${error.message}`, ExitCode.DATA_ERROR);
+    inputError = error;
   }
   io.input.close();
 
-  const undelivered = await forwarder.drain(ms(options.drainTimeout));
+  const undelivered = await forwarder.drain(options.drainTimeoutMs);
   finished = true;
   const why = serverStates(forwarder);
   const refused = forwarder.ledger.refusedEvents;
@@ -244,7 +233,7 @@ export async function runForward(options: ForwardOptions, io: StageIO): Promise<
     const refusedPart = refused > 0 ? `, of which ${refused} refused by the server as bad data (give --dead-letter FILE to keep such events)` : '';
     throw new CliError(
       `${events} events in ${undelivered.length} chunks could not be delivered${refusedPart}: no acknowledgement within ` +
-        `--drain-timeout ${options.drainTimeout} s (${why})`,
+        `--drain-timeout ${formatDuration(options.drainTimeoutMs)} (${why})`,
       ExitCode.UNAVAILABLE,
     );
   }

@@ -9,6 +9,7 @@ import { ResponseReader } from './response-reader.js';
 import type { ServerAddress } from './server-address.js';
 import type { ServerCounters } from './stats.js';
 import { log } from '../log/logger.js';
+import { formatDuration } from '../cli/units.js';
 
 export interface TlsSettings {
   ca?: Buffer;
@@ -357,7 +358,7 @@ export class ServerConnection implements ChunkCarrier {
     const wait = kind === 'rejected' && this.provedAlive ? this.settings.retryInitialMs : this.backoff.next();
     if (!this.reportedDown) {
       const lost = chunks.length > 0 ? `; ${chunks.length} unacknowledged chunks will be resent` : '';
-      log.warn(`${this.label} ${wasUp ? 'down' : 'unavailable'}: ${reason}${lost}; retrying (backoff up to ${this.settings.retryMaxMs / 1000} s)`);
+      log.warn(`${this.label} ${wasUp ? 'down' : 'unavailable'}: ${reason}${lost}; retrying (backoff up to ${formatDuration(this.settings.retryMaxMs)})`);
       this.reportedDown = true;
     }
     this.retryTimer = setTimeout(() => {

@@ -1,5 +1,4 @@
 import { log } from '../log/logger.js';
-import { CliError, ExitCode } from '../cli/exit-codes.js';
 import { MetricsServer } from './metrics-server.js';
 import { MetricsRegistry } from './registry.js';
 import { formatStatsLine } from './stats-line.js';
@@ -10,8 +9,8 @@ export interface MetricsSettings {
   metrics?: string;
   /** --stats: the summary line at exit */
   stats?: boolean;
-  /** --stats-interval SECONDS: the summary line periodically too (0: never) */
-  statsInterval?: number;
+  /** --stats-interval: the summary line periodically too, in milliseconds (0: never) */
+  statsIntervalMs?: number;
 }
 
 export interface CommandMetricsOptions {
@@ -36,8 +35,7 @@ export class CommandMetrics {
   ) {}
 
   static async start(registry: MetricsRegistry, settings: MetricsSettings, options: CommandMetricsOptions = {}): Promise<CommandMetrics> {
-    const interval = settings.statsInterval ?? 0;
-    if (!(interval >= 0)) throw new CliError('--stats-interval must be 0 or more seconds', ExitCode.USAGE);
+    const interval = settings.statsIntervalMs ?? 0;
     registry.observe(
       { name: 'logkit_process_resident_memory_bytes', help: 'Resident memory of the process', type: 'gauge' },
       () => process.memoryUsage.rss(),
@@ -49,7 +47,7 @@ export class CommandMetrics {
     const metrics = new CommandMetrics(registry, settings, server, options);
     process.on('SIGUSR1', metrics.onSignal);
     if (interval > 0) {
-      metrics.timer = setInterval(() => metrics.report('interval'), interval * 1000);
+      metrics.timer = setInterval(() => metrics.report('interval'), interval);
       metrics.timer.unref();
     }
     return metrics;

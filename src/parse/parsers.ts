@@ -10,10 +10,8 @@ import { SyslogParser } from './formats/syslog.js';
 import type { LineParser } from './line-parser.js';
 import type { TimeZone } from './time/zone.js';
 
-export const PARSE_FORMATS = [
-  'json', 'regexp', 'apache2', 'apache_error', 'nginx', 'syslog', 'ltsv', 'logfmt', 'csv', 'tsv', 'docker', 'cri', 'none',
-] as const;
-export type ParseFormat = (typeof PARSE_FORMATS)[number];
+import type { ParseFormat } from './parse-formats.js';
+export { PARSE_FORMATS, type ParseFormat } from './parse-formats.js';
 
 export interface ParserSettings {
   /** regexp: the expression (already compiled, linear-time). */

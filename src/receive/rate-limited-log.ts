@@ -1,3 +1,5 @@
+import { log } from '../log/logger.js';
+
 /**
  * Diagnostics on stderr, bounded: a flood of bad connections (a scanner, a fuzzer, a broken
  * client in a loop) must not turn into a flood of log lines. At most `perSecond` lines a second;
@@ -10,9 +12,8 @@ export class RateLimitedLog {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly prefix = 'logkit receive: ',
     private readonly perSecond = 20,
-    private readonly write: (line: string) => void = (line) => process.stderr.write(line),
+    private readonly write: (message: string) => void = (message) => log.warn(message),
   ) {}
 
   line(message: string): void {
@@ -23,7 +24,7 @@ export class RateLimitedLog {
     }
     if (this.lines < this.perSecond) {
       this.lines++;
-      this.write(this.prefix + message + '\n');
+      this.write(message);
       return;
     }
     this.suppressed++;
@@ -32,7 +33,7 @@ export class RateLimitedLog {
         this.timer = undefined;
         const n = this.suppressed;
         this.suppressed = 0;
-        if (n > 0) this.write(`${this.prefix}(${n} similar messages suppressed)\n`);
+        if (n > 0) this.write(`(${n} similar messages suppressed)`);
       }, 1000);
       this.timer.unref();
     }

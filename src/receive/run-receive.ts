@@ -36,13 +36,13 @@ export interface ReceiveOptions {
   maxConnections: number;
   /** Open connections per address (IPv6: per /64); undefined: an eighth of maxConnections. */
   maxConnectionsPerIp?: number;
-  idleTimeout: number;
-  /** Seconds, in total, from accept to the end of the TLS and shared-key handshakes. */
-  handshakeTimeout: number;
-  /** Seconds, in total, from a request's first byte to its last. */
-  requestTimeout: number;
-  /** Seconds at most an address is refused after repeated failed authentications (0: no backoff). */
-  maxAuthBackoff: number;
+  idleTimeoutMs: number;
+  /** In total, from accept to the end of the TLS and shared-key handshakes. */
+  handshakeTimeoutMs: number;
+  /** In total, from a request's first byte to its last. */
+  requestTimeoutMs: number;
+  /** Longest an address is refused after repeated failed authentications (0: no backoff). */
+  maxAuthBackoffMs: number;
   sourceAddressKey?: string;
   sourceHostnameKey?: string;
   tagPrefix?: string;
@@ -50,7 +50,7 @@ export interface ReceiveOptions {
   /** Durable mode: buffer directory; acks wait for durability, stdout is replayed from the store's checkpoint. */
   buffer?: string;
   checkpoint?: string;
-  bufferMaxBytes: number;
+  totalLimitBytes: number;
   dedupChunks: number;
 }
 
@@ -63,15 +63,7 @@ export async function runReceive(options: ReceiveOptions, io: StageIO): Promise<
   if (options.tagPrefix !== undefined && !isCleanTag(options.tagPrefix)) {
     throw new CliError(`--tag-prefix ${JSON.stringify(options.tagPrefix)} is not a valid tag (letters, digits, _ - : @ + = ~, dot-separated)`, ExitCode.USAGE);
   }
-  for (const [name, value] of [['--max-chunk-bytes', options.maxChunkBytes], ['--max-decompressed-bytes', options.maxDecompressedBytes], ['--max-buffered-bytes', options.maxBufferedBytes], ['--max-depth', options.maxDepth], ['--max-connections', options.maxConnections]] as const) {
-    if (!Number.isInteger(value) || value < 1) throw new CliError(`${name} must be a positive integer`, ExitCode.USAGE);
-  }
   const maxConnectionsPerIp = options.maxConnectionsPerIp ?? defaultConnectionsPerIp(options.maxConnections);
-  if (!Number.isInteger(maxConnectionsPerIp) || maxConnectionsPerIp < 1) throw new CliError('--max-connections-per-ip must be a positive integer', ExitCode.USAGE);
-  for (const [name, value] of [['--idle-timeout', options.idleTimeout], ['--handshake-timeout', options.handshakeTimeout], ['--request-timeout', options.requestTimeout]] as const) {
-    if (!(value > 0)) throw new CliError(`${name} must be a positive number of seconds`, ExitCode.USAGE);
-  }
-  if (!(options.maxAuthBackoff >= 0)) throw new CliError('--max-auth-backoff must be a number of seconds (0 turns the backoff off)', ExitCode.USAGE);
   const users = new Map<string, string>();
   for (const entry of options.user) {
     const i = entry.indexOf(':');
@@ -110,17 +102,15 @@ export async function runReceive(options: ReceiveOptions, io: StageIO): Promise<
     sourceAddressKey: options.sourceAddressKey || undefined,
     sourceHostnameKey: options.sourceHostnameKey || undefined,
     tagPrefix: options.tagPrefix || undefined,
-    idleTimeoutMs: options.idleTimeout * 1000,
-    handshakeTimeoutMs: Math.min(options.idleTimeout, options.handshakeTimeout) * 1000,
-    requestTimeoutMs: options.requestTimeout * 1000,
+    idleTimeoutMs: options.idleTimeoutMs,
+    handshakeTimeoutMs: Math.min(options.idleTimeoutMs, options.handshakeTimeoutMs),
+    requestTimeoutMs: options.requestTimeoutMs,
     maxBatchEvents: 10_000,
   };
   const format = io.output.format(options.output);
   if ((options.buffer === undefined) !== (options.checkpoint === undefined)) {
     throw new CliError('--buffer and --checkpoint go together (receive deletes buffered events once the store\'s checkpoint covers them)', ExitCode.USAGE);
   }
-  if (!Number.isInteger(options.dedupChunks) || options.dedupChunks < 1) throw new CliError('--dedup-chunks must be a positive integer', ExitCode.USAGE);
-  if (!Number.isInteger(options.bufferMaxBytes) || options.bufferMaxBytes < 1) throw new CliError('--buffer-max-bytes must be a positive integer', ExitCode.USAGE);
   let durable: Durable | undefined;
   let emitting: Promise<void> | undefined;
   let writer: EventWriter | undefined;
@@ -128,7 +118,7 @@ export async function runReceive(options: ReceiveOptions, io: StageIO): Promise<
   if (options.buffer !== undefined) {
     if (format !== 'msgpack') throw new CliError(`--buffer writes MessagePack to stdout (a pipe or file), not ${format}`, ExitCode.USAGE);
     durable = await openDurable(
-      { bufferDir: options.buffer, checkpoint: options.checkpoint!, bufferMaxBytes: options.bufferMaxBytes, dedupChunks: options.dedupChunks, log: (m) => log.line(m) },
+      { bufferDir: options.buffer, checkpoint: options.checkpoint!, totalLimitBytes: options.totalLimitBytes, dedupChunks: options.dedupChunks, log: (m) => log.line(m) },
       out,
     );
     sink = durable.sink;
@@ -144,7 +134,7 @@ export async function runReceive(options: ReceiveOptions, io: StageIO): Promise<
   const stats = new ReceiveStats();
   const server = new ReceiveServer(
     { bind, tls, maxConnections: options.maxConnections, maxConnectionsPerAddress: maxConnectionsPerIp, heartbeat: bind.kind === 'tcp' },
-    { config, sink, log, stats, budget: new BufferBudget(options.maxBufferedBytes), backoff: new AuthBackoff(options.maxAuthBackoff * 1000) },
+    { config, sink, log, stats, budget: new BufferBudget(options.maxBufferedBytes), backoff: new AuthBackoff(options.maxAuthBackoffMs) },
   );
   let where: string;
   try {

@@ -1,32 +1,30 @@
 import { DecodeError } from '../codec/decode-error.js';
 import type { InputFormat } from '../codec/read-events.js';
-import { CliError, ExitCode } from '../cli/exit-codes.js';
 import { BufferError } from '../buffer/buffer-error.js';
-import { parseTotalLimit } from '../buffer/buffer-options.js';
+import { checkTotalLimit } from '../buffer/buffer-options.js';
 import { BUFFER_DEFAULTS, type OverflowPolicy } from '../buffer/defaults.js';
 import { DiskBuffer, type Chunk } from '../buffer/disk-buffer.js';
 import type { CheckpointTracker } from '../checkpoint/checkpoint-tracker.js';
 import type { LogEvent } from '../event/event.js';
 import type { StageInput } from '../stream/stage-io.js';
+import { log } from '../log/logger.js';
 
 export interface BufferedInputOptions {
   dir: string;
-  totalLimit: string | number;
+  totalLimitBytes: number;
   overflow: OverflowPolicy;
   /** The store's --flush-interval: a chunk is sealed (durable, deliverable) at the latest this long after its first event. */
   flushIntervalMs: number;
   input: InputFormat;
   /** Where the events come from: standard input, or the stage before in `logkit run`. */
   source: StageInput;
-  /** The store's --batch-size: a chunk holds at most one batch, so a crash in the middle of a chunk repeats at most that much. */
-  batchSize: number;
+  /** The store's --batch-events: a chunk holds at most one batch, so a crash in the middle of a chunk repeats at most that much. */
+  batchEvents: number;
   /** Positions advance when a chunk is durable: from then on the buffer replays it. */
   checkpoint?: CheckpointTracker;
 }
 
-const say = (message: string): void => {
-  process.stderr.write(`logkit store: ${message}\n`);
-};
+const say = (message: string): void => log.info(message);
 
 /**
  * `store --buffer DIR`: standard input is made durable in a DiskBuffer first, and the store
@@ -43,7 +41,10 @@ export class BufferedInput {
   private committedEvents = 0;
   private acking: Promise<void> = Promise.resolve();
   private stopping = false;
-  inputError: CliError | undefined;
+  /** The input's decode error, reported once the store has stored what came before it. */
+  inputError: DecodeError | undefined;
+  /** Why the buffer stopped taking input, if it did: the store ends with it. */
+  failure: BufferError | undefined;
 
   private constructor(
     private readonly buffer: DiskBuffer,
@@ -51,23 +52,15 @@ export class BufferedInput {
   ) {}
 
   static async open(options: BufferedInputOptions): Promise<BufferedInput> {
-    let buffer: DiskBuffer;
-    try {
-      buffer = await DiskBuffer.open(options.dir, {
-        chunkBytes: BUFFER_DEFAULTS.chunkBytes,
-        chunkEvents: Math.max(1, Math.min(BUFFER_DEFAULTS.chunkEvents, options.batchSize)),
-        chunkAgeMs: Math.max(1, Math.min(options.flushIntervalMs, 2 ** 31 - 1)),
-        totalLimitBytes: parseTotalLimit(options.totalLimit, BUFFER_DEFAULTS.chunkBytes),
-        overflow: options.overflow,
-        log: say,
-        onDurable: options.checkpoint ? (positions) => options.checkpoint!.commitPositions(positions) : undefined,
-      });
-    } catch (error) {
-      if (error instanceof BufferError) {
-        throw new CliError(`store: --buffer: ${error.message}`, error.reason === 'locked' ? ExitCode.TEMP_FAIL : ExitCode.CANT_CREATE);
-      }
-      throw error;
-    }
+    const buffer = await DiskBuffer.open(options.dir, {
+      chunkBytes: BUFFER_DEFAULTS.chunkBytes,
+      chunkEvents: Math.min(BUFFER_DEFAULTS.chunkEvents, options.batchEvents),
+      chunkAgeMs: options.flushIntervalMs,
+      totalLimitBytes: checkTotalLimit(options.totalLimitBytes, BUFFER_DEFAULTS.chunkBytes),
+      overflow: options.overflow,
+      log: say,
+      onDurable: options.checkpoint ? (positions) => options.checkpoint!.commitPositions(positions) : undefined,
+    });
     const opened = buffer.stats();
     if (opened.replayedChunks > 0) say(`storing first ${opened.replayedEvents} events in ${opened.replayedChunks} chunks left in ${options.dir}`);
     return new BufferedInput(buffer, options);
@@ -104,10 +97,9 @@ export class BufferedInput {
     } catch (error) {
       if (error instanceof DecodeError) {
         await this.buffer.append(error.decoded).catch(() => {});
-        const where = error.line !== undefined ? `line ${error.line}` : `byte ${error.offset}`;
-        this.inputError = new CliError(`stdin: ${where}: ${error.message}`, ExitCode.DATA_ERROR);
+        this.inputError = error;
       } else if (error instanceof BufferError) {
-        this.failNow(error);
+        return this.fail(error);
       } else if (!this.stopping) {
         throw error;
       }
@@ -115,7 +107,7 @@ export class BufferedInput {
     try {
       await this.buffer.finish();
     } catch (error) {
-      if (error instanceof BufferError) this.failNow(error);
+      if (error instanceof BufferError) return this.fail(error);
       throw error;
     }
   }
@@ -129,7 +121,10 @@ export class BufferedInput {
 
   /** After the store finished: deletions done, directory released; chunks not committed stay for the next start. */
   async close(): Promise<{ eventsOnDisk: number; chunksOnDisk: number }> {
-    await this.acking;
+    // after a failure the buffer is closed already: a chunk not deleted is stored again at the next start
+    await this.acking.catch((error: unknown) => {
+      if (!this.failure) throw error;
+    });
     const stats = this.buffer.stats();
     if (stats.droppedEvents > 0) say(`dropped ${stats.droppedEvents} events in ${stats.droppedChunks} chunks (--overflow drop-oldest)`);
     // Sealed chunks the store never took (SIGTERM) stay on disk; stop the consumer side.
@@ -137,11 +132,19 @@ export class BufferedInput {
     return { eventsOnDisk: stats.eventsOnDisk, chunksOnDisk: stats.chunksOnDisk };
   }
 
-  private failNow(error: BufferError): never {
+  /**
+   * --overflow fail, or a chunk that cannot be written: stop reading, and end the store's input
+   * (closing the buffer) so that it commits what it holds and exits with `failure` (75 or 74,
+   * see exit-status-of.ts); what is durable stays in DIR for the next start.
+   */
+  private async fail(error: BufferError): Promise<void> {
+    this.stopping = true;
+    this.options.source.close();
     const stats = this.buffer.stats();
-    process.stderr.write(
-      `logkit: store: --buffer: ${error.message}; ${stats.eventsOnDisk} events in ${stats.chunksOnDisk} chunks kept in ${this.options.dir} for the next start\n`,
+    this.failure = new BufferError(
+      `store: --buffer: ${error.message}; ${stats.eventsOnDisk} events in ${stats.chunksOnDisk} chunks kept in ${this.options.dir} for the next start`,
+      error.reason,
     );
-    process.exit(error.reason === 'io' ? ExitCode.IO_ERROR : ExitCode.TEMP_FAIL);
+    await this.buffer.close();
   }
 }

@@ -4,8 +4,8 @@ import type { FsyncPolicy } from './file/file-sink.js';
 import type { CommitHook, DedupMode, StoreSink } from './store-sink.js';
 import { parseTableName } from './sql/identifier.js';
 
-export const STORE_TARGETS = ['file', 'postgres', 'mysql', 'clickhouse'] as const;
-export type StoreTarget = (typeof STORE_TARGETS)[number];
+import type { FileCompression, StoreTarget } from './store-choices.js';
+export { STORE_TARGETS, type StoreTarget } from './store-choices.js';
 
 export interface SinkArgs {
   target: StoreTarget;
@@ -13,12 +13,13 @@ export interface SinkArgs {
   table: string;
   create: boolean;
   dedup: DedupMode;
-  timeout: number;
+  /** ClickHouse request timeout. */
+  timeoutMs: number;
   format?: FileFormat;
-  compress?: 'gzip' | 'none';
+  compress?: FileCompression;
   gzipLevel: number;
   fsync: FsyncPolicy;
-  fsyncInterval: number;
+  fsyncIntervalMs: number;
   maxOpenFiles: number;
   messageKey: string;
 }
@@ -31,10 +32,8 @@ export async function createSink(args: SinkArgs, onCommit: CommitHook, log: (mes
       const template = args.destination;
       const gzip = args.compress ? args.compress === 'gzip' : /\.gz$/i.test(template);
       const format = args.format ?? formatFromName(template);
-      if (!(args.gzipLevel >= 1 && args.gzipLevel <= 9)) throw new CliError('--gzip-level must be 1 to 9', ExitCode.USAGE);
-      if (!(args.maxOpenFiles >= 1)) throw new CliError('--max-open-files must be at least 1', ExitCode.USAGE);
       return new FileSink({
-        template, format, gzip, gzipLevel: args.gzipLevel, fsync: args.fsync, fsyncIntervalMs: args.fsyncInterval,
+        template, format, gzip, gzipLevel: args.gzipLevel, fsync: args.fsync, fsyncIntervalMs: args.fsyncIntervalMs,
         maxOpenFiles: args.maxOpenFiles, messageKey: args.messageKey, dedup: args.dedup !== 'off', onCommit, log,
       });
     }
@@ -52,7 +51,7 @@ export async function createSink(args: SinkArgs, onCommit: CommitHook, log: (mes
     case 'clickhouse': {
       expectScheme(args.destination, ['http:', 'https:', 'clickhouse:'], 'http://HOST:8123/DATABASE');
       const { ClickhouseSink } = await import('./sql/clickhouse-sink.js');
-      return new ClickhouseSink({ url: args.destination, table: parseTableName(args.table), create: args.create, dedup: args.dedup, onCommit, log, timeoutMs: args.timeout });
+      return new ClickhouseSink({ url: args.destination, table: parseTableName(args.table), create: args.create, dedup: args.dedup, onCommit, log, timeoutMs: args.timeoutMs });
     }
   }
 }

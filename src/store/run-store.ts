@@ -56,7 +56,7 @@ export async function runStore(sink: StoreSink, options: StoreRunOptions): Promi
     throw asCliError(sink, error, 0);
   }
 
-  let inputError: CliError | undefined;
+  let inputError: DecodeError | undefined;
   const counted = new ByteCounter(options.source ?? (async function* () {})());
   const metrics = await CommandMetrics.start(storeMetrics(batcher, counted, sink), options.metrics ?? {});
   const progress = ProgressLine.start(
@@ -81,8 +81,7 @@ export async function runStore(sink: StoreSink, options: StoreRunOptions): Promi
   } catch (error) {
     if (error instanceof DecodeError) {
       await batcher.add(error.decoded).catch(() => {});
-      const where = error.line !== undefined ? `line ${error.line}` : `byte ${error.offset}`;
-      inputError = new CliError(`stdin: ${where}: ${error.message}`, ExitCode.DATA_ERROR);
+      inputError = error;
     } else if (!batcher.failure) {
       // not the store's failure (e.g. stdin unreadable): still release the connection, then report
       batcher.stopTimer();

@@ -4,32 +4,29 @@ import { closeCheckpoint, openCheckpoint } from '../checkpoint/open-checkpoint.j
 import { BufferedInput } from './buffered-input.js';
 import { createSink, type SinkArgs } from './create-sink.js';
 import { runStore } from './run-store.js';
+import { log } from '../log/logger.js';
 import type { CommitHook } from './store-sink.js';
 import { onAbort } from '../stream/shutdown.js';
 import type { StageIO } from '../stream/stage-io.js';
 
-export interface StoreCommandArgs extends Omit<SinkArgs, 'target' | 'format' | 'compress' | 'fsync' | 'dedup'> {
-  target: string;
-  dedup: string;
-  format?: string;
-  compress?: string;
-  fsync: string;
+export interface StoreCommandArgs extends SinkArgs {
   input: InputFormat;
-  batchSize: number;
+  batchEvents: number;
   batchBytes: number;
-  flushInterval: number;
-  retryMaxDelay: number;
-  retryTimeout: number;
-  shutdownTimeout: number;
+  flushIntervalMs: number;
+  retryMaxIntervalMs: number;
+  /** 0: retry forever. */
+  retryTimeoutMs: number;
+  drainTimeoutMs: number;
   /** --checkpoint FILE: commit source positions (after each COMMIT/fsync; with --buffer, once durable in the buffer). */
   checkpoint?: string;
   /** --buffer DIR: input durable in a disk buffer first, delivered from it, deleted after the destination's commit. */
   buffer?: string;
-  totalLimit: string | number;
+  totalLimitBytes: number;
   overflow: OverflowPolicy;
   metrics?: string;
   stats?: boolean;
-  statsInterval?: number;
+  statsIntervalMs?: number;
 }
 
 /**
@@ -37,23 +34,21 @@ export interface StoreCommandArgs extends Omit<SinkArgs, 'target' | 'format' | '
  * each committed batch; --checkpoint and --buffer plug in there.
  */
 export async function runStoreCommand(args: StoreCommandArgs, io: StageIO, onCommit: CommitHook = () => {}): Promise<void> {
-  const log = (message: string): void => {
-    process.stderr.write(`logkit store: ${message}\n`);
-  };
+  const say = (message: string): void => log.info(message);
   const checkpoint = args.checkpoint ? await openCheckpoint('store', args.checkpoint) : undefined;
-  const flushIntervalMs = Math.max(1, args.flushInterval);
+  const { flushIntervalMs } = args;
   const buffered = args.buffer
-    ? await BufferedInput.open({ dir: args.buffer, totalLimit: args.totalLimit, overflow: args.overflow, flushIntervalMs, input: args.input, source: io.input, batchSize: Math.max(1, Math.floor(args.batchSize)), checkpoint })
+    ? await BufferedInput.open({ dir: args.buffer, totalLimitBytes: args.totalLimitBytes, overflow: args.overflow, flushIntervalMs, input: args.input, source: io.input, batchEvents: args.batchEvents, checkpoint })
     : undefined;
   const hook: CommitHook = (events) => {
     if (buffered) buffered.committed(events);
     else checkpoint?.commit(events);
     return onCommit(events);
   };
-  const sink = await createSink(args as SinkArgs, hook, log);
+  const sink = await createSink(args, hook, say);
 
   const onHangup = (): void => {
-    sink.reopen?.().catch((error: unknown) => log(`cannot reopen files: ${(error as Error).message}`));
+    sink.reopen?.().catch((error: unknown) => log.error(`cannot reopen files: ${(error as Error).message}`));
   };
   process.on('SIGHUP', onHangup);
   let filling: Promise<void> | undefined;
@@ -71,13 +66,13 @@ export async function runStoreCommand(args: StoreCommandArgs, io: StageIO, onCom
       events: !buffered && io.inProcess ? io.input.events({ format: args.input }) : undefined,
       closeInput: buffered ? undefined : () => io.input.close(),
       signal: io.signal,
-      batchSize: Math.max(1, Math.floor(args.batchSize)),
-      batchBytes: Math.max(1024, args.batchBytes),
+      batchSize: args.batchEvents,
+      batchBytes: args.batchBytes,
       flushIntervalMs,
-      retryMaxDelayMs: Math.max(1, args.retryMaxDelay),
-      retryTimeoutMs: Math.max(0, args.retryTimeout * 1000),
-      shutdownTimeoutMs: Math.max(0, args.shutdownTimeout * 1000),
-      metrics: { metrics: args.metrics, stats: args.stats, statsInterval: args.statsInterval },
+      retryMaxDelayMs: args.retryMaxIntervalMs,
+      retryTimeoutMs: args.retryTimeoutMs,
+      shutdownTimeoutMs: args.drainTimeoutMs,
+      metrics: { metrics: args.metrics, stats: args.stats, statsIntervalMs: args.statsIntervalMs },
     });
   } finally {
     process.off('SIGHUP', onHangup);
@@ -87,8 +82,9 @@ export async function runStoreCommand(args: StoreCommandArgs, io: StageIO, onCom
     buffered.stop(); // runStore returned on SIGTERM (or its source ended): no more input either way
     await filling;
     const left = await buffered.close();
-    if (left.eventsOnDisk > 0) log(`${left.eventsOnDisk} events in ${left.chunksOnDisk} chunks kept in ${args.buffer}, stored first at the next start`);
+    if (left.eventsOnDisk > 0) say(`${left.eventsOnDisk} events in ${left.chunksOnDisk} chunks kept in ${args.buffer}, stored first at the next start`);
   }
   await closeCheckpoint('store', checkpoint);
+  if (buffered?.failure) throw buffered.failure;
   if (buffered?.inputError) throw buffered.inputError;
 }

@@ -2,7 +2,6 @@ import type { LogEvent } from '../event/event.js';
 import { DecodeError } from '../codec/decode-error.js';
 import type { EventWriter } from '../codec/event-writer.js';
 import { readEvents, type ReadOptions } from '../codec/read-events.js';
-import { CliError, ExitCode } from '../cli/exit-codes.js';
 import { openInput } from '../cli/stdio.js';
 import { onAbort } from './shutdown.js';
 import type { StageIO } from './stage-io.js';
@@ -38,9 +37,8 @@ export async function pumpEvents(
         if (!(error instanceof DecodeError)) throw error;
         await writer.write(await transform(error.decoded));
         await writer.flush();
-        const where = error.line !== undefined ? `line ${error.line}` : `byte ${error.offset}`;
-        const name = source === '-' ? 'stdin' : source;
-        throw new CliError(`${name}: ${where}: ${error.message}`, ExitCode.DATA_ERROR);
+        if (source !== '-') error.source = source;
+        throw error; // exit 65, see exit-status-of.ts
       }
     }
     await writer.flush();

@@ -3,8 +3,8 @@ import { EventTime } from '../event/event-time.js';
 import type { LineBatch, LineText } from '../codec/line-splitter.js';
 import { appendBounded, byteLength, type LineUnit } from './line-unit.js';
 
-export const LINE_FORMATS = ['text', 'docker', 'cri'] as const;
-export type LineFormat = (typeof LINE_FORMATS)[number];
+import type { LineFormat } from './tail-choices.js';
+export { LINE_FORMATS, type LineFormat } from './tail-choices.js';
 
 /**
  * Container runtime log files, decoded and re-joined: a container's long line is split by the

@@ -1,8 +1,8 @@
 import { appendBounded, byteLength, textForMatching, type LineUnit } from './line-unit.js';
 import { LinearRegex } from '../regex/linear-regex.js';
 
-export const MULTILINE_MODES = ['java', 'python'] as const;
-export type MultilineMode = (typeof MULTILINE_MODES)[number];
+import type { MultilineMode } from './tail-choices.js';
+export { MULTILINE_MODES, type MultilineMode } from './tail-choices.js';
 
 /** Decides, line by line, whether a line continues the group being assembled. */
 export interface MultilineRule {

@@ -2,8 +2,9 @@ import { CommandMetrics, type MetricsSettings } from '../metrics/command-metrics
 import { MetricsRegistry } from '../metrics/registry.js';
 import { observeOutput } from '../metrics/stage-metrics.js';
 import { CliError, ExitCode } from '../cli/exit-codes.js';
-import type { LineFormat } from './container-log.js';
-import { multilineFactory, type MultilineMode } from './multiline.js';
+import { EventWriter, colorWanted, resolveOutputFormat } from '../codec/event-writer.js';
+import type { OutputFormat } from '../codec/stream-formats.js';
+import { multilineFactory } from './multiline.js';
 import { tailStream } from './stdin-tail.js';
 import { expandTag } from './tag.js';
 import { LinearRegex } from '../regex/linear-regex.js';
@@ -14,11 +15,9 @@ import type { SymlinkPolicy } from './symlink-policy.js';
 import { onAbort } from '../stream/shutdown.js';
 import type { StageIO } from '../stream/stage-io.js';
 
-export interface TailArgs extends Omit<TailOptions, 'multiline' | 'format' | 'symlinks'> {
+export interface TailArgs extends Omit<TailOptions, 'symlinks'> {
   symlinks?: SymlinkPolicy;
-  multiline?: string;
-  format: string;
-  output?: string;
+  output?: OutputFormat;
   metrics?: MetricsSettings;
 }
 
@@ -66,25 +65,7 @@ function validate(args: TailArgs): TailOptions {
     LinearRegex.compile(args.multilineStart, 'tail: --multiline-start'); // a bad pattern is a usage error now, not at the first file
     if (args.multiline) throw new CliError('--multiline and --multiline-start exclude each other', ExitCode.USAGE);
   }
-  const positive: Array<[string, number]> = [
-    ['--max-line-bytes', args.maxLineBytes],
-    ['--max-open-files', args.maxOpenFiles],
-    ['--poll-interval', args.pollIntervalMs],
-    ['--refresh-interval', args.refreshIntervalMs],
-  ];
-  for (const [name, value] of positive) {
-    if (!Number.isSafeInteger(value) || value < 1) throw new CliError(`${name} must be a positive integer, not ${value}`, ExitCode.USAGE);
-  }
-  const nonNegative: Array<[string, number]> = [
-    ['--pos-interval', args.posIntervalMs],
-    ['--rotate-wait', args.rotateWaitMs],
-    ['--partial-flush', args.partialFlushMs],
-    ['--multiline-flush', args.multilineFlushMs],
-  ];
-  for (const [name, value] of nonNegative) {
-    if (!Number.isFinite(value) || value < 0) throw new CliError(`${name} must be zero or more, not ${value}`, ExitCode.USAGE);
-  }
   if (!isCleanTag(args.tag.replaceAll('*', 'x'))) throw new CliError(`--tag "${args.tag}" is not a tag (${TAG_RULE}; * stands for the file path)`, ExitCode.USAGE);
   if (args.pos !== undefined && args.pos === args.checkpoint) throw new CliError('--pos and --checkpoint must be different files', ExitCode.USAGE);
-  return { ...args, symlinks: args.symlinks ?? 'follow', multiline: args.multiline as MultilineMode | undefined, format: args.format as LineFormat };
+  return { ...args, symlinks: args.symlinks ?? 'follow' };
 }

@@ -138,9 +138,9 @@ test('a corrupt chunk is moved aside with a message, a half-written temp file is
 
 test('SIGTERM: what is held is made durable and written out; with the consumer stalled it stays on disk for the next start', async (t) => {
   const base = await tempDir(t);
-  // 1. Consumer reading: the open chunk (kept open by a long --chunk-age) is sealed and written out.
+  // 1. Consumer reading: the open chunk (kept open by a long --flush-interval) is sealed and written out.
   const dir = join(base, 'a');
-  const stage = spawnStage(t, ['buffer', dir, '--chunk-events', '1000', '--chunk-age', '600']);
+  const stage = spawnStage(t, ['buffer', dir, '--chunk-events', '1000', '--flush-interval', '600']);
   const out = new Collector(stage.child.stdout!).start();
   await new Feeder(stage.child.stdin!, encodeNumbered(0, 20_500)).run(false);
   await waitFor(() => out.numbers.length >= 20_000, 'the sealed chunks to be written out');
@@ -156,7 +156,7 @@ test('SIGTERM: what is held is made durable and written out; with the consumer s
 
   // 2. Consumer stalled: exit 0 after --drain-timeout, everything on disk; the next start replays the rest.
   const dir2 = join(base, 'b');
-  const stalled = spawnStage(t, ['buffer', dir2, '--chunk-events', '1000', '--chunk-age', '600', '--drain-timeout', '1']);
+  const stalled = spawnStage(t, ['buffer', dir2, '--chunk-events', '1000', '--flush-interval', '600', '--drain-timeout', '1']);
   const first = new Collector(stalled.child.stdout!).start(true);
   await new Feeder(stalled.child.stdin!, encodeNumbered(0, 20_500, 40)).run(false);
   // Wait until the stage has read all its input: 20 chunks sealed (some written out), the count steady.
@@ -173,7 +173,7 @@ test('SIGTERM: what is held is made durable and written out; with the consumer s
   const stopped = await stalled.exited;
   t.is(stopped.code, 0, stalled.stderr);
   t.true(Date.now() - t0 < 6000);
-  t.regex(stalled.stderr, /stopped after --drain-timeout 1 s; \d+ events in \d+ chunks kept/);
+  t.regex(stalled.stderr, /stopped after --drain-timeout 1s; \d+ events in \d+ chunks kept/);
   // What the first run wrote sits in its stdout pipe; read it, then replay the rest.
   first.resume();
   await first.ended();
@@ -192,7 +192,7 @@ test('kill -9 mid-stream, then restart from the checkpoint: everything committed
   const dir = join(base, 'spool');
   const checkpointFile = join(base, 'positions.json');
   const total = 100_000;
-  const args = ['buffer', dir, '--checkpoint', checkpointFile, '--chunk-events', '2000', '--chunk-age', '0.2'];
+  const args = ['buffer', dir, '--checkpoint', checkpointFile, '--chunk-events', '2000', '--flush-interval', '0.2'];
   const first = spawnStage(t, args);
   const out1 = new Collector(first.child.stdout!).start();
   const feeding = new Feeder(first.child.stdin!, encodeNumbered(0, total, 20), 8 * 1024).run(false).catch(() => {});
@@ -227,7 +227,7 @@ test('usage errors and a directory in use are refused clearly', async (t) => {
   const dir = join(await tempDir(t), 'spool');
   const bad = await logkit(['buffer', dir, '--total-limit', '1m', '--chunk-bytes', '1m'], { input: '' });
   t.is(bad.exitCode, 64);
-  t.regex(String(bad.stderr), /--total-limit: expected a size of at least twice the chunk size/);
+  t.regex(String(bad.stderr), /--total-limit: expected at least twice the chunk size \(2m\), got 1m/);
   const holder = spawnStage(t, ['buffer', dir]);
   await waitFor(async () => (await readdir(dir).catch(() => [] as string[])).includes('lock'), 'the lock');
   const second = await logkit(['buffer', dir], { input: '' });
@@ -239,7 +239,7 @@ test('usage errors and a directory in use are refused clearly', async (t) => {
 
 test('SIGTERM while blocked at the total limit: exits 0 in bounded time, and what it accepted is on disk or was written out', async (t) => {
   const dir = join(await tempDir(t), 'spool');
-  const stage = spawnStage(t, ['buffer', dir, '--chunk-bytes', '32k', '--total-limit', '128k', '--chunk-age', '600', '--drain-timeout', '1']);
+  const stage = spawnStage(t, ['buffer', dir, '--chunk-bytes', '32k', '--total-limit', '128k', '--flush-interval', '600', '--drain-timeout', '1']);
   const out = new Collector(stage.child.stdout!).start(true); // a consumer that stopped reading
   void new Feeder(stage.child.stdin!, encodeNumbered(0, 60_000, 40)).run(false).catch(() => {});
   await waitFor(() => stage.stderr.includes('waiting for the consumer'), 'the buffer to block');
@@ -262,7 +262,7 @@ test('SIGTERM while blocked at the total limit: exits 0 in bounded time, and wha
 
 test('SIGHUP seals the open chunk at once and, with --stats, prints the counters', async (t) => {
   const dir = join(await tempDir(t), 'spool');
-  const stage = spawnStage(t, ['buffer', dir, '--chunk-age', '600', '--stats']);
+  const stage = spawnStage(t, ['buffer', dir, '--flush-interval', '600', '--stats']);
   const out = new Collector(stage.child.stdout!).start();
   await new Feeder(stage.child.stdin!, encodeNumbered(0, 100)).run(false);
   // Started (the lock is taken just before the signal handlers are installed): a SIGHUP before that would end it.
@@ -312,7 +312,7 @@ test('repeated kill -9 and restarts from the checkpoint (as systemd would): noth
   const dir = join(base, 'spool');
   const checkpointFile = join(base, 'positions.json');
   const total = 60_000;
-  const args = ['buffer', dir, '--checkpoint', checkpointFile, '--chunk-events', '1000', '--chunk-age', '0.1'];
+  const args = ['buffer', dir, '--checkpoint', checkpointFile, '--chunk-events', '1000', '--flush-interval', '0.1'];
   const delivered: number[] = [];
   const committedAt = async () => {
     const text = await readFile(checkpointFile, 'utf8').catch(() => undefined);

@@ -23,7 +23,7 @@ async function onTerminal(dir: string, command: string): Promise<string> {
 
 test('store on a terminal shows a progress line, redrawn in place and erased at the end', async (t) => {
   const dir = await tempDir(t);
-  const screen = await onTerminal(dir, `store file ${join(dir, 'out', 'x.ndjson')} --flush-interval 50`);
+  const screen = await onTerminal(dir, `store file ${join(dir, 'out', 'x.ndjson')} --flush-interval 50ms`);
   t.regex(screen, /\r\x1b\[Klogkit store: 10 events stored \(\d+\/s\), 0 pending, 0 MiB read/);
   t.true(screen.endsWith('\r\x1b[K'), JSON.stringify(screen.slice(-40)));
 });

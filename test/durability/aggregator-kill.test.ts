@@ -37,7 +37,7 @@ for (const form of FORMS) test(`${form}: kill -9 of receive --buffer mid-stream:
   t.log(`stored ${seqs.length} lines, ${distinct.size} distinct, duplicates ${seqs.length - distinct.size}`);
   // piped, the store outlives receive's kill and commits all it got; in one process a kill -9
   // takes the store too, and each of the 2 kills repeats at most what it had written and not yet
-  // committed: one batch (--batch-size 10,000) and what was on its way from receive
+  // committed: one batch (--batch-events 10,000) and what was on its way from receive
   const bound = form === 'piped' ? 10_000 : 2 * 10_000 + 10_000;
   t.true(seqs.length - distinct.size < bound, `duplicates are bounded: ${seqs.length - distinct.size}`);
 });

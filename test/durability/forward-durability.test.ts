@@ -6,7 +6,7 @@ import { appendNumbers, firstArrivalsInOrder, freePort, numbersOf, sleep, startP
 import { FORMS, startChain } from '../run/chain-helpers.js';
 
 const collector = (log: string, spool: string, checkpoint: string, port: number, extra: string[] = []): string[][] => [
-  ['tail', '--from-head', '--checkpoint', checkpoint, '--poll-interval', '50', log],
+  ['tail', '--from-head', '--checkpoint', checkpoint, '--poll-interval', '50ms', log],
   ['parse', 'none'],
   ['forward', '--buffer', spool, '--checkpoint', checkpoint, '--flush-interval', '0.05', '--chunk-bytes', '16384', ...extra, `127.0.0.1:${port}`],
 ];
@@ -75,7 +75,7 @@ test('forward --buffer: the aggregator (receive | store file) down for a while, 
   const store = join(dir, 'store');
   const aggregator = startPipeline(t, [
     ['receive', '--bind', `127.0.0.1:${port}`],
-    ['store', 'file', join(store, '${tag}.ndjson'), '--flush-interval', '50'],
+    ['store', 'file', join(store, '${tag}.ndjson'), '--flush-interval', '50ms'],
   ]);
   await sleep(500);
   const second = startPipeline(t, collector(log, spool, checkpoint, port));

@@ -106,7 +106,7 @@ export function firstArrivalsInOrder(numbers: readonly number[]): boolean {
 export function startAggregator(port: number, dir: string, form: Form = 'piped'): { receive: ChildProcess; store: ChildProcess; stderr: () => string; done: Promise<void> } {
   let stderr = '';
   const checkpoint = join(dir, 'store.ckpt');
-  const storeArgs = ['store', 'file', join(dir, 'out', '${tag}.ndjson'), '--checkpoint', checkpoint, '--flush-interval', '100'];
+  const storeArgs = ['store', 'file', join(dir, 'out', '${tag}.ndjson'), '--checkpoint', checkpoint, '--flush-interval', '100ms'];
   const receiveArgs = ['receive', '--bind', `127.0.0.1:${port}`, '--buffer', join(dir, 'rbuf'), '--checkpoint', checkpoint, '--stats'];
   const exited = (child: ChildProcess) => new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));
   if (form === 'run') {

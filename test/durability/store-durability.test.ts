@@ -19,8 +19,8 @@ for (const mode of ['--checkpoint', '--buffer'] as const) {
     const checkpoint = join(dir, 'app.ckpt');
     const out = join(dir, 'out');
     const storeArgs = ['store', '--checkpoint', checkpoint, ...(mode === '--buffer' ? ['--buffer', join(dir, 'spool')] : []),
-      '--flush-interval', '50', '--batch-size', '500', 'file', join(out, 'all.ndjson')];
-    const pipeline = () => startPipeline(t, [['tail', '--from-head', '--checkpoint', checkpoint, '--poll-interval', '50', log], storeArgs]);
+      '--flush-interval', '50ms', '--batch-events', '500', 'file', join(out, 'all.ndjson')];
+    const pipeline = () => startPipeline(t, [['tail', '--from-head', '--checkpoint', checkpoint, '--poll-interval', '50ms', log], storeArgs]);
     const total = 16_000;
     await appendNumbers(log, 1, 1000);
     let running = pipeline();
@@ -54,8 +54,8 @@ test('store file: SIGHUP closes the files, so a logrotate rename is followed by 
   const out = join(dir, 'out');
   await appendNumbers(log, 1, 1000);
   const running = startPipeline(t, [
-    ['tail', '--from-head', '--poll-interval', '50', log],
-    ['store', '--buffer', join(dir, 'spool'), '--flush-interval', '50', 'file', join(out, 'all.ndjson')],
+    ['tail', '--from-head', '--poll-interval', '50ms', log],
+    ['store', '--buffer', join(dir, 'spool'), '--flush-interval', '50ms', 'file', join(out, 'all.ndjson')],
   ]);
   await waitFor(async () => (await storedNumbers(out)).length === 1000, 'the first lines');
   await rename(join(out, 'all.ndjson'), join(out, 'all.ndjson.1'));

@@ -27,7 +27,7 @@ for (const ack of [true, false]) {
           }
           if (sharedKey) {
             receiveArgs.push('--shared-key', 's3cret key');
-            forwardArgs.push('--shared-key', 's3cret key', '--hostname', 'collector-1');
+            forwardArgs.push('--shared-key', 's3cret key', '--self-hostname', 'collector-1');
             // With TLS, also user authentication (part of the same handshake).
             if (tls) {
               receiveArgs.push('--user', 'alice:pa55word');

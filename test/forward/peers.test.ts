@@ -14,7 +14,7 @@ import { encode, indexes, numberedEvents, selfSignedCert, sleep, startForward, s
 test('--shared-key logs in to Fluent Bit\'s in_forward (its check_ping accepts only a str salt): every event delivered', async (t) => {
   const peer = await startFluentBitPeer(t, { sharedKey: 'fb-secret' });
   const events = numberedEvents(0, 3000);
-  const forward = await logkit(['forward', `127.0.0.1:${peer.port}`, '--shared-key', 'fb-secret', '--hostname', 'collector-1', '--drain-timeout', '5'], { input: encode(events) });
+  const forward = await logkit(['forward', `127.0.0.1:${peer.port}`, '--shared-key', 'fb-secret', '--self-hostname', 'collector-1', '--drain-timeout', '5'], { input: encode(events) });
   t.is(forward.exitCode, 0, String(forward.stderr));
   t.deepEqual(peer.errors, [], 'nothing in the peer\'s log');
   t.is(indexes(peer.events).size, 3000);

@@ -20,7 +20,7 @@ test('--metrics: the counters of a running tail | parse | tag | store pipeline m
   const tail = new StageProcess(t, ['tail', log, '--from-head', '--tag', 'app', ...metricsArgs], 'ignore');
   const parse = new StageProcess(t, ['parse', 'json', ...metricsArgs, '--stats'], tail.child.stdout!);
   const tag = new StageProcess(t, ['tag', '--set-tag', 'web', ...metricsArgs], parse.child.stdout!);
-  const store = new StageProcess(t, ['store', 'file', join(dir, 'out', '${tag}.log'), '--format', 'ndjson', '--flush-interval', '50', ...metricsArgs, '--stats'], tag.child.stdout!);
+  const store = new StageProcess(t, ['store', 'file', join(dir, 'out', '${tag}.log'), '--format', 'ndjson', '--flush-interval', '50ms', ...metricsArgs, '--stats'], tag.child.stdout!);
   store.child.stdout!.resume();
   const [tailUrl, parseUrl, tagUrl, storeUrl] = await Promise.all([tail.metricsUrl(), parse.metricsUrl(), tag.metricsUrl(), store.metricsUrl()]);
 

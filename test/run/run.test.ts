@@ -89,7 +89,7 @@ test('W1 either way: tail | parse json | forward → receive | store file stores
   for (const form of FORMS) {
     const port = await freePort();
     const out = join(dir, `store-${form}`);
-    const aggregator = startChain(t, form, [['receive', '--bind', `127.0.0.1:${port}`], ['store', 'file', join(out, '${tag}.ndjson'), '--flush-interval', '50']]);
+    const aggregator = startChain(t, form, [['receive', '--bind', `127.0.0.1:${port}`], ['store', 'file', join(out, '${tag}.ndjson'), '--flush-interval', '50ms']]);
     await waitFor(() => /listening on/.test(aggregator.stderr()), `${form}: receive listening`);
     const collector = await runChain(form, [['tail', '--no-follow', '--from-head', log], ['parse', 'json'], ['forward', `127.0.0.1:${port}`]]);
     t.is(collector.exitCode, 0, `${form} collector: ${collector.stderr}`);

@@ -95,7 +95,7 @@ test.serial('a server restarted mid-stream loses nothing; duplicates at most one
   const table = tableName('restart');
   t.teardown(() => query(`DROP TABLE IF EXISTS ${table}`).catch(() => {}));
   const total = 20_000;
-  const child = await feedStore(['clickhouse', URL, '--table', table, '--create', '--batch-size', '500', '--flush-interval', '50', '--retry-max-delay', '500'], total, {
+  const child = await feedStore(['clickhouse', URL, '--table', table, '--create', '--batch-events', '500', '--flush-interval', '50ms', '--retry-max-interval', '500ms'], total, {
     chunk: 500,
     pauseMs: 5,
     midway: async () => {
@@ -116,15 +116,15 @@ test.serial('an unknown table is a permanent error (exit 69); an unreachable ser
   const missing = await logkit(['store', 'clickhouse', URL, '--table', 'no_such_table_logkit'], { inputFile: input });
   t.is(missing.exitCode, 69);
   t.regex(String(missing.stderr), /does not exist \(--create makes it\)/);
-  const down = await logkit(['store', 'clickhouse', `http://127.0.0.1:${await freePort()}/`, '--retry-timeout', '1', '--retry-max-delay', '200'], { inputFile: input });
+  const down = await logkit(['store', 'clickhouse', `http://127.0.0.1:${await freePort()}/`, '--retry-timeout', '1', '--retry-max-interval', '200ms'], { inputFile: input });
   t.is(down.exitCode, 75);
   t.regex(String(down.stderr), /ECONNREFUSED|fetch failed/);
   t.regex(String(down.stderr), /gave up retrying/);
 });
 
-test.serial('SIGTERM while the server is unreachable: retries for --shutdown-timeout, then exits 75 (the unread events stay in the pipe)', async (t) => {
+test.serial('SIGTERM while the server is unreachable: retries for --drain-timeout, then exits 75 (the unread events stay in the pipe)', async (t) => {
   const closedPort = await freePort();
-  const child = logkit(['store', 'clickhouse', `http://127.0.0.1:${closedPort}/`, '--shutdown-timeout', '1', '--retry-max-delay', '200', '--flush-interval', '10'], { stdin: 'pipe' });
+  const child = logkit(['store', 'clickhouse', `http://127.0.0.1:${closedPort}/`, '--drain-timeout', '1', '--retry-max-interval', '200ms', '--flush-interval', '10ms'], { stdin: 'pipe' });
   const { encode, makeEvents } = await import('./store-helpers.js');
   child.stdin!.write(encode(makeEvents(0, 50)));
   // it says it is retrying once its handlers are installed and the first attempt failed

@@ -45,7 +45,7 @@ test('slices by event hour across boundaries (and days); gzip files are readable
   const events = timed(3 * 3600, START, 1, ['app.web', 'db']); // one event a second for 3 hours
   const input = join(dir, 'in.msgpack');
   await writeFile(input, encode(events));
-  const r = await logkit(['store', 'file', `${dir}/out/\${tag}/%Y/%m/%d/%H.ndjson.gz`, '--batch-size', '1000'], { inputFile: input });
+  const r = await logkit(['store', 'file', `${dir}/out/\${tag}/%Y/%m/%d/%H.ndjson.gz`, '--batch-events', '1000'], { inputFile: input });
   t.is(r.exitCode, 0, String(r.stderr));
   const files = await listFiles(join(dir, 'out'));
   t.deepEqual(files, [
@@ -140,7 +140,7 @@ test('concurrent writers to different tags, with fewer open files than tags', as
     const tags = Array.from({ length: 12 }, (_, k) => `writer${w}.tag${k}`);
     const input = join(dir, `in-${w}.msgpack`);
     await writeFile(input, encode(timed(6000, START, 1, tags)));
-    return logkit(['store', 'file', template, '--max-open-files', '4', '--batch-size', '500'], { inputFile: input });
+    return logkit(['store', 'file', template, '--max-open-files', '4', '--batch-events', '500'], { inputFile: input });
   });
   for (const r of await Promise.all(runs)) t.is(r.exitCode, 0, String(r.stderr));
   const files = await listFiles(join(dir, 'out'));
@@ -163,7 +163,7 @@ test('kill -9 in the middle of writing, several times: after the store restarts 
   const tags = ['k.a', 'k.b', 'k.c'];
   let fed = 0;
   for (let round = 0; round < 4; round++) {
-    const child = logkit(['store', 'file', template, '--batch-size', '200', '--flush-interval', '10', '--fsync', 'never'], { stdin: 'pipe' });
+    const child = logkit(['store', 'file', template, '--batch-events', '200', '--flush-interval', '10ms', '--fsync', 'never'], { stdin: 'pipe' });
     child.stdin!.on('error', () => {});
     // feed until this process is seen writing (a loaded machine starts it slowly), then a while more
     const sizeAtStart = await sizeOfTagFiles(join(dir, 'out'), tags);
@@ -211,7 +211,7 @@ test('--fsync interval and never store everything; corrupt input stores the even
   const input = join(dir, 'in.msgpack');
   await writeFile(input, encode(timed(3000, START, 0.01, ['x', 'y'])));
   for (const policy of ['interval', 'never']) {
-    const r = await logkit(['store', 'file', `${dir}/${policy}/\${tag}.ndjson`, '--fsync', policy, '--fsync-interval', '50', '--batch-size', '100'], { inputFile: input });
+    const r = await logkit(['store', 'file', `${dir}/${policy}/\${tag}.ndjson`, '--fsync', policy, '--fsync-interval', '50ms', '--batch-events', '100'], { inputFile: input });
     t.is(r.exitCode, 0, String(r.stderr));
     const total = (await catEvents(join(dir, policy, 'x.ndjson'))).length + (await catEvents(join(dir, policy, 'y.ndjson'))).length;
     t.is(total, 3000, policy);

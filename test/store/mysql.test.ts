@@ -80,7 +80,7 @@ test('a connection KILLed mid-stream loses nothing; duplicates at most one batch
   t.teardown(() => dropTable(table));
   const total = 20_000;
   let killed = 0;
-  const child = await feedStore(['mysql', URL, '--table', table, '--create', '--batch-size', '500', '--flush-interval', '50'], total, {
+  const child = await feedStore(['mysql', URL, '--table', table, '--create', '--batch-events', '500', '--flush-interval', '50ms'], total, {
     chunk: 500,
     pauseMs: 5,
     midway: async () => {
@@ -109,7 +109,7 @@ test('a connection KILLed mid-stream loses nothing; duplicates at most one batch
 test('SIGTERM flushes what was read, commits, exits 0', async (t) => {
   const table = tableName('term');
   t.teardown(() => dropTable(table));
-  const child = logkit(['store', 'mysql', URL, '--table', table, '--create', '--flush-interval', '60000'], { stdin: 'pipe' });
+  const child = logkit(['store', 'mysql', URL, '--table', table, '--create', '--flush-interval', '60000ms'], { stdin: 'pipe' });
   const { encode, makeEvents } = await import('./store-helpers.js');
   child.stdin!.write(encode(makeEvents(0, 777)));
   // the table exists once the store is connected (and its SIGTERM handler installed)

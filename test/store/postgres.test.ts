@@ -73,7 +73,7 @@ test('a backend terminated mid-stream (pg_terminate_backend) loses nothing; dupl
   t.teardown(() => dropTable(table));
   const total = 20_000;
   let killed = 0;
-  const child = await feedStore(['postgres', URL, '--table', table, '--create', '--batch-size', '500', '--flush-interval', '50'], total, {
+  const child = await feedStore(['postgres', URL, '--table', table, '--create', '--batch-events', '500', '--flush-interval', '50ms'], total, {
     chunk: 500,
     pauseMs: 5,
     midway: async () => {
@@ -95,7 +95,7 @@ test('a backend terminated mid-stream (pg_terminate_backend) loses nothing; dupl
 test('SIGTERM flushes what was read, commits, exits 0', async (t) => {
   const table = tableName('term');
   t.teardown(() => dropTable(table));
-  const child = logkit(['store', 'postgres', URL, '--table', table, '--create', '--flush-interval', '60000'], { stdin: 'pipe' });
+  const child = logkit(['store', 'postgres', URL, '--table', table, '--create', '--flush-interval', '60000ms'], { stdin: 'pipe' });
   const { encode, makeEvents } = await import('./store-helpers.js');
   child.stdin!.write(encode(makeEvents(0, 1234)));
   // stdin stays open: only SIGTERM ends it; the long flush interval means nothing is stored before
@@ -143,7 +143,7 @@ test('a permanent failure mid-stream (table dropped) stops with exit 69 and repo
   t.teardown(() => dropTable(table));
   const total = 6000;
   let storedBeforeDrop = 0;
-  const child = await feedStore(['postgres', URL, '--table', table, '--create', '--batch-size', '500', '--flush-interval', '20'], total, {
+  const child = await feedStore(['postgres', URL, '--table', table, '--create', '--batch-events', '500', '--flush-interval', '20ms'], total, {
     chunk: 500,
     pauseMs: 20,
     midway: async () => {

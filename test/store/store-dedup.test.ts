@@ -79,7 +79,7 @@ for (const fsync of ['always', 'interval', 'never'] as const) {
   test(`file (--fsync ${fsync}): committed ranges drop replays across restarts, out of order; gaps below the highest offset are stored`, async (t) => {
     const dir = await tempDir(t);
     const out = join(dir, 'out');
-    await resendsOutOfOrder(t, dir, ['file', join(out, '${tag[0]}.ndjson'), '--fsync', fsync, '--fsync-interval', '20'], async () => countSeqs(await fileSeqs(out)));
+    await resendsOutOfOrder(t, dir, ['file', join(out, '${tag[0]}.ndjson'), '--fsync', fsync, '--fsync-interval', '20ms'], async () => countSeqs(await fileSeqs(out)));
   });
 }
 
@@ -151,7 +151,7 @@ test('file: kill -9 of the store mid-stream, several times (tail --checkpoint re
   /** tail --checkpoint | store --checkpoint: store acknowledges by committing positions tail resumes from. */
   const pipeline = (): { tail: ResultPromise; store: ResultPromise } => {
     const tail = logkit(['tail', '--no-follow', '--checkpoint', checkpoint, log]);
-    const store = logkit(['store', '--checkpoint', checkpoint, '--batch-size', '500', '--flush-interval', '10', 'file', join(out, 'all.log')], { stdin: 'pipe' });
+    const store = logkit(['store', '--checkpoint', checkpoint, '--batch-events', '500', '--flush-interval', '10ms', 'file', join(out, 'all.log')], { stdin: 'pipe' });
     store.stdin!.on('error', () => {});
     tail.stdout!.pipe(store.stdin!);
     return { tail, store };

@@ -21,7 +21,7 @@ test('a file that fails to read (EIO) is reported once and retried, while the ot
   const dir = await tempDir(t);
   const good = join(dir, 'good.log');
   await writeFile(good, '');
-  const tail = new TailProcess(t, ['--refresh-interval', '100', EIO_FILE, good]);
+  const tail = new TailProcess(t, ['--refresh-interval', '100ms', EIO_FILE, good]);
   await untilFollowing(tail, good);
   for (let i = 0; i < 100; i++) await appendFile(good, `line ${i}\n`);
   await tail.waitFor(() => tail.messages().includes('line 99'), 30_000, 'the good file to flow');
@@ -53,7 +53,7 @@ test('a FIFO, a device and a directory are named once each instead of being skip
   await mkdir(sub);
   const good = join(dir, 'good.log');
   await writeFile(good, '');
-  const tail = new TailProcess(t, ['--refresh-interval', '100', good, fifo, '/dev/zero', sub]);
+  const tail = new TailProcess(t, ['--refresh-interval', '100ms', good, fifo, '/dev/zero', sub]);
   await untilFollowing(tail, good);
   await tail.waitFor(() => tail.stderr.includes(fifo) && tail.stderr.includes('/dev/zero') && tail.stderr.includes(sub), 30_000, 'every path named');
   const before = Date.now();
@@ -105,7 +105,7 @@ test('--symlinks inside: a followed log swapped for a link to a file outside is 
   await writeFile(secret, 'root:secret\n');
   const live = join(logs, 'app.log');
   await writeFile(live, '');
-  const tail = new TailProcess(t, ['--symlinks', 'inside', '--refresh-interval', '100', '--rotate-wait', '100', join(logs, '*.log')]);
+  const tail = new TailProcess(t, ['--symlinks', 'inside', '--refresh-interval', '100ms', '--rotate-wait', '100ms', join(logs, '*.log')]);
   await untilFollowing(tail, live);
   execFileSync('rm', [live]);
   await symlink(secret, live);

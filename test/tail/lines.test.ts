@@ -90,7 +90,7 @@ test('--multiline-start: lines join until the next start; a held group leaves af
   const dir = await tempDir(t);
   const file = join(dir, 'app.log');
   await writeFile(file, '');
-  const tail = new TailProcess(t, ['--multiline-start', '^\\d{4}-', '--multiline-flush', '300', '--from-head', file]);
+  const tail = new TailProcess(t, ['--multiline-start', '^\\d{4}-', '--multiline-flush', '300ms', '--from-head', file]);
   await appendFile(file, '2026-01-01 first\n  detail a\n  detail b\n2026-01-01 second\n  more\n');
   await tail.waitForEvents(2, 20_000);
   t.deepEqual(tail.messages(), ['2026-01-01 first\n  detail a\n  detail b', '2026-01-01 second\n  more']);
@@ -132,7 +132,7 @@ test('a partial last line is held, then let out after --partial-flush', async (t
   const dir = await tempDir(t);
   const file = join(dir, 'app.log');
   await writeFile(file, '');
-  const tail = new TailProcess(t, ['--partial-flush', '400', '--from-head', file]);
+  const tail = new TailProcess(t, ['--partial-flush', '400ms', '--from-head', file]);
   await appendFile(file, 'done\nhalf');
   await tail.waitForEvents(1);
   const heldAt = Date.now();
@@ -146,7 +146,7 @@ test('a file that starts matching the glob later is read from its head; files pr
   const dir = await tempDir(t);
   await writeFile(join(dir, 'old.log'), 'old line\n');
   await writeFile(join(dir, 'ready'), '');
-  const tail = new TailProcess(t, ['--refresh-interval', '60000', join(dir, '*.log'), join(dir, 'ready')]);
+  const tail = new TailProcess(t, ['--refresh-interval', '60000ms', join(dir, '*.log'), join(dir, 'ready')]);
   await untilFollowing(tail, join(dir, 'ready'));
   await appendFile(join(dir, 'old.log'), 'appended\n');
   await writeFile(join(dir, 'new.log'), 'new 1\nnew 2\n');
@@ -162,7 +162,7 @@ test('deletion and re-creation, and a symbolic link moved to another file, are f
   await mkdir(join(dir, 'real'));
   await writeFile(join(dir, 'real', 'a'), '');
   await symlink(join(dir, 'real', 'a'), join(dir, 'link.log'));
-  const tail = new TailProcess(t, ['--from-head', '--rotate-wait', '200', '--refresh-interval', '300', file, join(dir, 'link.log')]);
+  const tail = new TailProcess(t, ['--from-head', '--rotate-wait', '200ms', '--refresh-interval', '300ms', file, join(dir, 'link.log')]);
   await appendFile(file, 'before delete\n');
   await appendFile(join(dir, 'link.log'), 'via link\n');
   await tail.waitForEvents(2);
@@ -182,7 +182,7 @@ test('a file cut shorter in place, its first KiB kept: what is left is not read 
   const file = join(dir, 'app.log');
   const pos = join(dir, 'tail.pos');
   await writeFile(file, '');
-  const tail = new TailProcess(t, ['--from-head', '--pos', pos, '--pos-interval', '10', file]);
+  const tail = new TailProcess(t, ['--from-head', '--pos', pos, '--pos-interval', '10ms', file]);
   const kept = Array.from({ length: 110 }, (_, i) => `keep ${String(i).padStart(4, '0')}`); // 1100 bytes
   await appendFile(file, kept.map((l) => l + '\n').join('') + 'cut 1\ncut 2\n');
   await tail.waitForEvents(112);
@@ -220,7 +220,7 @@ test('bad arguments are usage errors', async (t) => {
   t.is(mixed.exitCode, 64);
   const bad = await logkit(['tail', '--max-line-bytes', '0', 'x.log']);
   t.is(bad.exitCode, 64);
-  t.regex(String(bad.stderr), /--max-line-bytes must be a positive integer/);
+  t.regex(String(bad.stderr), /--max-line-bytes: expected at least 1, got 0/);
 });
 
 test('--max-open-files bounds the open files; the rest wait, with a note', async (t) => {

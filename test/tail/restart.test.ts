@@ -24,7 +24,7 @@ test('SIGKILL mid-file, restart with the same --pos: no number lost (duplicates 
   const TOTAL = 300_000;
   await writeFile(log, numbered(1, TOTAL));
   const pos = join(dir, 'tail.pos');
-  const first = new TailProcess(t, ['--from-head', '--pos', pos, '--pos-interval', '20', log]);
+  const first = new TailProcess(t, ['--from-head', '--pos', pos, '--pos-interval', '20ms', log]);
   // killed once it has saved a position, mid-file
   const saved = () => {
     try {
@@ -55,7 +55,7 @@ test('SIGTERM, then restart with the same --pos: every line exactly once, a held
   const log = join(dir, 'app.log');
   const pos = join(dir, 'tail.pos');
   await writeFile(log, numbered(1, 1000) + '100');
-  const first = new TailProcess(t, ['--from-head', '--pos', pos, '--partial-flush', '60000', log]);
+  const first = new TailProcess(t, ['--from-head', '--pos', pos, '--partial-flush', '60000ms', log]);
   await first.waitForEvents(1000);
   t.is(await first.stop(), 0);
   await writeFile(log, numbered(1, 1000) + numbered(1001, 1000));

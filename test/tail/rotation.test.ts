@@ -16,7 +16,7 @@ async function rotate(t: ExecutionContext, style: string, patterns: string[], ex
   const dir = await tempDir(t);
   const log = join(dir, 'app.log');
   await writeFile(log, 'ready\n');
-  const tail = new TailProcess(t, ['--from-head', '--rotate-wait', '1000', '--poll-interval', '50', ...extraArgs, ...patterns], dir);
+  const tail = new TailProcess(t, ['--from-head', '--rotate-wait', '1000ms', '--poll-interval', '50ms', ...extraArgs, ...patterns], dir);
   await tail.waitFor(() => tail.messages().includes('ready'), 30_000, 'the first line');
   const writer = await execa(process.execPath, [ROTATING_WRITER, log, String(TOTAL), String(EVERY), style], {
     cwd: dir,
@@ -43,7 +43,7 @@ function lastChange(tail: TailProcess): number {
 
 test('rename + create rotation of the live name only (tail caught up before each rotation): every number exactly once', async (t) => {
   // the writer goes on writing 100 lines to the renamed file: they are drained within --rotate-wait
-  await rotate(t, 'rename', ['app.log'], ['--pos', 'tail.pos', '--pos-interval', '20'], { POS_FILE: 'tail.pos' });
+  await rotate(t, 'rename', ['app.log'], ['--pos', 'tail.pos', '--pos-interval', '20ms'], { POS_FILE: 'tail.pos' });
 });
 
 test('rename + create rotation with the rotated names matched too: every number exactly once', async (t) => {
@@ -55,5 +55,5 @@ test('copytruncate with the rotated copies matched: every number exactly once, e
 });
 
 test('copytruncate of the live name only (tail caught up before each truncation): every number exactly once', async (t) => {
-  await rotate(t, 'copytruncate', ['app.log'], ['--pos', 'tail.pos', '--pos-interval', '20'], { POS_FILE: 'tail.pos' });
+  await rotate(t, 'copytruncate', ['app.log'], ['--pos', 'tail.pos', '--pos-interval', '20ms'], { POS_FILE: 'tail.pos' });
 });

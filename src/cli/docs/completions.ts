@@ -11,6 +11,13 @@ function wantsFiles(spec: CommandSpec): boolean {
   return spec.positionals.some((p) => p.completion === 'file');
 }
 
+/** What a shell shows while a duration or size is typed (there is nothing to complete): the placeholder and examples. */
+function unitHint(o: OptionSpec): string | undefined {
+  if (o.type === 'duration') return 'DURATION, e.g. 250ms 5s 2m 1h';
+  if (o.type === 'size') return 'SIZE, e.g. 64k 1m 1g';
+  return undefined;
+}
+
 function valueCompletion(o: OptionSpec): 'choices' | 'file' | 'directory' | 'none' {
   if (o.choices) return 'choices';
   return o.completion ?? 'none';
@@ -79,7 +86,7 @@ export function zshCompletion(specs: readonly CommandSpec[]): string {
         : kind === 'choices' ? `:${name}:(${o.choices!.join(' ')})`
         : kind === 'file' ? `:${name}:_files`
         : kind === 'directory' ? `:${name}:_files -/`
-        : `:${name}: `;
+        : `:${unitHint(o) ?? name}: `;
       const repeat = o.array ? '*' : '';
       if (o.alias) args.push(`${repeat}'(-${o.alias} --${name})'{-${o.alias},--${name}}'[${describe}]${action}'`);
       else args.push(`'${repeat}--${name}[${describe}]${action}'`);
@@ -136,7 +143,8 @@ export function fishCompletion(specs: readonly CommandSpec[]): string {
         else if (kind === 'file' || kind === 'directory') parts.push('-r -F');
         else parts.push('-x');
       }
-      parts.push(`-d ${fishQuote(firstSentence(o.describe))}`);
+      const hint = unitHint(o);
+      parts.push(`-d ${fishQuote(firstSentence(o.describe) + (hint ? ` (${hint.split(',')[0]})` : ''))}`);
       lines.push(parts.join(' '));
       if (o.type === 'boolean') lines.push(`complete -c logkit ${when} -l no-${name} -d ${fishQuote(`turn off --${name}`)}`);
     }

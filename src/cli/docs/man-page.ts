@@ -1,4 +1,5 @@
-import { EXIT_STATUS_TEXT } from '../exit-codes.js';
+import { ALL_EXIT_STATUSES, exitStatusText } from '../exit-codes.js';
+import { defaultText, rangeText, unitsParagraph, valuePlaceholder } from '../option-values.js';
 import type { CommandSpec, OptionSpec } from '../spec.js';
 import { usageLine } from '../spec.js';
 
@@ -13,14 +14,16 @@ export function roff(text: string): string {
 function optionSynopsis(name: string, o: OptionSpec): string {
   const flag = `\\fB\\-\\-${roff(name)}\\fR`;
   const short = o.alias ? `\\fB\\-${roff(o.alias)}\\fR, ` : '';
-  const value = o.type === 'boolean' ? '' : ` \\fI${roff(o.value ?? (o.choices ? o.choices.join('|') : o.type.toUpperCase()))}\\fR`;
+  const value = o.type === 'boolean' ? '' : ` \\fI${roff(valuePlaceholder(o))}\\fR`;
   return `${short}${flag}${value}`;
 }
 
 function optionDetails(o: OptionSpec): string {
   const notes: string[] = [];
-  if (o.defaultDescription) notes.push(`Default: ${o.defaultDescription}.`);
-  else if (o.default !== undefined && o.default !== false) notes.push(`Default: ${String(o.default)}.`);
+  const range = rangeText(o);
+  if (range) notes.push(`${range.replace(/^./, (c) => c.toUpperCase())}.`);
+  const shownDefault = defaultText(o);
+  if (shownDefault !== undefined) notes.push(`Default: ${shownDefault}.`);
   if (o.array) notes.push('May be given more than once.');
   if (o.required) notes.push('Required.');
   return roff([o.describe.replace(/\.?$/, '.'), ...notes].join(' '));
@@ -47,10 +50,12 @@ export function commandManPage(spec: CommandSpec, version: string, seeAlso: read
   lines.push('.SH OPTIONS');
   for (const [name, o] of Object.entries(spec.options)) lines.push('.TP', optionSynopsis(name, o), optionDetails(o));
   lines.push('.TP', '\\fB\\-h\\fR, \\fB\\-\\-help\\fR', 'Show help with examples and exit.');
+  const units = unitsParagraph(spec);
+  if (units) lines.push('.SH DURATIONS AND SIZES', roff(units));
   for (const [heading, text] of spec.sections ?? []) lines.push(`.SH ${heading.toUpperCase()}`, ...text.split('\n\n').flatMap((p, i) => (i === 0 ? [roff(p)] : ['.PP', roff(p)])));
   lines.push('.SH EXAMPLES');
   for (const [command, explanation] of spec.examples) lines.push('.PP', roff(explanation.replace(/^./, (c) => c.toUpperCase()) + ':'), '.RS 4', '.nf', `\\f(CW${roff(command)}\\fR`, '.fi', '.RE');
-  lines.push('.SH EXIT STATUS', roff(EXIT_STATUS_TEXT));
+  lines.push('.SH EXIT STATUS', roff(exitStatusText(spec.exitStatuses)));
   lines.push('.SH SEE ALSO', seeAlso.map((name) => `\\fB${roff(name)}\\fR(1)`).join(', '));
   return lines.join('\n') + '\n';
 }
@@ -79,7 +84,7 @@ export function overviewManPage(specs: readonly CommandSpec[], version: string):
   for (const spec of specs) lines.push('.TP', `\\fBlogkit\\-${roff(spec.name)}\\fR(1)`, roff(spec.summary.replace(/\.?$/, '.')));
   lines.push('.SH OPTIONS', '.TP', '\\fB\\-\\-version\\fR', 'Print the version and exit.', '.TP', '\\fB\\-h\\fR, \\fB\\-\\-help\\fR', 'List the commands and exit.');
   lines.push('.SH ENVIRONMENT', '.TP', '.B NO_COLOR', 'When set and not empty, the human format has no color.', '.TP', '.B FORCE_COLOR', 'When set (and not 0), the human format is colored even when not writing to a terminal.');
-  lines.push('.SH EXIT STATUS', roff(EXIT_STATUS_TEXT));
+  lines.push('.SH EXIT STATUS', roff(exitStatusText(ALL_EXIT_STATUSES)));
   lines.push('.SH SEE ALSO', specs.map((s) => `\\fBlogkit\\-${roff(s.name)}\\fR(1)`).join(', '));
   return lines.join('\n') + '\n';
 }

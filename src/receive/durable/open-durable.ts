@@ -1,5 +1,4 @@
 import { resolve } from 'node:path';
-import { BufferError } from '../../buffer/buffer-error.js';
 import { DiskBuffer } from '../../buffer/disk-buffer.js';
 import { readCheckpointFile } from '../../checkpoint/checkpoint-file.js';
 import { CliError, ExitCode } from '../../cli/exit-codes.js';
@@ -10,7 +9,7 @@ import { SeenChunks } from './seen-chunks.js';
 export interface DurableOptions {
   bufferDir: string;
   checkpoint: string;
-  bufferMaxBytes: number;
+  totalLimitBytes: number;
   dedupChunks: number;
   log: (message: string) => void;
 }
@@ -41,26 +40,21 @@ export async function openDurable(options: DurableOptions, out: NodeJS.WritableS
   try {
     seen = await SeenChunks.load(options.bufferDir, options.dedupChunks);
   } catch (error) {
-    throw new CliError(`--buffer ${options.bufferDir}: ${(error as Error).message}`, ExitCode.IO_ERROR);
+    // the buffer directory cannot be opened: the same status as DiskBuffer.open's (exit-status-of.ts)
+    throw new CliError(`--buffer ${options.bufferDir}: ${(error as Error).message}`, ExitCode.CANT_CREATE);
   }
   let maxOff = 0;
   let scanning = true;
-  let buffer: DiskBuffer;
-  try {
-    buffer = await DiskBuffer.open(options.bufferDir, {
-      totalLimitBytes: options.bufferMaxBytes,
-      overflow: 'block',
-      log: options.log,
-      onDurable: (positions, meta) => {
-        if (!scanning) return;
-        maxOff = Math.max(maxOff, positions[sourceId] ?? 0);
-        if (meta.ids) seen.addAll(meta.ids);
-      },
-    });
-  } catch (error) {
-    if (error instanceof BufferError) throw new CliError(`--buffer: ${error.message}`, error.reason === 'io' ? ExitCode.IO_ERROR : ExitCode.TEMP_FAIL);
-    throw error;
-  }
+  const buffer = await DiskBuffer.open(options.bufferDir, {
+    totalLimitBytes: options.totalLimitBytes,
+    overflow: 'block',
+    log: options.log,
+    onDurable: (positions, meta) => {
+      if (!scanning) return;
+      maxOff = Math.max(maxOff, positions[sourceId] ?? 0);
+      if (meta.ids) seen.addAll(meta.ids);
+    },
+  });
   scanning = false;
   const lastOff = Math.max(committed, maxOff, seen.floor);
   const sink = new DurableSink(buffer, seen, sourceId, lastOff);

@@ -2,8 +2,8 @@ import type { LogEvent } from '../../event/event.js';
 import { MsgpackWriter } from '../../codec/msgpack-writer.js';
 import { eventToJSON, valueToJSON } from '../../codec/ndjson.js';
 
-export const FILE_FORMATS = ['ndjson', 'msgpack', 'text'] as const;
-export type FileFormat = (typeof FILE_FORMATS)[number];
+import type { FileFormat } from '../store-choices.js';
+export { FILE_FORMATS, type FileFormat } from '../store-choices.js';
 
 /**
  * Encodes a group of events bound for one file into one buffer: NDJSON (logkit's event lines),

@@ -15,8 +15,8 @@ import { findValidLength, type TailKind } from './torn-tail.js';
 
 const gzip = promisify(gzipCallback);
 
-export const FSYNC_POLICIES = ['always', 'interval', 'never'] as const;
-export type FsyncPolicy = (typeof FSYNC_POLICIES)[number];
+import type { FsyncPolicy } from '../store-choices.js';
+export { FSYNC_POLICIES, type FsyncPolicy } from '../store-choices.js';
 
 export interface FileStoreOptions {
   template: string;
