@@ -1,3 +1,3 @@
 #!/usr/bin/env node
 // The installed entry point: a plain JS shim so the bin exists before and after the build.
-import '../dist/src/cli/main.js';
+import '../dist/src/app/main.js';

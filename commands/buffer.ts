@@ -2,8 +2,8 @@ import { defineCommand } from '../src/cli/spec.js';
 import { INPUT_OPTIONS, OPERATION_OPTIONS, OUTPUT_OPTIONS } from '../src/cli/common-options.js';
 import { BUFFER_DEFAULTS, MAX_CHUNK_BYTES } from '../src/buffer/defaults.js';
 import { BUFFER_LIMIT_OPTIONS } from '../src/buffer/buffer-options.js';
-import { ExitCode } from '../src/cli/exit-codes.js';
-import { formatDuration, formatSize } from '../src/cli/units.js';
+import { ExitCode } from '../src/base/exit-codes.js';
+import { formatDuration, formatSize } from '../src/base/units.js';
 
 export default defineCommand(
   {

@@ -1,6 +1,6 @@
 import { defineCommand } from '../src/cli/spec.js';
 import { INPUT_OPTIONS, OUTPUT_OPTIONS } from '../src/cli/common-options.js';
-import { ExitCode } from '../src/cli/exit-codes.js';
+import { ExitCode } from '../src/base/exit-codes.js';
 
 export default defineCommand(
   {

@@ -2,9 +2,9 @@ import { defineCommand } from '../src/cli/spec.js';
 import { INPUT_OPTIONS, OPERATION_OPTIONS } from '../src/cli/common-options.js';
 import { BUFFER_LIMIT_OPTIONS } from '../src/buffer/buffer-options.js';
 import type { IdentityMode } from '../src/forward/chunk.js';
-import { ExitCode } from '../src/cli/exit-codes.js';
+import { ExitCode } from '../src/base/exit-codes.js';
 import { MAX_CHUNK_BYTES } from '../src/buffer/defaults.js';
-import { formatSize } from '../src/cli/units.js';
+import { formatSize } from '../src/base/units.js';
 import { COMPRESSIONS, FLUSH_MODES, HEARTBEAT_TYPES } from '../src/forward/forward-choices.js';
 
 export default defineCommand(

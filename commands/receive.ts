@@ -2,7 +2,7 @@ import { defineCommand } from '../src/cli/spec.js';
 import { OPERATION_OPTIONS, OUTPUT_OPTIONS } from '../src/cli/common-options.js';
 import { MAX_DEPTH } from '../src/codec/depth-limit.js';
 import { BUFFER_LIMIT_OPTIONS } from '../src/buffer/buffer-options.js';
-import { ExitCode } from '../src/cli/exit-codes.js';
+import { ExitCode } from '../src/base/exit-codes.js';
 
 export default defineCommand(
   {

@@ -1,7 +1,7 @@
 import { defineCommand } from '../src/cli/spec.js';
 import { OPERATION_OPTIONS, OUTPUT_OPTIONS } from '../src/cli/common-options.js';
 import { SYMLINK_POLICIES } from '../src/tail/symlink-policy.js';
-import { ExitCode } from '../src/cli/exit-codes.js';
+import { ExitCode } from '../src/base/exit-codes.js';
 import { LINE_FORMATS, MULTILINE_MODES } from '../src/tail/tail-choices.js';
 
 

@@ -13,13 +13,14 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const LAYERS = [
   ['src/base'], // exit statuses, standard streams, the progress line: imports nothing of logkit
   ['src/event', 'src/log'],
-  ['src/regex', 'src/codec'],
-  ['src/checkpoint', 'src/stream', 'src/metrics', 'src/net', 'src/protocol', 'src/retry'],
+  ['src/regex', 'src/codec', 'src/net'],
+  ['src/checkpoint', 'src/stream', 'src/metrics', 'src/protocol', 'src/retry'],
   ['src/buffer', 'src/parse', 'src/tag', 'src/tail', 'src/cat'],
   ['src/forward', 'src/receive', 'src/store'],
   ['src/cli'], // the option schema and its yargs wiring: what commands/ are written in
+  ['src/run'], // the one-process runner: stages parsed with their commands' schemas, handed in by commands/run.ts
   ['commands'],
-  ['src/run', 'src/app'], // the entry point, the one-process runner and the docs generator: they load commands
+  ['src/app'], // the entry point and the docs generator: they load commands
 ];
 
 function unitOf(file) {
@@ -64,7 +65,8 @@ export function violations() {
       graph.set(file, edges);
       for (const m of text.matchAll(IMPORT)) {
         const target = resolve(dirname(file), m[1] ?? m[2]);
-        edges.push(target.replace(/\.js$/, '.ts'));
+        // a dynamic import() runs after loading, so it makes no load-order cycle (commands/run.ts loads its siblings so)
+        if (m[1] !== undefined) edges.push(target.replace(/\.js$/, '.ts'));
         const to = unitOf(target);
         if (to === undefined || to === from) continue;
         const toRank = rankOf(to);

@@ -1,5 +1,5 @@
-import { CliError, ExitCode } from '../cli/exit-codes.js';
-import { formatSize } from '../cli/units.js';
+import { CliError, ExitCode } from '../base/exit-codes.js';
+import { formatSize } from '../base/units.js';
 import { BUFFER_DEFAULTS, OVERFLOW_POLICIES } from './defaults.js';
 
 /**

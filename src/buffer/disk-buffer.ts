@@ -5,7 +5,7 @@ import { MsgpackWriter } from '../codec/msgpack-writer.js';
 import { BufferError } from './buffer-error.js';
 import { CHUNK_NAME, TEMP_SUFFIX, chunkFileName, decodeChunk, encodeChunkHead, newChunkUid, readChunkHead, type ChunkMeta } from './chunk-file.js';
 import { lockDirectory } from './dir-lock.js';
-import { recordPositions } from '../checkpoint/checkpoint-tracker.js';
+import { recordPositions } from '../event/source-position.js';
 import { BUFFER_DEFAULTS, MAX_CHUNK_BYTES, type OverflowPolicy } from './defaults.js';
 import { Signal } from '../stream/signal.js';
 

@@ -1,6 +1,6 @@
 import type { OutputFormat } from '../codec/event-writer.js';
 import type { InputFormat } from '../codec/read-events.js';
-import { ProgressLine, grouped, perSecond } from '../cli/progress-line.js';
+import { ProgressLine, grouped, perSecond } from '../base/progress-line.js';
 import { pumpEvents } from '../stream/pump.js';
 import type { StageIO } from '../stream/stage-io.js';
 

@@ -1,4 +1,4 @@
-import { CliError, ExitCode } from '../cli/exit-codes.js';
+import { CliError, ExitCode } from '../base/exit-codes.js';
 import { CheckpointTracker } from './checkpoint-tracker.js';
 import { log } from '../log/logger.js';
 

@@ -1,6 +1,6 @@
 import { BufferError } from '../buffer/buffer-error.js';
 import { DecodeError } from '../codec/decode-error.js';
-import { CliError, ExitCode, type ExitCodeValue } from './exit-codes.js';
+import { CliError, ExitCode, type ExitCodeValue } from '../base/exit-codes.js';
 
 /**
  * The exit status and the last message for the error that ended a command: the one mapping from

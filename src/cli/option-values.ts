@@ -1,6 +1,6 @@
-import { CliError, ExitCode } from './exit-codes.js';
+import { CliError, ExitCode } from '../base/exit-codes.js';
 import type { CommandSpec, OptionSpec } from './spec.js';
-import { DURATION_SYNTAX, SIZE_SYNTAX, parseDuration, parseSize } from './units.js';
+import { DURATION_SYNTAX, SIZE_SYNTAX, parseDuration, parseSize } from '../base/units.js';
 
 /**
  * The values of a command line as `run` receives them: durations in milliseconds, sizes in

@@ -5,7 +5,7 @@
  */
 import type { StageIO } from '../stream/stage-io.js';
 
-import type { ExitCodeValue } from './exit-codes.js';
+import type { ExitCodeValue } from '../base/exit-codes.js';
 
 /**
  * duration: a time span with a unit (250ms, 5s, 2m, 1h; a bare number is seconds); size: a byte

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import type YargsFactory from 'yargs';
-import { CliError, ExitCode } from './exit-codes.js';
+import { CliError, ExitCode } from '../base/exit-codes.js';
 import type { CommandModule, CommandSpec } from './spec.js';
 import { applySpec, yargsCommandString } from './yargs-wiring.js';
 import { resolveOptionValues } from './option-values.js';

@@ -2,7 +2,7 @@ import { MsgpackWriter } from '../codec/msgpack-writer.js';
 import type { EventTime } from '../event/event-time.js';
 import type { LogEvent } from '../event/event.js';
 import type { RawEntrySink } from './raw-entry-scanner.js';
-import { sourcePositionOf } from '../checkpoint/checkpoint-tracker.js';
+import { sourcePositionOf } from '../event/source-position.js';
 import { IdentityRuns, type Identity } from '../protocol/identity-option.js';
 
 /** Packed entries of one tag, ready to become a chunk. */

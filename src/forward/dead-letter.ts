@@ -1,5 +1,5 @@
 import { open, type FileHandle } from 'node:fs/promises';
-import { CliError, ExitCode } from '../cli/exit-codes.js';
+import { CliError, ExitCode } from '../base/exit-codes.js';
 import { chunkAsEventStream } from './chunk-split.js';
 import type { Chunk } from './chunk.js';
 

@@ -1,5 +1,6 @@
 import { MsgpackWriter } from '../codec/msgpack-writer.js';
-import { recordPositions, type PositionsRecord } from '../checkpoint/checkpoint-tracker.js';
+import type { PositionsRecord } from '../checkpoint/checkpoint-tracker.js';
+import { recordPositions } from '../event/source-position.js';
 import type { LogEvent } from '../event/event.js';
 import { newChunkId } from './chunk.js';
 import { Signal } from '../stream/signal.js';

@@ -1,4 +1,4 @@
-import { CliError, ExitCode } from '../cli/exit-codes.js';
+import { CliError, ExitCode } from '../base/exit-codes.js';
 
 /** Where one server listens, and its share of the chunks. */
 export interface ServerAddress {

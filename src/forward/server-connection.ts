@@ -9,7 +9,7 @@ import { ResponseReader } from './response-reader.js';
 import type { ServerAddress } from './server-address.js';
 import type { ServerCounters } from './stats.js';
 import { log } from '../log/logger.js';
-import { formatDuration } from '../cli/units.js';
+import { formatDuration } from '../base/units.js';
 
 export interface TlsSettings {
   ca?: Buffer;

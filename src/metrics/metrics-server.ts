@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CliError, ExitCode } from '../cli/exit-codes.js';
-import { parseBindAddress } from '../receive/bind-address.js';
+import { CliError, ExitCode } from '../base/exit-codes.js';
+import { parseBindAddress } from '../net/bind-address.js';
 import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from './prometheus-text.js';
 import type { MetricsRegistry } from './registry.js';
 

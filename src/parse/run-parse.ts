@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { EventWriter } from '../codec/event-writer.js';
 import type { InputFormat } from '../codec/read-events.js';
 import type { LogEvent } from '../event/event.js';
-import { CliError, ExitCode } from '../cli/exit-codes.js';
+import { CliError, ExitCode } from '../base/exit-codes.js';
 import { LinearRegex } from '../regex/linear-regex.js';
 import { CommandMetrics, type MetricsSettings } from '../metrics/command-metrics.js';
 import { MetricsRegistry } from '../metrics/registry.js';

@@ -19,7 +19,7 @@
  * extra key in its ack, `{ack: "…", logkit_src: true}` (Fluentd's and Fluent Bit's out_forward
  * read only `ack`).
  */
-import type { SourcePositionOption } from '../checkpoint/checkpoint-tracker.js';
+import type { SourcePositionOption } from '../event/source-position.js';
 import { MsgpackWriter } from '../codec/msgpack-writer.js';
 
 export const IDENTITY_OPTION = 'logkit_src';

@@ -3,7 +3,7 @@ import { lstat, unlink } from 'node:fs/promises';
 import { createConnection, createServer, isIPv6, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
 import { ConnectionAdmission, type Admitted } from './admission.js';
-import type { BindAddress } from './bind-address.js';
+import type { BindAddress } from '../net/bind-address.js';
 import { ForwardConnection, type ConnectionContext } from './connection.js';
 
 export interface ServerOptions {

@@ -1,6 +1,6 @@
 import type { Unpackr } from 'msgpackr/unpack';
 import type { LogEvent } from '../event/event.js';
-import { chunkIdentity } from '../checkpoint/checkpoint-tracker.js';
+import { chunkIdentity } from '../event/source-position.js';
 import { readIdentities, type Identity } from '../protocol/identity-option.js';
 import type { ParsedRequest } from '../protocol/request.js';
 

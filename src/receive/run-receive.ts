@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import type { TlsOptions } from 'node:tls';
-import { CliError, ExitCode } from '../cli/exit-codes.js';
+import { CliError, ExitCode } from '../base/exit-codes.js';
 import { EventWriter, colorWanted } from '../codec/event-writer.js';
-import { isLoopback, parseBindAddress } from './bind-address.js';
+import { isLoopback, parseBindAddress } from '../net/bind-address.js';
 import { AuthBackoff } from './auth-backoff.js';
 import { BufferBudget, type ConnectionConfig } from './connection.js';
 import { StreamSink, type EventSink } from './event-sink.js';

@@ -1,5 +1,5 @@
 import { RE2JS } from 're2js';
-import { CliError, ExitCode } from '../cli/exit-codes.js';
+import { CliError, ExitCode } from '../base/exit-codes.js';
 
 /** Longest pattern a user may pass; bounds compile time and memory. */
 export const MAX_PATTERN_LENGTH = 4096;

@@ -1,4 +1,4 @@
-import { CliError, ExitCode } from '../cli/exit-codes.js';
+import { CliError, ExitCode } from '../base/exit-codes.js';
 
 /** Longest chain text read (a chain is a command line, not data). */
 export const MAX_CHAIN_CHARS = 64 * 1024;

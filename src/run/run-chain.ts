@@ -1,4 +1,4 @@
-import { CliError, ExitCode } from '../cli/exit-codes.js';
+import { CliError, ExitCode } from '../base/exit-codes.js';
 import type { CommandModule, CommandSpec } from '../cli/spec.js';
 import { parseStageArgs } from '../cli/stage-args.js';
 import { log } from '../log/logger.js';

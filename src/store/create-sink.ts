@@ -1,4 +1,4 @@
-import { CliError, ExitCode } from '../cli/exit-codes.js';
+import { CliError, ExitCode } from '../base/exit-codes.js';
 import type { FileFormat } from './file/file-format.js';
 import type { FsyncPolicy } from './file/file-sink.js';
 import type { CommitHook, DedupMode, StoreSink } from './store-sink.js';

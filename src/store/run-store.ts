@@ -1,11 +1,12 @@
 import type { LogEvent } from '../event/event.js';
 import { DecodeError } from '../codec/decode-error.js';
 import { readEvents, type InputFormat } from '../codec/read-events.js';
-import { CliError, ExitCode, type ExitCodeValue } from '../cli/exit-codes.js';
+import { CliError, ExitCode, type ExitCodeValue } from '../base/exit-codes.js';
 import { log as logger } from '../log/logger.js';
 import { CommandMetrics, type MetricsSettings } from '../metrics/command-metrics.js';
 import { storeMetrics } from './store-metrics.js';
-import { ProgressLine, grouped, perSecond } from '../cli/progress-line.js';
+import { ByteCounter } from '../stream/byte-counter.js';
+import { ProgressLine, grouped, perSecond } from '../base/progress-line.js';
 import { RetriesExhaustedError, StoreBatcher, type BatcherOptions } from './store-batcher.js';
 import { PermanentStoreError, errorMessage } from './store-errors.js';
 import type { CommitHook, StoreSink } from './store-sink.js';
@@ -108,22 +109,6 @@ export async function runStore(sink: StoreSink, options: StoreRunOptions): Promi
     await metrics.finish();
   }
   if (inputError) throw inputError;
-}
-
-/** Wraps a byte source to count what has been read (the batch byte bound measures input bytes). */
-export class ByteCounter {
-  bytes = 0;
-  readonly source: AsyncIterable<Buffer>;
-
-  constructor(input: AsyncIterable<Buffer>) {
-    const counter = this;
-    this.source = (async function* () {
-      for await (const chunk of input) {
-        counter.bytes += chunk.length;
-        yield chunk;
-      }
-    })();
-  }
 }
 
 function asCliError(sink: StoreSink, error: unknown, uncommitted: number): CliError {

@@ -1,4 +1,4 @@
-import type { ExitCodeValue } from '../cli/exit-codes.js';
+import type { ExitCodeValue } from '../base/exit-codes.js';
 
 /**
  * How a store failure is handled: a transient one (connection refused or reset, server

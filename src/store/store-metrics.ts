@@ -1,5 +1,5 @@
 import { MetricsRegistry } from '../metrics/registry.js';
-import type { ByteCounter } from './run-store.js';
+import type { ByteCounter } from '../stream/byte-counter.js';
 import type { StoreBatcher } from './store-batcher.js';
 import type { StoreSink } from './store-sink.js';
 

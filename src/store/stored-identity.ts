@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { sourcePositionOf } from '../checkpoint/checkpoint-tracker.js';
+import { sourcePositionOf } from '../event/source-position.js';
 import type { LogEvent } from '../event/event.js';
 
 /** A source id longer than this is stored as its SHA-256 (`sha256:` + 64 hex digits): bounded keys and memory. */

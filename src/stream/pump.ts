@@ -2,7 +2,7 @@ import type { LogEvent } from '../event/event.js';
 import { DecodeError } from '../codec/decode-error.js';
 import type { EventWriter } from '../codec/event-writer.js';
 import { readEvents, type ReadOptions } from '../codec/read-events.js';
-import { openInput } from '../cli/stdio.js';
+import { openInput } from '../base/stdio.js';
 import { onAbort } from './shutdown.js';
 import type { StageIO } from './stage-io.js';
 

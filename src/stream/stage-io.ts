@@ -2,7 +2,7 @@ import type { Writable } from 'node:stream';
 import { EventWriter, colorWanted, resolveOutputFormat, type OutputFormat } from '../codec/event-writer.js';
 import { readEvents, type ReadOptions } from '../codec/read-events.js';
 import type { LogEvent } from '../event/event.js';
-import { openInput } from '../cli/stdio.js';
+import { openInput } from '../base/stdio.js';
 
 /** What one stage hands the next in one process: a batch of events, or bytes of a logkit stream. */
 export type Batch = LogEvent[] | Buffer;

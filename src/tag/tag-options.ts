@@ -1,4 +1,4 @@
-import { CliError, ExitCode } from '../cli/exit-codes.js';
+import { CliError, ExitCode } from '../base/exit-codes.js';
 import { TAG_RULE, isCleanTag } from '../event/tag.js';
 import { LinearRegex } from '../regex/linear-regex.js';
 import { fieldGetter } from './field-path.js';

@@ -1,7 +1,7 @@
 import { CommandMetrics, type MetricsSettings } from '../metrics/command-metrics.js';
 import { MetricsRegistry } from '../metrics/registry.js';
 import { observeOutput } from '../metrics/stage-metrics.js';
-import { CliError, ExitCode } from '../cli/exit-codes.js';
+import { CliError, ExitCode } from '../base/exit-codes.js';
 import { EventWriter, colorWanted, resolveOutputFormat } from '../codec/event-writer.js';
 import type { OutputFormat } from '../codec/stream-formats.js';
 import { multilineFactory } from './multiline.js';

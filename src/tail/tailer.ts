@@ -1,6 +1,6 @@
 import { open, stat } from 'node:fs/promises';
 import { isDynamicPattern } from 'tinyglobby';
-import { CliError, ExitCode } from '../cli/exit-codes.js';
+import { CliError, ExitCode } from '../base/exit-codes.js';
 import { log } from '../log/logger.js';
 import type { Writable } from 'node:stream';
 import { readCheckpointFile, writeCheckpointFile, formatCheckpoint, type SourcePositions } from '../checkpoint/checkpoint-file.js';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import test from 'ava';
 import { execa } from 'execa';
 import { loadAllCommands } from '../../commands/index.js';
-import { generatedDocs } from '../../src/cli/docs/generate-docs.js';
+import { generatedDocs } from '../../src/app/docs/generate-docs.js';
 import { ROOT } from '../helpers/logkit.js';
 
 test('man pages and completions are up to date with the specs (run `npm run docs`)', async (t) => {

@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import test from 'ava';
 import { loadAllCommands } from '../../commands/index.js';
-import { COMMON_EXIT_STATUSES, ExitCode } from '../../src/cli/exit-codes.js';
+import { COMMON_EXIT_STATUSES, ExitCode } from '../../src/base/exit-codes.js';
 import { ROOT, logkit, tempDir } from '../helpers/logkit.js';
 
 /** Statuses a thrown typed error becomes at the edge (src/cli/exit-status-of.ts). */

@@ -17,7 +17,7 @@ async function modulesLoadedBy(args: string[]): Promise<string[]> {
 for (const args of [['--version'], ['--help'], ['parse', '--help'], ['store', '--help'], ['tail', '--help'], ['forward', '--help']]) {
   test(`logkit ${args.join(' ')} loads no implementation code`, async (t) => {
     const loaded = await modulesLoadedBy(args);
-    t.true(loaded.includes('src/cli/main'), loaded.join(' '));
+    t.true(loaded.includes('src/app/main'), loaded.join(' '));
     t.deepEqual(loaded.filter((name) => !ALLOWED.test(name)), []);
   });
 }

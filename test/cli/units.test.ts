@@ -1,5 +1,5 @@
 import test from 'ava';
-import { formatDuration, formatSize, parseDuration, parseSize } from '../../src/cli/units.js';
+import { formatDuration, formatSize, parseDuration, parseSize } from '../../src/base/units.js';
 
 test('durations: units, case-insensitive; a bare number is seconds; the result is milliseconds', (t) => {
   t.is(parseDuration('250ms'), 250);

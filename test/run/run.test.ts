@@ -2,7 +2,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import test from 'ava';
 import { splitChain } from '../../src/run/chain-syntax.js';
-import { CliError } from '../../src/cli/exit-codes.js';
+import { CliError } from '../../src/base/exit-codes.js';
 import { logkit, tempDir } from '../helpers/logkit.js';
 import { freePort, waitFor } from '../durability/helpers.js';
 import { FORMS, runChain, startChain } from './chain-helpers.js';

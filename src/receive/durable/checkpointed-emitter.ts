@@ -1,7 +1,7 @@
 import type { Writable } from 'node:stream';
 import type { Chunk, DiskBuffer } from '../../buffer/disk-buffer.js';
 import { readCheckpointFile } from '../../checkpoint/checkpoint-file.js';
-import { relayPositionOf } from '../../checkpoint/checkpoint-tracker.js';
+import { relayPositionOf } from '../../event/source-position.js';
 import { MessageStreamDecoder } from '../../codec/msgpack-reader.js';
 import { encodeEntries } from '../../codec/msgpack-writer.js';
 import type { SeenChunks } from './seen-chunks.js';

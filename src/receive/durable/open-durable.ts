@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { DiskBuffer } from '../../buffer/disk-buffer.js';
 import { readCheckpointFile } from '../../checkpoint/checkpoint-file.js';
-import { CliError, ExitCode } from '../../cli/exit-codes.js';
+import { CliError, ExitCode } from '../../base/exit-codes.js';
 import { CheckpointedEmitter } from './checkpointed-emitter.js';
 import { DurableSink } from './durable-sink.js';
 import { SeenChunks } from './seen-chunks.js';

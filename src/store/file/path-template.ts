@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import strftime from 'strftime';
-import { CliError, ExitCode } from '../../cli/exit-codes.js';
+import { CliError, ExitCode } from '../../base/exit-codes.js';
 
 const utcStrftime = strftime.utc();
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { LogEvent } from '../../event/event.js';
-import { CliError, ExitCode } from '../../cli/exit-codes.js';
+import { CliError, ExitCode } from '../../base/exit-codes.js';
 import { PermanentStoreError, TransientStoreError, errnoCode, errorMessage } from '../store-errors.js';
 import { storedIdentityOf } from '../stored-identity.js';
 import type { CommitHook, DedupMode, StoreSink } from '../store-sink.js';

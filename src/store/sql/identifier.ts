@@ -1,4 +1,4 @@
-import { CliError, ExitCode } from '../../cli/exit-codes.js';
+import { CliError, ExitCode } from '../../base/exit-codes.js';
 
 /**
  * Table names come from the command line, but are still validated: a plain SQL identifier,

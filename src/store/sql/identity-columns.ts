@@ -1,4 +1,4 @@
-import { ExitCode } from '../../cli/exit-codes.js';
+import { ExitCode } from '../../base/exit-codes.js';
 import { PermanentStoreError } from '../store-errors.js';
 import type { DedupMode } from '../store-sink.js';
 import { plainName, type TableName } from './identifier.js';

@@ -1,7 +1,7 @@
-import { ALL_EXIT_STATUSES, exitStatusText } from '../exit-codes.js';
-import { defaultText, rangeText, unitsParagraph, valuePlaceholder } from '../option-values.js';
-import type { CommandSpec, OptionSpec } from '../spec.js';
-import { usageLine } from '../spec.js';
+import { ALL_EXIT_STATUSES, exitStatusText } from '../../base/exit-codes.js';
+import { defaultText, rangeText, unitsParagraph, valuePlaceholder } from '../../cli/option-values.js';
+import type { CommandSpec, OptionSpec } from '../../cli/spec.js';
+import { usageLine } from '../../cli/spec.js';
 
 /** Escapes text for roff: backslashes, leading dots/quotes, and hyphens that must stay ASCII. */
 export function roff(text: string): string {

@@ -2,14 +2,14 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type YargsFactory from 'yargs';
 import { COMMAND_NAMES, loadAllCommands, loadCommand } from '../../commands/index.js';
-import { CliError, ExitCode } from './exit-codes.js';
+import { CliError, ExitCode } from '../base/exit-codes.js';
 import { LOG_FORMATS, LOG_LEVELS, log, type LogFormat, type LogLevel } from '../log/logger.js';
-import { exitQuietlyOnBrokenPipe } from './stdio.js';
+import { exitQuietlyOnBrokenPipe } from './broken-pipe.js';
 import { stopOnSignals } from '../stream/shutdown.js';
-import { applySpec, yargsCommandString } from './yargs-wiring.js';
-import { resolveOptionValues } from './option-values.js';
-import { renamedOptionError } from './renamed-options.js';
-import { exitStatusOf } from './exit-status-of.js';
+import { applySpec, yargsCommandString } from '../cli/yargs-wiring.js';
+import { resolveOptionValues } from '../cli/option-values.js';
+import { renamedOptionError } from '../cli/renamed-options.js';
+import { exitStatusOf } from '../cli/exit-status-of.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
