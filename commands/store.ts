@@ -1,9 +1,8 @@
 import { defineCommand } from '../src/cli/spec.js';
 import { INPUT_OPTIONS, OPERATION_OPTIONS } from '../src/cli/common-options.js';
 import { BUFFER_LIMIT_OPTIONS } from '../src/buffer/buffer-options.js';
-import { DEDUP_MODES } from '../src/store/store-sink.js';
 import { ExitCode } from '../src/base/exit-codes.js';
-import { FILE_COMPRESSIONS, FILE_FORMATS, FSYNC_POLICIES, STORE_TARGETS } from '../src/store/store-choices.js';
+import { DEDUP_MODES, FILE_COMPRESSIONS, FILE_FORMATS, FSYNC_POLICIES, STORE_TARGETS } from '../src/store/store-choices.js';
 
 export default defineCommand(
   {

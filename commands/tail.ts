@@ -54,7 +54,7 @@ export default defineCommand(
       ...OUTPUT_OPTIONS,
       ...OPERATION_OPTIONS,
     },
-    exitStatuses: [ExitCode.DATA_ERROR, ExitCode.NO_INPUT, ExitCode.UNAVAILABLE, ExitCode.CANT_CREATE],
+    exitStatuses: [ExitCode.DATA_ERROR, ExitCode.NO_INPUT, ExitCode.UNAVAILABLE, ExitCode.CANT_CREATE, ExitCode.IO_ERROR],
     examples: [
       ["logkit tail '/var/log/app/*.log' --tag 'app.*' --pos /var/lib/logkit/app.pos | logkit forward agg:24224", 'follow every app log, surviving rotation and restarts'],
       ["logkit tail --format docker '/var/lib/docker/containers/*/*-json.log' --tag 'docker.*'", 'container logs with split long lines joined'],

@@ -3,7 +3,7 @@ import type { Chunk, ChunkCarrier } from './chunk.js';
 /**
  * Where chunks can be persisted across their life. The in-memory default does nothing; a disk
  * buffer implements it to write a chunk durably before it is first sent and delete it once it is
- * acknowledged, which makes `forward` a committing stage (see DESIGN.md, delivery guarantee).
+ * acknowledged, which makes `forward` a committing stage (see docs/delivery.md).
  */
 export interface ChunkStore {
   /** Called once per chunk, before it can be sent. */

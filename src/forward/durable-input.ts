@@ -37,7 +37,7 @@ export interface DurableOutcome {
 const say = (message: string): void => log.info(message);
 
 /**
- * `forward` as the committing stage of a collector (DESIGN.md, "Delivery guarantee"). Input
+ * `forward` as the committing stage of a collector (ARCHITECTURE.md; docs/delivery.md). Input
  * events (with their source positions) go into segments — chunks of a DiskBuffer with --buffer,
  * memory segments without — and a SegmentSender turns each into forward chunks with stable ids.
  * With --buffer a chunk is durable before it is first sent, deleted once every forward chunk

@@ -3,7 +3,7 @@ import { MetricsServer } from './metrics-server.js';
 import { MetricsRegistry } from './registry.js';
 import { formatStatsLine } from './stats-line.js';
 
-/** The parsed METRICS_OPTIONS of a command (see src/cli/common-options.ts). */
+/** The parsed metrics options of a command (--metrics, --stats, --stats-interval: OPERATION_OPTIONS in src/cli/common-options.ts). */
 export interface MetricsSettings {
   /** --metrics HOST:PORT */
   metrics?: string;

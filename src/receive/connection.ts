@@ -320,8 +320,8 @@ export class ForwardConnection {
   }
 
   /**
-   * A large or compressed PackedForward request: decompressed (one connection at a time per
-   * LARGE_SLOTS, so concurrent gzip bombs cannot add up), validated whole, then decoded and handed
+   * A large or compressed PackedForward request: decompressed (at most two at a time in the
+   * process, `largeSlots`, so concurrent gzip bombs cannot add up), validated whole, then decoded and handed
    * on SLICE_EVENTS at a time, waiting whenever the sink is congested, so the decoded objects in
    * memory stay bounded whatever the request's size. The ack goes with the last slice.
    * A sink that keeps requests whole (receive --buffer) gets every slice, even when the client

@@ -48,7 +48,10 @@ export async function runStoreCommand(args: StoreCommandArgs, io: StageIO, onCom
   const sink = await createSink(args, hook, say);
 
   const onHangup = (): void => {
-    sink.reopen?.().catch((error: unknown) => log.error(`cannot reopen files: ${(error as Error).message}`));
+    sink.reopen?.().then(
+      () => log.info('SIGHUP: files closed; the next batch opens them again'),
+      (error: unknown) => log.error(`cannot reopen files: ${(error as Error).message}`),
+    );
   };
   process.on('SIGHUP', onHangup);
   let filling: Promise<void> | undefined;

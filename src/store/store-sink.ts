@@ -7,13 +7,7 @@ import type { LogEvent } from '../event/event.js';
  */
 export type CommitHook = (events: readonly LogEvent[]) => void | Promise<void>;
 
-/**
- * --dedup: on requires the destination to drop what it already committed (refusing to start
- * otherwise), off stores every event as it comes, auto drops duplicates where the table has
- * the identity key (always in the file store) and warns once where it does not.
- */
-export const DEDUP_MODES = ['auto', 'on', 'off'] as const;
-export type DedupMode = (typeof DEDUP_MODES)[number];
+export type { DedupMode } from './store-choices.js';
 
 /**
  * A destination. `write` stores one batch (atomically where the target allows: one

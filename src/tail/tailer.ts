@@ -18,6 +18,9 @@ import { expandTag } from './tag.js';
 import { MAX_BYTES_PER_TURN, READ_BYTES, type TailOptions } from './tail-options.js';
 import { Signal } from '../stream/signal.js';
 
+/** Shortest time between two rescans asked for by directory events. */
+const RESCAN_GAP_MS = 50;
+
 /**
  * Follows files: finds them (globs, rescans, directory watches), reads each from the right
  * place, survives rotation, and saves positions.
@@ -28,9 +31,6 @@ import { Signal } from '../stream/signal.js';
  * already written past — is seen, and data read from a rewritten file is never emitted as if
  * it were the old content.
  */
-/** Shortest time between two rescans asked for by directory events. */
-const RESCAN_GAP_MS = 50;
-
 export class Tailer {
   private readonly sources = new Map<string, FileSource>();
   private readonly known = new KnownPositions();

@@ -60,7 +60,7 @@ test('store file: SIGHUP closes the files, so a logrotate rename is followed by 
   await waitFor(async () => (await storedNumbers(out)).length === 1000, 'the first lines');
   await rename(join(out, 'all.ndjson'), join(out, 'all.ndjson.1'));
   running.stages[1]!.kill('SIGHUP');
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  await waitFor(() => running.stderr().includes('SIGHUP: files closed'), 'the files closed');
   await appendNumbers(log, 1001, 2000);
   await waitFor(async () => tally(await storedNumbers(out), 2000).missing.length === 0, 'every line');
   const fresh = await storedNumbers(join(out)).then(async () => (await readFile(join(out, 'all.ndjson'), 'utf8')).split('\n').filter(Boolean).length);

@@ -57,7 +57,8 @@ test('examples/systemd: the aggregator, reachable beyond loopback, sets the limi
   const text = await readFile(join(UNITS, 'logkit-aggregator.service'), 'utf8');
   t.regex(text, /^Environment=LOGKIT_BIND=0\.0\.0\.0:/m);
   const exec = /^ExecStart=([^]*?[^\\])\n/m.exec(text)![1]!.replace(/\\\n/g, ' ');
-  const receive = /logkit receive([^|]*)/.exec(exec)![1]!;
+  // the chain runs in one process (logkit run "receive … | store …") or as a shell pipeline
+  const receive = /(?:logkit |")receive([^|]*)/.exec(exec)![1]!;
   for (const option of ['max-connections', 'max-connections-per-ip', 'handshake-timeout', 'request-timeout', 'max-auth-backoff', 'max-chunk-bytes', 'max-decompressed-bytes', 'max-buffered-bytes']) {
     t.regex(receive, new RegExp(`--${option} \\S+`), `--${option}`);
   }

@@ -35,8 +35,8 @@ test('receive --buffer: a resent chunk is acked and dropped, also after a kill -
   t.is(await sendChunk(first.port, 'chunk-A', events(1, 3)), 'chunk-A');
   t.is(await sendChunk(first.port, 'chunk-A', events(1, 3)), 'chunk-A', 'the resend is acknowledged too');
   t.is(await sendChunk(first.port, 'chunk-B', events(4, 2)), 'chunk-B');
+  // receive emits in the order chunks arrive: a resent A written again would come before B's events
   await first.waitForEvents(5);
-  await sleep(300);
   t.deepEqual(seqs(first.events()), [1, 2, 3, 4, 5], 'the resent chunk was not written again');
   t.deepEqual(offsets(first.events()), [1, 2, 3, 4, 5]);
   t.is((first.events()[0]!.options?.relay as { id: string }).id, `receive:${resolve(buffer)}`);
@@ -54,8 +54,7 @@ test('receive --buffer: a resent chunk is acked and dropped, also after a kill -
   await second.waitForEvents(5);
   t.is(await sendChunk(second.port, 'chunk-B', events(4, 2)), 'chunk-B');
   t.is(await sendChunk(second.port, 'chunk-C', events(6, 1)), 'chunk-C');
-  await second.waitForEvents(6);
-  await sleep(300);
+  await second.waitForEvents(6); // (a resent B written again would come before C)
   t.deepEqual(seqs(second.events()), [1, 2, 3, 4, 5, 6], 'replayed, then only the new chunk');
   t.deepEqual(offsets(second.events()), [1, 2, 3, 4, 5, 6], 'offsets keep increasing across the restart');
   t.is(await second.stop(), 0);
@@ -78,8 +77,8 @@ test('receive --buffer replays from the store checkpoint and deletes the chunks 
   // the store committed up to offset 45: the restart emits 46..100 only
   await writeFile(checkpoint, JSON.stringify({ version: 1, sources: { [id]: { off: 45 } } }));
   const second = await startReceive(t, args);
+  // replayed in order: events the checkpoint covers would come first
   const replayed = await second.waitForEvents(55);
-  await sleep(300);
   t.deepEqual(seqs(replayed), events(46, 55).map((e) => e.record.seq as number));
   t.true((await chunkFiles(buffer)).length <= 6, 'chunks wholly covered were deleted at start');
 
@@ -91,8 +90,7 @@ test('receive --buffer replays from the store checkpoint and deletes the chunks 
   // new events continue after 100; the duplicate memory outlived the deleted chunks
   t.is(await sendChunk(second.port, 'c9', events(91, 10)), 'c9');
   t.is(await sendChunk(second.port, 'new', events(101, 1)), 'new');
-  await second.waitForEvents(56);
-  await sleep(200);
+  await second.waitForEvents(56); // (a resent c9 written again would come before the new event)
   t.deepEqual(offsets(second.events().slice(55)), [101]);
   t.is(await second.stop(), 0);
   t.regex(second.stderr(), /duplicate_chunks=1\b/);
@@ -115,8 +113,7 @@ test('receive --buffer: a corrupt chunk is moved aside and the rest replays', as
   await writeFile(middle, bytes);
 
   const second = await startReceive(t, args);
-  await second.waitForEvents(20);
-  await sleep(500);
+  await second.waitForEvents(20); // (replayed in order: the corrupt chunk's events would come before k2's)
   t.deepEqual(seqs(second.events()), [...events(1, 10), ...events(21, 10)].map((e) => e.record.seq as number));
   t.regex(second.stderr(), /unusable \(checksum mismatch\); moved it to .*corrupt/);
   t.is((await readdir(join(buffer, 'corrupt'))).length, 1);
