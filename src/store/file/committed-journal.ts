@@ -66,7 +66,7 @@ export class CommittedJournal {
     template: string,
     durable: boolean,
     log: (message: string) => void,
-    undo: (writes: IntendedWrite[]) => Promise<void> = async () => {},
+    undo: (writes: IntendedWrite[]) => Promise<void>,
   ): Promise<CommittedJournal> {
     const dir = join(baseDir, '.logkit-store', 'committed');
     await mkdir(dir, { recursive: true });
