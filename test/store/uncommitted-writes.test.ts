@@ -1,11 +1,13 @@
-import { appendFile, open, readFile, rename, stat, truncate, unlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { appendFile, mkdir, open, readFile, rename, stat, truncate, unlink, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import test from 'ava';
 import type { LogEvent } from '../../src/event/event.js';
 import { CommittedJournal } from '../../src/store/file/committed-journal.js';
 import { FileSink, type FileStoreOptions } from '../../src/store/file/file-sink.js';
 import { undoUncommittedWrites } from '../../src/store/file/uncommitted-writes.js';
+import { startTime } from '../../src/store/file/writer-process.js';
 import { tempDir } from '../helpers/logkit.js';
 import { makeEvents, range, sourcedEvents } from './store-helpers.js';
 
@@ -176,4 +178,26 @@ test('FileSink: a batch of events without identities gets its commit line, so th
   t.is((await readFile(path, 'utf8')).split('\n').length - 1, 10, 'an acknowledged batch is never cut');
   await next.close();
   await sink.close();
+});
+
+test('stores with other tags on the same template share the journal: a live store\'s intent is never undone, and another store\'s commit line does not commit it', async (t) => {
+  const dir = await tempDir(t);
+  const live = join(dir, 'live.log');
+  const gone = join(dir, 'gone.log');
+  await writeFile(live, 'live, mid-batch\n');
+  await writeFile(gone, 'gone, mid-batch\n');
+  const journalPath = join(dir, '.logkit-store', 'committed', `${createHash('sha256').update(TEMPLATE).digest('hex').slice(0, 32)}.journal`);
+  await mkdir(dirname(journalPath), { recursive: true });
+  const intent = async (writer: object, path: string): Promise<unknown> => {
+    const { ino } = await stat(path);
+    return ['intent', writer, [{ path, ino, size: 0, end: 16 }]];
+  };
+  const pid1 = { pid: 1, start: startTime(1) }; // running for as long as the machine is
+  const exited = { pid: process.pid, start: 'an earlier run' };
+  const lines = [await intent(pid1, live), await intent(exited, gone), ['commit', { pid: 2 ** 31, start: 'another store' }, { s: [1, 1] }]];
+  await writeFile(journalPath, lines.map((l) => JSON.stringify(l) + '\n').join(''));
+
+  await restart(dir);
+  t.is(await readFile(live, 'utf8'), 'live, mid-batch\n', 'the running store\'s batch is left to it');
+  t.is(await readFile(gone, 'utf8'), '', 'the exited store\'s batch is undone: the other store\'s commit line did not commit it');
 });
