@@ -20,7 +20,7 @@ export function isOtherLiveWriter(writer: WriterProcess): boolean {
   return writer.pid !== process.pid && isRunning(writer.pid, writer.start);
 }
 
-export function isRunning(pid: number, start: string | undefined): boolean {
+function isRunning(pid: number, start: string | undefined): boolean {
   try {
     process.kill(pid, 0);
   } catch (error) {
