@@ -52,7 +52,8 @@ test('the journal: positions survive a restart; a torn last line and a corrupt s
   const dir = await tempDir(t);
   const logs: string[] = [];
   const log = (m: string): void => void logs.push(m);
-  const first = await CommittedJournal.open(dir, 'T', true, log);
+  const noUndo = async (): Promise<void> => {}; // no intents here (uncommitted-writes.test.ts has them)
+  const first = await CommittedJournal.open(dir, 'T', true, log, noUndo);
   for (const [id, offs] of [['a', range(100, 200)], ['a', range(0, 100)], ['b', [57, 114]]] as const) {
     await first.append({ [id]: first.ranges.addOffsets(id, offs) });
   }
@@ -61,7 +62,7 @@ test('the journal: positions survive a restart; a torn last line and a corrupt s
   const [journalName] = (await readdir(stateDir)).filter((n) => n.endsWith('.journal'));
   await appendFile(join(stateDir, journalName!), '{"c":[1,'); // a crash mid-append
 
-  const second = await CommittedJournal.open(dir, 'T', true, log);
+  const second = await CommittedJournal.open(dir, 'T', true, log, noUndo);
   t.true(range(0, 200).every((off) => second.ranges.has('a', off)));
   t.true(second.ranges.has('b', 114) && !second.ranges.has('b', 100));
   t.false(second.ranges.has('c', 1), 'the torn line was never acknowledged');
@@ -70,12 +71,12 @@ test('the journal: positions survive a restart; a torn last line and a corrupt s
   await second.close();
 
   await writeFile(join(stateDir, journalName!.replace('.journal', '.snapshot')), 'not json');
-  const third = await CommittedJournal.open(dir, 'T', true, log);
+  const third = await CommittedJournal.open(dir, 'T', true, log, noUndo);
   t.is(third.ranges.size, 0);
   t.regex(logs.join('\n'), /not a version 1 snapshot; starting without the positions it held/);
   await third.close();
 
-  const other = await CommittedJournal.open(dir, 'another template', true, log);
+  const other = await CommittedJournal.open(dir, 'another template', true, log, noUndo);
   t.is(other.ranges.size, 0, 'another template keeps its own positions');
   await other.close();
 });

@@ -7,11 +7,12 @@ import type { RangesRecord } from '../../checkpoint/committed-ranges.js';
 import { PermanentStoreError, TransientStoreError, errorMessage } from '../store-errors.js';
 import type { CommitHook, StoreSink } from '../store-sink.js';
 import { storedIdentityOf } from '../stored-identity.js';
-import { CommittedJournal } from './committed-journal.js';
+import { CommittedJournal, type IntendedWrite } from './committed-journal.js';
 import { FileEncoder, type FileFormat } from './file-format.js';
 import { PathTemplate } from './path-template.js';
 import { OpenFileJournal } from './open-journal.js';
 import { findValidLength, type TailKind } from './torn-tail.js';
+import { undoUncommittedWrites } from './uncommitted-writes.js';
 
 const gzip = promisify(gzipCallback);
 
@@ -41,6 +42,8 @@ export interface FileStoreOptions {
 interface OpenFile {
   path: string;
   handle: FileHandle;
+  /** Its inode, so that an intent names this file and not one put in its place. */
+  ino: number;
   /** Bytes in the file that we know are complete units (where a failed batch is cut back to). */
   size: number;
   dirty: boolean;
@@ -57,11 +60,12 @@ interface OpenFile {
  * its own template or tags).
  *
  * Dedup: an event whose identity (options.src) lies in the ranges this store committed is
- * skipped (and still acknowledged). A batch's positions join the ranges once its appends
- * succeeded, and are journaled after its files are fsynced (per --fsync) and before it is
- * acknowledged. A crash between the two leaves that batch in the files without its positions:
- * not acknowledged, it is resent and stored again (a duplicate of at most one batch, or of one
- * --fsync-interval), never lost.
+ * skipped (and still acknowledged). Before a batch's appends, an intent naming each file and
+ * its size is journaled; the batch's positions join the ranges once its appends succeeded, and
+ * are journaled after its files are fsynced (per --fsync) and before it is acknowledged. A crash
+ * in between leaves that batch in the files without its positions: the next start cuts those
+ * files back to their sizes before it (uncommitted-writes.ts), and the batch, never
+ * acknowledged, is resent and stored once.
  */
 export class FileSink implements StoreSink {
   readonly description: string;
@@ -92,7 +96,10 @@ export class FileSink implements StoreSink {
 
   async open(): Promise<void> {
     if (this.options.dedup) {
-      this.committed = await CommittedJournal.open(this.template.baseDir, this.options.template, this.options.fsync !== 'never', this.options.log);
+      const { log } = this.options;
+      this.committed = await CommittedJournal.open(this.template.baseDir, this.options.template, this.options.fsync !== 'never', log, (writes) =>
+        undoUncommittedWrites(writes, log),
+      );
     }
     // files a crashed run left open may hold a torn tail: repair them now, whatever we write next
     await this.journal.recover(async (path, kind) => {
@@ -209,7 +216,8 @@ export class FileSink implements StoreSink {
           any = true;
         }
       }
-      if (any) await this.committed.append(record);
+      // a batch of events without identities adds no positions, but its intent needs its commit line
+      if (any || this.committed.needsCommitLine) await this.committed.append(record);
     }
     for (const { events } of batches) await this.options.onCommit(events);
   }
@@ -234,6 +242,7 @@ export class FileSink implements StoreSink {
     );
     const touched: Array<{ file: OpenFile; before: number }> = [];
     try {
+      if (this.committed) await this.intend(units);
       for (const [path, unit] of units) {
         const file = await this.file(path);
         touched.push({ file, before: file.size });
@@ -250,6 +259,20 @@ export class FileSink implements StoreSink {
       await this.cutBack(touched);
       throw classify(error);
     }
+  }
+
+  /**
+   * Journals the files a batch is about to append to with their sizes, so that a crash before
+   * its commit line is undone at the next start. Every file is opened first for its size (one
+   * evicted again by the open-file limit is reopened at the same size: nothing was written).
+   */
+  private async intend(units: ReadonlyArray<readonly [string, Buffer]>): Promise<void> {
+    const writes: IntendedWrite[] = [];
+    for (const [path, unit] of units) {
+      const file = await this.file(path);
+      writes.push({ path, ino: file.ino, size: file.size, end: file.size + unit.length });
+    }
+    await this.committed!.intend(writes, this.options.fsync === 'always');
   }
 
   /** Undoes a failed batch's appends, so the retry starts from complete units only. */
@@ -318,7 +341,7 @@ export class FileSink implements StoreSink {
       await this.journal.opened(path, this.tailKind);
       const { size, validBytes } = await this.repair(handle, path, this.tailKind);
       if (size === 0 && this.options.fsync !== 'never') await syncDirectory(dir);
-      file = { path, handle, size: validBytes, dirty: false };
+      file = { path, handle, ino: (await handle.stat()).ino, size: validBytes, dirty: false };
     } catch (error) {
       await handle.close().catch(() => {});
       if (error instanceof PermanentStoreError) throw new PermanentStoreError(`${path}: ${error.message}`);

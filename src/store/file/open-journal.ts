@@ -1,14 +1,11 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { mkdir, open, readFile, readdir, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isOtherLiveWriter, thisProcess, type WriterProcess } from './writer-process.js';
 import type { TailKind } from './torn-tail.js';
 
-interface Marker {
+interface Marker extends WriterProcess {
   path: string;
-  pid: number;
-  /** The process's start time (clock ticks since boot, /proc/PID/stat), so a reused pid is not mistaken for the owner. */
-  start?: string;
   kind: TailKind;
 }
 
@@ -50,7 +47,7 @@ export class OpenFileJournal {
         await unlink(markerPath).catch(() => {}); // a marker torn by the crash names nothing usable
         continue;
       }
-      if (marker.pid !== process.pid && isRunning(marker.pid, marker.start)) continue; // another live writer's file
+      if (isOtherLiveWriter(marker)) continue; // another live writer's file
       await repair(marker.path, marker.kind);
       await unlink(markerPath).catch(() => {});
       repaired++;
@@ -62,7 +59,7 @@ export class OpenFileJournal {
     this.ready ??= mkdir(this.dir, { recursive: true }).then(() => undefined);
     await this.ready;
     const marker = this.markerPath(path);
-    await writeFile(marker, JSON.stringify({ path, pid: process.pid, start: startTime(process.pid), kind } satisfies Marker));
+    await writeFile(marker, JSON.stringify({ path, ...thisProcess(), kind } satisfies Marker));
     if (this.durable) {
       // the marker must be on disk before data is appended, or a power loss could hide a torn tail
       const handle = await open(this.dir, 'r');
@@ -76,26 +73,5 @@ export class OpenFileJournal {
 
   private markerPath(path: string): string {
     return join(this.dir, `${createHash('sha256').update(path).digest('hex').slice(0, 32)}.json`);
-  }
-}
-
-function isRunning(pid: number, start: string | undefined): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  // alive: but is it the same process, or a new one that was given the pid?
-  const now = startTime(pid);
-  return start === undefined || now === undefined || now === start;
-}
-
-/** Field 22 of /proc/PID/stat (after the parenthesised command name), where /proc exists. */
-function startTime(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
   }
 }
