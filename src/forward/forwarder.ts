@@ -1,5 +1,5 @@
 import type { LogEvent } from '../event/event.js';
-import { WeightedRoundRobin } from './balancer.js';
+import { RendezvousRouter, WeightedRoundRobin } from './balancer.js';
 import { buildChunk, type Chunk } from './chunk.js';
 import { ChunkBatcher, type SealedBatch } from './chunk-batcher.js';
 import { ChunkLedger, type ChunkStore } from './chunk-ledger.js';
@@ -33,8 +33,9 @@ export interface ForwarderOptions {
 
 /**
  * The sending side of `logkit forward`: events in (write), chunks out to the servers, acks back.
- * It owns the chunk lifecycle (ChunkLedger), the choice of server per chunk (weighted
- * round-robin over the primaries that are up, the standbys only while no primary is), resends
+ * It owns the chunk lifecycle (ChunkLedger), the choice of server per chunk (the primaries that
+ * are up, the standbys only while no primary is; a chunk of one source goes to that source's
+ * server, see RendezvousRouter, a chunk of events without identity by weighted round-robin), resends
  * after a failure or an ack timeout, and the bound on memory (write() waits while
  * --max-pending-bytes are held, which stops the reading of stdin: back pressure).
  */
@@ -45,6 +46,8 @@ export class Forwarder implements ConnectionListener {
   private readonly primaries: ServerConnection[];
   private readonly standbys: ServerConnection[];
   private readonly balancer = new WeightedRoundRobin<ServerConnection>();
+  private readonly primaryRoutes: RendezvousRouter<ServerConnection>;
+  private readonly standbyRoutes: RendezvousRouter<ServerConnection>;
   private readonly heartbeat: Heartbeat;
   private flushTimer: NodeJS.Timeout | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
@@ -68,6 +71,8 @@ export class Forwarder implements ConnectionListener {
     this.connections = options.servers.map((address) => new ServerConnection(address, options.connection, this));
     this.primaries = this.connections.filter((c) => !c.address.standby);
     this.standbys = this.connections.filter((c) => c.address.standby);
+    this.primaryRoutes = new RendezvousRouter(this.primaries);
+    this.standbyRoutes = new RendezvousRouter(this.standbys);
     this.heartbeat = new Heartbeat(options.heartbeat, options.heartbeatIntervalMs, this.connections);
   }
 
@@ -258,6 +263,7 @@ export class Forwarder implements ConnectionListener {
       const built = buildChunk(batch.tag, batch.entries, batch.events, frame, ids?.[i], identities);
       this.sealingChain = this.sealingChain.then(async () => {
         const chunk = await built;
+        chunk.source = batch.source;
         this.sealing -= batch.entries.length;
         await this.ledger.add(chunk);
         this.pump();
@@ -319,25 +325,51 @@ export class Forwarder implements ConnectionListener {
     this.pump();
   }
 
-  /** Hands queued chunks to servers while some server can take them. */
+  /**
+   * Hands queued chunks to servers while some server can take them. A chunk whose source's server
+   * is up but busy waits for it, in its place, while the chunks behind it go on to other servers.
+   */
   private pump(): void {
     if (this.starting) return;
     const now = Date.now();
+    const waiting: Chunk[] = [];
     for (;;) {
       const candidates = this.candidates();
-      if (candidates.length === 0) return;
+      if (candidates.length === 0) break;
       const chunk = this.ledger.next();
-      if (!chunk) return;
-      // An isolated chunk goes alone: to a connection with nothing in flight, or it waits (at the front).
-      const pool = chunk.isolated ? candidates.filter((c) => c.isIdle) : candidates;
-      if (pool.length === 0) {
-        this.ledger.unshift(chunk);
-        return;
+      if (!chunk) break;
+      const server = this.serverFor(chunk, candidates);
+      if (server === 'later') {
+        waiting.push(chunk);
+        continue;
       }
-      const server = this.balancer.pick(pool, chunk.lastFailedOn as ServerConnection | undefined)!;
+      if (server === 'stop') {
+        // An isolated chunk goes alone: to a connection with nothing in flight, or it waits (at the front).
+        waiting.push(chunk);
+        break;
+      }
       this.ledger.markSent(chunk, server, now);
       server.send(chunk);
     }
+    if (waiting.length > 0) this.ledger.putBack(waiting);
+  }
+
+  /**
+   * Where `chunk` goes now: a chunk of one source to the first server of its rendezvous order that
+   * is up (so its resends, and the lines tail reads again after a crash, reach the store that has
+   * seen them), the others by weighted round-robin over `candidates`; 'later' when its server is
+   * busy, 'stop' when it is isolated and no server it may go to is idle.
+   */
+  private serverFor(chunk: Chunk, candidates: ServerConnection[]): ServerConnection | 'later' | 'stop' {
+    if (chunk.source === undefined) {
+      const pool = chunk.isolated ? candidates.filter((c) => c.isIdle) : candidates;
+      if (pool.length === 0) return 'stop';
+      return this.balancer.pick(pool, chunk.lastFailedOn as ServerConnection | undefined)!;
+    }
+    const routes = this.primaries.some((c) => c.isUp) ? this.primaryRoutes : this.standbyRoutes;
+    const home = routes.pick(chunk.source, (c) => c.isUp);
+    if (home !== undefined && (chunk.isolated ? home.isIdle : home.isWritable)) return home;
+    return chunk.isolated ? 'stop' : 'later';
   }
 
   /** The primaries that are up; the standbys only when no primary is up. Busy ones excluded. */
