@@ -26,6 +26,8 @@ export interface ForwarderOptions {
   maxPendingBytes: number;
   heartbeat: HeartbeatType;
   heartbeatIntervalMs: number;
+  /** How long a source's chunks wait for its server after it went down before they move to the next one (--failover-delay). */
+  failoverDelayMs: number;
   store?: ChunkStore;
   /** Where events a server refuses as bad data go (poison-isolation.ts); without it they are held and reported. */
   deadLetter?: DeadLetterFile;
@@ -48,6 +50,9 @@ export class Forwarder implements ConnectionListener {
   private readonly balancer = new WeightedRoundRobin<ServerConnection>();
   private readonly primaryRoutes: RendezvousRouter<ServerConnection>;
   private readonly standbyRoutes: RendezvousRouter<ServerConnection>;
+  /** When each server that is down went down (Date.now()): within --failover-delay it still holds its sources. */
+  private readonly downSince = new Map<ServerConnection, number>();
+  private failoverTimers = new Set<NodeJS.Timeout>();
   private readonly heartbeat: Heartbeat;
   private flushTimer: NodeJS.Timeout | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
@@ -148,6 +153,7 @@ export class Forwarder implements ConnectionListener {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     if (this.startTimer) clearTimeout(this.startTimer);
+    for (const timer of this.failoverTimers) clearTimeout(timer);
     this.heartbeat.stop();
     await Promise.all(this.connections.map((c) => c.close(timeoutMs)));
   }
@@ -182,7 +188,8 @@ export class Forwarder implements ConnectionListener {
 
   // ------------------------------------------------------------------ ConnectionListener
 
-  onUp(): void {
+  onUp(connection: ServerConnection): void {
+    this.downSince.delete(connection);
     this.checkStartup();
     this.pump();
   }
@@ -190,6 +197,15 @@ export class Forwarder implements ConnectionListener {
   onDown(connection: ServerConnection, chunks: Chunk[], reason: string, kind: FailureKind): void {
     this.checkStartup();
     this.balancer.reset(connection);
+    if (!this.downSince.has(connection)) {
+      this.downSince.set(connection, Date.now());
+      // its sources' chunks wait for it until then: then they must move even if nothing else happens
+      const timer = setTimeout(() => {
+        this.failoverTimers.delete(timer);
+        this.pump();
+      }, this.options.failoverDelayMs + 1);
+      this.failoverTimers.add(timer);
+    }
     // Without acks nothing is resent, so there is nothing to isolate.
     const triage = kind === 'rejected' && this.options.connection.ack ? triageRejected(chunks, connection.provedAlive) : undefined;
     // Oldest first at the front of the queue: requeue in reverse so the order holds.
@@ -338,7 +354,7 @@ export class Forwarder implements ConnectionListener {
       if (candidates.length === 0) break;
       const chunk = this.ledger.next();
       if (!chunk) break;
-      const server = this.serverFor(chunk, candidates);
+      const server = this.serverFor(chunk, candidates, now);
       if (server === 'later') {
         waiting.push(chunk);
         continue;
@@ -355,21 +371,31 @@ export class Forwarder implements ConnectionListener {
   }
 
   /**
-   * Where `chunk` goes now: a chunk of one source to the first server of its rendezvous order that
-   * is up (so its resends, and the lines tail reads again after a crash, reach the store that has
-   * seen them), the others by weighted round-robin over `candidates`; 'later' when its server is
-   * busy, 'stop' when it is isolated and no server it may go to is idle.
+   * Where `chunk` goes now: a chunk of one source to its server, the others by weighted
+   * round-robin over `candidates`; 'later' when its server is busy or within --failover-delay
+   * of going down, 'stop' when it is isolated and no server it may go to is idle.
    */
-  private serverFor(chunk: Chunk, candidates: ServerConnection[]): ServerConnection | 'later' | 'stop' {
+  private serverFor(chunk: Chunk, candidates: ServerConnection[], now: number): ServerConnection | 'later' | 'stop' {
     if (chunk.source === undefined) {
       const pool = chunk.isolated ? candidates.filter((c) => c.isIdle) : candidates;
       if (pool.length === 0) return 'stop';
       return this.balancer.pick(pool, chunk.lastFailedOn as ServerConnection | undefined)!;
     }
-    const routes = this.primaries.some((c) => c.isUp) ? this.primaryRoutes : this.standbyRoutes;
-    const home = routes.pick(chunk.source, (c) => c.isUp);
+    const home = this.homeOf(chunk.source, now);
     if (home !== undefined && (chunk.isolated ? home.isIdle : home.isWritable)) return home;
     return chunk.isolated ? 'stop' : 'later';
+  }
+
+  /**
+   * The server of a source: the first of its rendezvous order that holds (is up, or went down
+   * less than --failover-delay ago: a restarting aggregator keeps its sources, so that resends and
+   * the lines tail reads again reach the store that may have them), among the primaries while
+   * one holds, else among the standbys.
+   */
+  private homeOf(source: string, now: number): ServerConnection | undefined {
+    const holds = (c: ServerConnection): boolean => c.isUp || now - (this.downSince.get(c) ?? -Infinity) <= this.options.failoverDelayMs;
+    const routes = this.primaries.some(holds) ? this.primaryRoutes : this.standbyRoutes;
+    return routes.pick(source, holds);
   }
 
   /** The primaries that are up; the standbys only when no primary is up. Busy ones excluded. */

@@ -30,6 +30,8 @@ export interface ForwardOptions {
   identities: IdentityMode;
   ack: boolean;
   ackTimeout: number;
+  /** Seconds a source's chunks wait for their server after it went down. */
+  failoverDelay: number;
   maxPendingBytes: number;
   heartbeat: HeartbeatType;
   heartbeatInterval: number;
@@ -82,6 +84,7 @@ export async function runForward(options: ForwardOptions): Promise<void> {
   positive('retry-max-interval', options.retryMaxInterval);
   positive('connect-timeout', options.connectTimeout);
   positive('keepalive-interval', options.keepaliveInterval);
+  if (!(options.failoverDelay >= 0)) throw new CliError('--failover-delay must be 0 or more', ExitCode.USAGE);
   if (!(options.drainTimeout >= 0)) throw new CliError('--drain-timeout must be 0 or more', ExitCode.USAGE);
   if (!(options.statsInterval >= 0)) throw new CliError('--stats-interval must be 0 or more', ExitCode.USAGE);
   // Secrets on a command line show in `ps`: the environment is the better place for them.
@@ -128,6 +131,7 @@ export async function runForward(options: ForwardOptions): Promise<void> {
     maxPendingBytes: options.maxPendingBytes,
     heartbeat: options.heartbeat,
     heartbeatIntervalMs: ms(options.heartbeatInterval),
+    failoverDelayMs: ms(options.failoverDelay),
     store: durable?.sender ?? options.store,
     deadLetter,
     connection: {

@@ -8,7 +8,7 @@ import { indexes, serverState, startForward, startReceive, waitFor, type Receive
 // as tail gives it). Each source must reach exactly one receiver while that one is up, so that a
 // replay of its lines reaches the store that has seen them (docs/forward-peers.md, "Routing by source").
 
-const FAST = ['--retry-max-interval', '0.5', '--heartbeat-interval', '0.2', '--chunk-bytes', '2000', '--flush-interval', '0.02'];
+const FAST = ['--failover-delay', '1', '--retry-max-interval', '0.5', '--heartbeat-interval', '0.2', '--chunk-bytes', '2000', '--flush-interval', '0.02'];
 
 /** `perSource` lines of each of `sources` files, interleaved as a tail of many files emits them; record.i numbers them from `from`. */
 function linesOf(sources: number, perSource: number, from: number, round = 0): LogEvent[] {
@@ -122,4 +122,34 @@ test('events without identity are still balanced chunk by chunk over the servers
   await waitFor(() => a.events.length + b.events.length >= 1000, 'every event');
   t.is(a.events.length, 500);
   t.is(b.events.length, 500);
+});
+
+test('a receiver restarted within --failover-delay keeps its sources: their chunks wait for it, the others flow on', async (t) => {
+  const a = await startReceive(t);
+  const b = await startReceive(t);
+  const forward = startForward(t, [`127.0.0.1:${a.port}`, `127.0.0.1:${b.port}`, ...FAST, '--failover-delay', '60']);
+  const sources = 40;
+  const phase1 = linesOf(sources, 10, 0);
+  await sendAll(forward, phase1);
+  await waitFor(() => indexes([...a.events, ...b.events]).size === phase1.length, 'phase 1 delivered');
+  const before = placement([a, b]);
+  const atA = [...before].filter(([, ports]) => ports.has(a.port)).map(([s]) => s);
+  t.true(atA.length > 0 && atA.length < sources, `A had ${atA.length} sources`);
+
+  a.process.kill('SIGKILL');
+  await a.process.catch(() => {});
+  await waitFor(async () => serverState(await forward.stats(), a.port) !== 'up', 'forward to see A down');
+  const phase2 = linesOf(sources, 10, phase1.length, 1);
+  await sendAll(forward, phase2);
+  // B's sources flow on: once all of them arrived, forward has handled A's (interleaved with them) too
+  const ofB = phase2.filter((e) => !atA.includes(Number(e.record.s)));
+  await waitFor(() => indexes(b.events.filter((e) => Number(e.record.i) >= phase1.length)).size === ofB.length, "B's sources of phase 2");
+  t.deepEqual([...placement([b], phase1.length).keys()].filter((s) => atA.includes(s)), [], "A's sources did not move to B");
+
+  const again = await startReceive(t, [], a.port);
+  await waitFor(() => indexes(again.events).size === phase2.length - ofB.length, "A's sources of phase 2 at the restarted A");
+  const { exitCode } = await forward.end();
+  t.is(exitCode, 0, forward.stderr());
+  t.deepEqual([...placement([again]).keys()].sort((x, y) => x - y), [...atA].sort((x, y) => x - y), 'the restarted A got exactly its own sources');
+  t.is(a.events.length + b.events.length + again.events.length, phase1.length + phase2.length, 'no duplicates');
 });
