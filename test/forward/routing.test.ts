@@ -8,7 +8,7 @@ import { indexes, serverState, startForward, startReceive, waitFor, type Receive
 // as tail gives it). Each source must reach exactly one receiver while that one is up, so that a
 // replay of its lines reaches the store that has seen them (docs/forward-peers.md, "Routing by source").
 
-const FAST = ['--failover-delay', '1', '--retry-max-interval', '0.5', '--heartbeat-interval', '0.2', '--chunk-bytes', '2000', '--flush-interval', '0.02'];
+const FAST = ['--retry-max-interval', '0.5', '--heartbeat-interval', '0.2', '--chunk-bytes', '2000', '--flush-interval', '0.02'];
 
 /** `perSource` lines of each of `sources` files, interleaved as a tail of many files emits them; record.i numbers them from `from`. */
 function linesOf(sources: number, perSource: number, from: number, round = 0): LogEvent[] {
@@ -74,7 +74,7 @@ test('events with identities: each source goes to exactly one receiver, and weig
 
 test('a receiver killed: its sources move, each to the next server of its own order, and every other source stays', async (t) => {
   const receivers = [await startReceive(t), await startReceive(t), await startReceive(t)];
-  const forward = startForward(t, [...receivers.map((r) => `127.0.0.1:${r.port}`), ...FAST]);
+  const forward = startForward(t, [...receivers.map((r) => `127.0.0.1:${r.port}`), ...FAST, '--failover-delay', '1']);
   const sources = 60;
   const phase1 = linesOf(sources, 10, 0);
   await sendAll(forward, phase1);
