@@ -58,8 +58,25 @@ const REMEMBERED_SOURCES = 4096;
  */
 export class RendezvousRouter<T extends Named> {
   private readonly orders = new Map<string, readonly T[]>();
+  private readonly keys = new Map<string, string>();
 
   constructor(private readonly servers: readonly T[]) {}
+
+  /**
+   * A name for `source`'s whole order: sources with the same key go to the same server whichever
+   * servers are down, so their events can share a chunk.
+   */
+  routeKey(source: string): string {
+    let key = this.keys.get(source);
+    if (key === undefined) {
+      if (this.keys.size >= REMEMBERED_SOURCES) this.keys.clear();
+      key = this.order(source)
+        .map((server) => server.label)
+        .join(' ');
+      this.keys.set(source, key);
+    }
+    return key;
+  }
 
   /** The servers in the order `source` prefers them. */
   order(source: string): readonly T[] {

@@ -12,7 +12,10 @@ export interface SealedBatch {
   events: number;
   /** The entries' identities, the logkit_src option value (undefined when none had one). */
   identities?: Buffer;
-  /** The source id every entry's identity names (undefined: the entries have no identity). */
+  /**
+   * A source id of the entries' identities (undefined: the entries have no identity); every
+   * source in the batch has the same route (see ChunkBatcher), so this one stands for all.
+   */
   source?: string;
 }
 
@@ -22,6 +25,7 @@ class SourceBatch {
   events = 0;
   constructor(
     readonly tag: string,
+    readonly route: string | undefined,
     readonly source: string | undefined,
     initialBytes: number,
   ) {
@@ -30,23 +34,31 @@ class SourceBatch {
 }
 
 /**
- * Groups events by tag (a PackedForward message carries one tag) and by source (the id of the
- * event's identity, so that a chunk holds one source's events and can follow that source's route:
- * see RendezvousRouter), and packs each as a Forward-mode entry `[time, record]` straight into its
+ * Groups events by tag (a PackedForward message carries one tag) and by route (`routeOf` the id of
+ * the event's identity: by default the source itself; forward gives the source's rendezvous order,
+ * see RendezvousRouter, so that a chunk holds only sources that go to the same server whichever
+ * servers are down, and follows their route; many sources then do not mean many small chunks),
+ * and packs each as a Forward-mode entry `[time, record]` straight into its
  * batch's buffer: one encoder pass per event, no intermediate objects. Events without an identity
  * share one batch per tag. A batch is sealed when it reaches `chunkBytes` (so a chunk exceeds it
  * by at most one event); `flush()` seals everything (the flush interval, the end of input). The per-event options map stays behind, except each event's identity
  * (`options.src`), which goes with the chunk as the logkit_src option (protocol/identity-option.ts).
  */
 export class ChunkBatcher implements RawEntrySink {
-  /** tag → source id (undefined: no identity) → batch. */
+  /** tag → route (undefined: no identity) → batch. */
   private readonly batches = new Map<string, Map<string | undefined, SourceBatch>>();
   private buffered = 0;
   /** Batches that became full during addRaw calls, collected by takeSealed(). */
   private full: SealedBatch[] = [];
-  private rawBatch: SourceBatch | undefined;
 
-  constructor(private readonly chunkBytes: number) {}
+  /** The last source looked up and its batch: runs of one source are the common case. */
+  private lastSource: string | undefined;
+  private lastBatch: SourceBatch | undefined;
+
+  constructor(
+    private readonly chunkBytes: number,
+    private readonly routeOf: (source: string) => string = (source) => source,
+  ) {}
 
   /** Bytes packed but not sealed yet. */
   get bufferedBytes(): number {
@@ -64,8 +76,7 @@ export class ChunkBatcher implements RawEntrySink {
     for (let i = 0; i < events.length; i++) {
       const event = events[i]!;
       const identity = sourcePositionOf(event);
-      // Runs of one tag and source are the common case: look the batch up once per run.
-      if (batch === undefined || event.tag !== batch.tag || identity?.id !== batch.source) {
+      if (batch === undefined || event.tag !== batch.tag || identity?.id !== this.lastSource) {
         batch = this.batchFor(event.tag, identity?.id);
       }
       const writer = batch.writer;
@@ -85,10 +96,9 @@ export class ChunkBatcher implements RawEntrySink {
 
   /** One entry as bytes (see RawEntryScanner): copied, not re-encoded. */
   addRaw(tag: string, buf: Buffer, timeStart: number, recordStart: number, recordEnd: number, time: EventTime | undefined, identity: Identity | undefined): void {
-    let batch = this.rawBatch;
-    if (batch === undefined || tag !== batch.tag || identity?.id !== batch.source) {
+    let batch = this.lastBatch;
+    if (batch === undefined || tag !== batch.tag || identity?.id !== this.lastSource) {
       batch = this.batchFor(tag, identity?.id);
-      this.rawBatch = batch;
     }
     const writer = batch.writer;
     const before = writer.length;
@@ -113,29 +123,33 @@ export class ChunkBatcher implements RawEntrySink {
   }
 
   private batchFor(tag: string, source: string | undefined): SourceBatch {
-    let bySource = this.batches.get(tag);
-    if (bySource === undefined) {
-      bySource = new Map();
-      this.batches.set(tag, bySource);
+    const route = source === undefined ? undefined : this.routeOf(source);
+    let byRoute = this.batches.get(tag);
+    if (byRoute === undefined) {
+      byRoute = new Map();
+      this.batches.set(tag, byRoute);
     }
-    let batch = bySource.get(source);
+    let batch = byRoute.get(route);
     if (batch === undefined) {
-      // Small at first: many tags and sources at once must not cost a large buffer each; a busy one grows it.
-      batch = new SourceBatch(tag, source, Math.min(this.chunkBytes + 1024, 4096));
-      bySource.set(source, batch);
+      // Small at first: many tags and routes at once must not cost a large buffer each; a busy one grows it.
+      batch = new SourceBatch(tag, route, source, Math.min(this.chunkBytes + 1024, 4096));
+      byRoute.set(route, batch);
     }
+    this.lastSource = source;
+    this.lastBatch = batch;
     return batch;
   }
 
   /** Seals every batch that holds events. */
   flush(): SealedBatch[] {
     const sealed: SealedBatch[] = [];
-    for (const bySource of this.batches.values()) {
-      for (const batch of bySource.values()) if (batch.events > 0) sealed.push(this.seal(batch));
+    for (const byRoute of this.batches.values()) {
+      for (const batch of byRoute.values()) if (batch.events > 0) sealed.push(this.seal(batch));
     }
     // Tags and sources come and go: drop idle buffers rather than keep one per batch ever seen.
     this.batches.clear();
-    this.rawBatch = undefined;
+    this.lastSource = undefined;
+    this.lastBatch = undefined;
     return sealed;
   }
 

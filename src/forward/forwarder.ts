@@ -50,6 +50,8 @@ export class Forwarder implements ConnectionListener {
   private readonly balancer = new WeightedRoundRobin<ServerConnection>();
   private readonly primaryRoutes: RendezvousRouter<ServerConnection>;
   private readonly standbyRoutes: RendezvousRouter<ServerConnection>;
+  /** Over primaries and standbys: sources with the same order here go to the same server in every case. */
+  private readonly allRoutes: RendezvousRouter<ServerConnection>;
   /** When each server that is down went down (Date.now()): within --failover-delay it still holds its sources. */
   private readonly downSince = new Map<ServerConnection, number>();
   private failoverTimers = new Set<NodeJS.Timeout>();
@@ -72,8 +74,9 @@ export class Forwarder implements ConnectionListener {
 
   constructor(private readonly options: ForwarderOptions) {
     this.ledger = new ChunkLedger(options.store);
-    this.batcher = new ChunkBatcher(options.chunkBytes);
     this.connections = options.servers.map((address) => new ServerConnection(address, options.connection, this));
+    this.allRoutes = new RendezvousRouter(this.connections);
+    this.batcher = new ChunkBatcher(options.chunkBytes, this.routeOf);
     this.primaries = this.connections.filter((c) => !c.address.standby);
     this.standbys = this.connections.filter((c) => c.address.standby);
     this.primaryRoutes = new RendezvousRouter(this.primaries);
@@ -89,6 +92,9 @@ export class Forwarder implements ConnectionListener {
     this.sweepTimer = setInterval(() => this.sweepTimeouts(), sweepEvery);
     this.sweepTimer.unref();
   }
+
+  /** What a batcher groups sources by: sources with the same route may share a chunk (see ChunkBatcher). */
+  readonly routeOf = (source: string): string => this.allRoutes.routeKey(source);
 
   /** Bytes held in memory: packed, sealing, or chunks not yet acknowledged. */
   get heldBytes(): number {

@@ -50,7 +50,7 @@ test('the batcher groups by tag, seals at the size bound and packs [time, record
   t.deepEqual(entries, [[new EventTime(1_700_000_002, 2), { i: 2, msg: 'event 2' }]]);
 });
 
-test('the batcher keeps one source per batch: events of two files interleaved make two batches, events without identity a third', (t) => {
+test('the batcher keeps one route per batch: events of two files interleaved make two batches, events without identity a third; sources of one route share one', (t) => {
   const batcher = new ChunkBatcher(1 << 20);
   const withSource = (i: number, id: string): LogEvent => ({ ...event('a', i), options: { src: { id, off: i * 10 } } });
   batcher.add([withSource(1, 'f1'), withSource(2, 'f2'), event('a', 3), withSource(4, 'f1'), event('b', 5), withSource(6, 'f2')]);
@@ -60,6 +60,11 @@ test('the batcher keeps one source per batch: events of two files interleaved ma
   t.deepEqual(summary.sort(), ['a/-:3', 'a/f1:1,4', 'a/f2:2,6', 'b/-:5']);
   t.is(sealed.find((s) => s.source === 'f1')!.events, 2);
   t.is(sealed.find((s) => s.source === undefined && s.tag === 'a')!.identities, undefined);
+  // with a route per source (forward's: the servers' order), sources of one route share a batch
+  const routed = new ChunkBatcher(1 << 20, (source) => (source === 'f3' ? 'other' : 'same'));
+  routed.add([withSource(1, 'f1'), withSource(2, 'f3'), withSource(3, 'f2'), withSource(4, 'f1')]);
+  const byRoute = routed.flush().map((s) => `${s.source}:${(unpackr.unpackMultiple(s.entries) as Array<[unknown, { i: number }]>).map((e) => e[1].i).join(',')}`);
+  t.deepEqual(byRoute.sort(), ['f1:1,3,4', 'f3:2']);
 });
 
 test('rendezvous routing: shares follow the weights over many sources, an order is stable, and removing a server moves only its sources', (t) => {
