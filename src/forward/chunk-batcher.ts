@@ -5,7 +5,7 @@ import type { RawEntrySink } from './raw-entry-scanner.js';
 import { sourcePositionOf } from '../checkpoint/checkpoint-tracker.js';
 import { IdentityRuns, type Identity } from '../protocol/identity-option.js';
 
-/** Packed entries of one tag and one source, ready to become a chunk. */
+/** Packed entries of one tag and one route, ready to become a chunk. */
 export interface SealedBatch {
   tag: string;
   entries: Buffer;
@@ -19,7 +19,7 @@ export interface SealedBatch {
   source?: string;
 }
 
-class SourceBatch {
+class RouteBatch {
   readonly writer: MsgpackWriter;
   readonly identities = new IdentityRuns();
   events = 0;
@@ -34,26 +34,27 @@ class SourceBatch {
 }
 
 /**
- * Groups events by tag (a PackedForward message carries one tag) and by route (`routeOf` the id of
- * the event's identity: by default the source itself; forward gives the source's rendezvous order,
- * see RendezvousRouter, so that a chunk holds only sources that go to the same server whichever
- * servers are down, and follows their route; many sources then do not mean many small chunks),
- * and packs each as a Forward-mode entry `[time, record]` straight into its
- * batch's buffer: one encoder pass per event, no intermediate objects. Events without an identity
- * share one batch per tag. A batch is sealed when it reaches `chunkBytes` (so a chunk exceeds it
- * by at most one event); `flush()` seals everything (the flush interval, the end of input). The per-event options map stays behind, except each event's identity
+ * Groups events by tag (a PackedForward message carries one tag) and by route: `routeOf` the
+ * source id of the event's identity, by default the source itself. forward gives the source's
+ * rendezvous order over its servers (see RendezvousRouter), so that a chunk holds only sources
+ * that go to the same server whichever servers are down, and follows their route; many sources
+ * then do not make many small chunks. Events without an identity share one batch per tag. Each
+ * event is packed as a Forward-mode entry `[time, record]` straight into its batch's buffer: one
+ * encoder pass per event, no intermediate objects. A batch is sealed when it reaches `chunkBytes`
+ * (so a chunk exceeds it by at most one event); `flush()` seals everything (the flush interval,
+ * the end of input). The per-event options map stays behind, except each event's identity
  * (`options.src`), which goes with the chunk as the logkit_src option (protocol/identity-option.ts).
  */
 export class ChunkBatcher implements RawEntrySink {
   /** tag → route (undefined: no identity) → batch. */
-  private readonly batches = new Map<string, Map<string | undefined, SourceBatch>>();
+  private readonly batches = new Map<string, Map<string | undefined, RouteBatch>>();
   private buffered = 0;
   /** Batches that became full during addRaw calls, collected by takeSealed(). */
   private full: SealedBatch[] = [];
 
   /** The last source looked up and its batch: runs of one source are the common case. */
   private lastSource: string | undefined;
-  private lastBatch: SourceBatch | undefined;
+  private lastBatch: RouteBatch | undefined;
 
   constructor(
     private readonly chunkBytes: number,
@@ -72,7 +73,7 @@ export class ChunkBatcher implements RawEntrySink {
   /** Packs a batch of events; returns the batches that became full. */
   add(events: readonly LogEvent[]): SealedBatch[] {
     const sealed: SealedBatch[] = [];
-    let batch: SourceBatch | undefined;
+    let batch: RouteBatch | undefined;
     for (let i = 0; i < events.length; i++) {
       const event = events[i]!;
       const identity = sourcePositionOf(event);
@@ -122,7 +123,7 @@ export class ChunkBatcher implements RawEntrySink {
     return full;
   }
 
-  private batchFor(tag: string, source: string | undefined): SourceBatch {
+  private batchFor(tag: string, source: string | undefined): RouteBatch {
     const route = source === undefined ? undefined : this.routeOf(source);
     let byRoute = this.batches.get(tag);
     if (byRoute === undefined) {
@@ -132,7 +133,7 @@ export class ChunkBatcher implements RawEntrySink {
     let batch = byRoute.get(route);
     if (batch === undefined) {
       // Small at first: many tags and routes at once must not cost a large buffer each; a busy one grows it.
-      batch = new SourceBatch(tag, route, source, Math.min(this.chunkBytes + 1024, 4096));
+      batch = new RouteBatch(tag, route, source, Math.min(this.chunkBytes + 1024, 4096));
       byRoute.set(route, batch);
     }
     this.lastSource = source;
@@ -153,7 +154,7 @@ export class ChunkBatcher implements RawEntrySink {
     return sealed;
   }
 
-  private seal(batch: SourceBatch): SealedBatch {
+  private seal(batch: RouteBatch): SealedBatch {
     const entries = batch.writer.take();
     const events = batch.events;
     batch.events = 0;

@@ -54,7 +54,9 @@ export class Forwarder implements ConnectionListener {
   private readonly allRoutes: RendezvousRouter<ServerConnection>;
   /** When each server that is down went down (Date.now()): within --failover-delay it still holds its sources. */
   private readonly downSince = new Map<ServerConnection, number>();
-  private failoverTimers = new Set<NodeJS.Timeout>();
+  private readonly failoverTimers = new Set<NodeJS.Timeout>();
+  /** At the end: a source whose server is down moves at once (nothing would be left to wait for). */
+  private draining = false;
   private readonly heartbeat: Heartbeat;
   private flushTimer: NodeJS.Timeout | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
@@ -145,7 +147,9 @@ export class Forwarder implements ConnectionListener {
    * chunks still unacknowledged (an empty list means everything was delivered).
    */
   async drain(timeoutMs: number): Promise<Chunk[]> {
+    this.draining = true;
     this.flush();
+    this.pump();
     const deadline = Date.now() + timeoutMs;
     await this.sealingChain;
     // chunks refused for good (no dead-letter file) are not waited for: nothing will change them
@@ -394,12 +398,13 @@ export class Forwarder implements ConnectionListener {
 
   /**
    * The server of a source: the first of its rendezvous order that holds (is up, or went down
-   * less than --failover-delay ago: a restarting aggregator keeps its sources, so that resends and
-   * the lines tail reads again reach the store that may have them), among the primaries while
-   * one holds, else among the standbys.
+   * less than --failover-delay ago, before the drain: a restarting aggregator keeps its sources,
+   * so that resends and the lines tail reads again reach the store that may have them), among the
+   * primaries while one holds, else among the standbys.
    */
   private homeOf(source: string, now: number): ServerConnection | undefined {
-    const holds = (c: ServerConnection): boolean => c.isUp || now - (this.downSince.get(c) ?? -Infinity) <= this.options.failoverDelayMs;
+    const holds = (c: ServerConnection): boolean =>
+      c.isUp || (!this.draining && now - (this.downSince.get(c) ?? -Infinity) <= this.options.failoverDelayMs);
     const routes = this.primaries.some(holds) ? this.primaryRoutes : this.standbyRoutes;
     return routes.pick(source, holds);
   }
