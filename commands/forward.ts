@@ -17,7 +17,7 @@ export default defineCommand(
       '--chunk-bytes or when --flush-interval has passed since its first event. Each chunk carries a unique id ' +
       'and is kept until the server acknowledges it; a chunk whose server fails, or does not answer within ' +
       '--ack-timeout, is sent again (to another server if one is up), with the same id so the receiver can drop a ' +
-      'duplicate. Chunks go to the servers named by weighted round-robin over those that are up; --standby servers ' +
+      'duplicate. Events with an identity (options.src, from tail) go by source: each source to one server (weighted rendezvous hashing), to the next one if it is down for --failover-delay; other chunks go to the servers named by weighted round-robin over those that are up; --standby servers ' +
       'get chunks only while every primary is down. A failed server is retried with exponential backoff up to ' +
       '--retry-max-interval, and at once when a heartbeat reaches it again. When --max-pending-bytes are held ' +
       'unacknowledged, forward stops reading its input (back pressure up the pipe). At the end of input, or on ' +
@@ -105,6 +105,14 @@ export default defineCommand(
         min: '1ms',
         max: '1d',
         describe: 'A server that has not acknowledged a chunk after this long is treated as failed and its chunks go to another server',
+        group: 'Delivery',
+      },
+      'failover-delay': {
+        type: 'duration',
+        default: '10s',
+        min: 0,
+        max: '1d',
+        describe: 'How long the chunks of a source (events with an identity, options.src) wait for their server after it went down, before they move to the next server of the source\'s order; a server restarting within it keeps its sources, so replays reach the store that has seen them. 0: move at once',
         group: 'Delivery',
       },
       'max-pending-bytes': {
@@ -262,6 +270,7 @@ export default defineCommand(
       identities: args.identities as IdentityMode,
       ack: args.ack,
       ackTimeoutMs: args.ackTimeout,
+      failoverDelayMs: args.failoverDelay,
       maxPendingBytes: args.maxPendingBytes,
       drainTimeoutMs: args.drainTimeout,
       heartbeat: args.heartbeat,

@@ -41,6 +41,7 @@ _logkit() {
         --compress) COMPREPLY=( $(compgen -W "none gzip" -- "$cur") ); return ;;
         --identities) COMPREPLY=( $(compgen -W "auto on off" -- "$cur") ); return ;;
         --ack-timeout) COMPREPLY=(); return ;;
+        --failover-delay) COMPREPLY=(); return ;;
         --max-pending-bytes) COMPREPLY=(); return ;;
         --drain-timeout) COMPREPLY=(); return ;;
         --buffer) COMPREPLY=( $(compgen -d -- "$cur") ); return ;;
@@ -64,7 +65,7 @@ _logkit() {
         --log-level) COMPREPLY=( $(compgen -W "error warn info debug" -- "$cur") ); return ;;
         --log-format) COMPREPLY=( $(compgen -W "text json" -- "$cur") ); return ;;
       esac
-      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --input -i --standby --chunk-bytes --flush-interval --flush-mode --compress --identities --ack --no-ack --ack-timeout --max-pending-bytes --drain-timeout --buffer --checkpoint --total-limit --overflow --dead-letter --heartbeat --heartbeat-interval --retry-max-interval --connect-timeout --keepalive-interval --shared-key --username --password --self-hostname --tls --no-tls --tls-ca --tls-verify --no-tls-verify --tls-servername --metrics --stats --no-stats --stats-interval --log-level --log-format" -- "$cur") ); else COMPREPLY=(); fi
+      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--help --input -i --standby --chunk-bytes --flush-interval --flush-mode --compress --identities --ack --no-ack --ack-timeout --failover-delay --max-pending-bytes --drain-timeout --buffer --checkpoint --total-limit --overflow --dead-letter --heartbeat --heartbeat-interval --retry-max-interval --connect-timeout --keepalive-interval --shared-key --username --password --self-hostname --tls --no-tls --tls-ca --tls-verify --no-tls-verify --tls-servername --metrics --stats --no-stats --stats-interval --log-level --log-format" -- "$cur") ); else COMPREPLY=(); fi
       ;;
     parse)
       case "$prev" in

@@ -33,6 +33,7 @@ complete -c logkit -n '__fish_seen_subcommand_from forward' -l identities -x -a 
 complete -c logkit -n '__fish_seen_subcommand_from forward' -l ack -d 'Ask the server to acknowledge each chunk and resend unacknowledged ones'
 complete -c logkit -n '__fish_seen_subcommand_from forward' -l no-ack -d 'turn off --ack'
 complete -c logkit -n '__fish_seen_subcommand_from forward' -l ack-timeout -x -d 'A server that has not acknowledged a chunk after this long is treated as failed and its chunks go to another server (DURATION)'
+complete -c logkit -n '__fish_seen_subcommand_from forward' -l failover-delay -x -d 'How long the chunks of a source (DURATION)'
 complete -c logkit -n '__fish_seen_subcommand_from forward' -l max-pending-bytes -x -d 'Bound on the bytes held in chunks not yet acknowledged (SIZE)'
 complete -c logkit -n '__fish_seen_subcommand_from forward' -l drain-timeout -x -d 'How long to wait, at the end of input or on SIGTERM, for outstanding acknowledgements before giving up (DURATION)'
 complete -c logkit -n '__fish_seen_subcommand_from forward' -l buffer -r -F -d 'Keep chunks in a disk buffer: each is durable'

@@ -5,41 +5,61 @@ import type { RawEntrySink } from './raw-entry-scanner.js';
 import { sourcePositionOf } from '../event/source-position.js';
 import { IdentityRuns, type Identity } from '../protocol/identity-option.js';
 
-/** Packed entries of one tag, ready to become a chunk. */
+/** Packed entries of one tag and one route, ready to become a chunk. */
 export interface SealedBatch {
   tag: string;
   entries: Buffer;
   events: number;
   /** The entries' identities, the logkit_src option value (undefined when none had one). */
   identities?: Buffer;
+  /**
+   * A source id of the entries' identities (undefined: the entries have no identity); every
+   * source in the batch has the same route (see ChunkBatcher), so this one stands for all.
+   */
+  source?: string;
 }
 
-class TagBatch {
+class RouteBatch {
   readonly writer: MsgpackWriter;
   readonly identities = new IdentityRuns();
   events = 0;
-  constructor(initialBytes: number) {
+  constructor(
+    readonly tag: string,
+    readonly route: string | undefined,
+    readonly source: string | undefined,
+    initialBytes: number,
+  ) {
     this.writer = new MsgpackWriter(initialBytes);
   }
 }
 
 /**
- * Groups events by tag (a PackedForward message carries one tag) and packs each as a
- * Forward-mode entry `[time, record]` straight into that tag's buffer: one encoder pass per
- * event, no intermediate objects. A tag's batch is sealed when it reaches `chunkBytes` (so a
- * chunk exceeds it by at most one event); `flush()` seals everything (the flush interval, the
- * end of input). The per-event options map stays behind, except each event's identity
+ * Groups events by tag (a PackedForward message carries one tag) and by route: `routeOf` the
+ * source id of the event's identity, by default the source itself. forward gives the source's
+ * rendezvous order over its servers (see RendezvousRouter), so that a chunk holds only sources
+ * that go to the same server whichever servers are down, and follows their route; many sources
+ * then do not make many small chunks. Events without an identity share one batch per tag. Each
+ * event is packed as a Forward-mode entry `[time, record]` straight into its batch's buffer: one
+ * encoder pass per event, no intermediate objects. A batch is sealed when it reaches `chunkBytes`
+ * (so a chunk exceeds it by at most one event); `flush()` seals everything (the flush interval,
+ * the end of input). The per-event options map stays behind, except each event's identity
  * (`options.src`), which goes with the chunk as the logkit_src option (protocol/identity-option.ts).
  */
 export class ChunkBatcher implements RawEntrySink {
-  private readonly batches = new Map<string, TagBatch>();
+  /** tag → route (undefined: no identity) → batch. */
+  private readonly batches = new Map<string, Map<string | undefined, RouteBatch>>();
   private buffered = 0;
   /** Batches that became full during addRaw calls, collected by takeSealed(). */
   private full: SealedBatch[] = [];
-  private rawTag: string | undefined;
-  private rawBatch: TagBatch | undefined;
 
-  constructor(private readonly chunkBytes: number) {}
+  /** The last source looked up and its batch: runs of one source are the common case. */
+  private lastSource: string | undefined;
+  private lastBatch: RouteBatch | undefined;
+
+  constructor(
+    private readonly chunkBytes: number,
+    private readonly routeOf: (source: string) => string = (source) => source,
+  ) {}
 
   /** Bytes packed but not sealed yet. */
   get bufferedBytes(): number {
@@ -53,25 +73,23 @@ export class ChunkBatcher implements RawEntrySink {
   /** Packs a batch of events; returns the batches that became full. */
   add(events: readonly LogEvent[]): SealedBatch[] {
     const sealed: SealedBatch[] = [];
-    let lastTag: string | undefined;
-    let batch: TagBatch | undefined;
+    let batch: RouteBatch | undefined;
     for (let i = 0; i < events.length; i++) {
       const event = events[i]!;
-      // Runs of one tag are the common case: look the batch up once per run.
-      if (event.tag !== lastTag || batch === undefined) {
-        lastTag = event.tag;
-        batch = this.batchFor(event.tag);
+      const identity = sourcePositionOf(event);
+      if (batch === undefined || event.tag !== batch.tag || identity?.id !== this.lastSource) {
+        batch = this.batchFor(event.tag, identity?.id);
       }
       const writer = batch.writer;
       const before = writer.length;
       writer.writeArrayHeader(2);
       writer.writeEventTime(event.time);
       writer.writeMap(event.record, 1);
-      batch.identities.add(sourcePositionOf(event));
+      batch.identities.add(identity);
       batch.events++;
       this.buffered += writer.length - before;
       if (writer.length >= this.chunkBytes) {
-        sealed.push(this.seal(event.tag, batch));
+        sealed.push(this.seal(batch));
       }
     }
     return sealed;
@@ -79,11 +97,9 @@ export class ChunkBatcher implements RawEntrySink {
 
   /** One entry as bytes (see RawEntryScanner): copied, not re-encoded. */
   addRaw(tag: string, buf: Buffer, timeStart: number, recordStart: number, recordEnd: number, time: EventTime | undefined, identity: Identity | undefined): void {
-    let batch = this.rawBatch;
-    if (tag !== this.rawTag || batch === undefined) {
-      this.rawTag = tag;
-      batch = this.batchFor(tag);
-      this.rawBatch = batch;
+    let batch = this.lastBatch;
+    if (batch === undefined || tag !== batch.tag || identity?.id !== this.lastSource) {
+      batch = this.batchFor(tag, identity?.id);
     }
     const writer = batch.writer;
     const before = writer.length;
@@ -97,7 +113,7 @@ export class ChunkBatcher implements RawEntrySink {
     batch.identities.add(identity);
     batch.events++;
     this.buffered += writer.length - before;
-    if (writer.length >= this.chunkBytes) this.full.push(this.seal(tag, batch));
+    if (writer.length >= this.chunkBytes) this.full.push(this.seal(batch));
   }
 
   /** The batches addRaw filled since the last call. */
@@ -107,34 +123,42 @@ export class ChunkBatcher implements RawEntrySink {
     return full;
   }
 
-  private batchFor(tag: string): TagBatch {
-    let batch = this.batches.get(tag);
-    if (batch === undefined) {
-      // Small at first: many tags at once must not cost a large buffer each; a busy tag grows it.
-      batch = new TagBatch(Math.min(this.chunkBytes + 1024, 4096));
-      this.batches.set(tag, batch);
+  private batchFor(tag: string, source: string | undefined): RouteBatch {
+    const route = source === undefined ? undefined : this.routeOf(source);
+    let byRoute = this.batches.get(tag);
+    if (byRoute === undefined) {
+      byRoute = new Map();
+      this.batches.set(tag, byRoute);
     }
+    let batch = byRoute.get(route);
+    if (batch === undefined) {
+      // Small at first: many tags and routes at once must not cost a large buffer each; a busy one grows it.
+      batch = new RouteBatch(tag, route, source, Math.min(this.chunkBytes + 1024, 4096));
+      byRoute.set(route, batch);
+    }
+    this.lastSource = source;
+    this.lastBatch = batch;
     return batch;
   }
 
   /** Seals every batch that holds events. */
   flush(): SealedBatch[] {
     const sealed: SealedBatch[] = [];
-    for (const [tag, batch] of this.batches) {
-      if (batch.events > 0) sealed.push(this.seal(tag, batch));
+    for (const byRoute of this.batches.values()) {
+      for (const batch of byRoute.values()) if (batch.events > 0) sealed.push(this.seal(batch));
     }
-    // Tags come and go: drop idle buffers rather than keep one per tag ever seen.
+    // Tags and sources come and go: drop idle buffers rather than keep one per batch ever seen.
     this.batches.clear();
-    this.rawTag = undefined;
-    this.rawBatch = undefined;
+    this.lastSource = undefined;
+    this.lastBatch = undefined;
     return sealed;
   }
 
-  private seal(tag: string, batch: TagBatch): SealedBatch {
+  private seal(batch: RouteBatch): SealedBatch {
     const entries = batch.writer.take();
     const events = batch.events;
     batch.events = 0;
     this.buffered -= entries.length;
-    return { tag, entries, events, identities: batch.identities.take() };
+    return { tag: batch.tag, entries, events, identities: batch.identities.take(), source: batch.source };
   }
 }

@@ -27,7 +27,7 @@ export const MEMORY_CHUNK_STORE: ChunkStore = {
  * leaves the ledger except by an acknowledgement, so nothing is dropped silently.
  */
 export class ChunkLedger {
-  private readonly queue: Chunk[] = [];
+  private queue: Chunk[] = [];
   private queueHead = 0;
   private readonly unacked = new Map<string, Chunk>();
   private held = 0;
@@ -102,6 +102,16 @@ export class ChunkLedger {
   unshift(chunk: Chunk): void {
     if (this.queueHead > 0) this.queue[--this.queueHead] = chunk;
     else this.queue.unshift(chunk);
+  }
+
+  /** Puts chunks back at the front of the queue, in their order (their server could not take them yet). */
+  putBack(chunks: readonly Chunk[]): void {
+    if (chunks.length <= this.queueHead) {
+      for (let i = chunks.length - 1; i >= 0; i--) this.queue[--this.queueHead] = chunks[i]!;
+    } else {
+      this.queue = [...chunks, ...this.queue.slice(this.queueHead)];
+      this.queueHead = 0;
+    }
   }
 
   markSent(chunk: Chunk, carrier: ChunkCarrier, now: number): void {

@@ -31,7 +31,10 @@ export async function bisectChunk(chunk: Chunk, options: FrameOptions): Promise<
     buildChunk(chunk.tag, entries.subarray(0, cut), firstHalf, options, childId(chunk.id, 0)),
     buildChunk(chunk.tag, entries.subarray(cut), count - firstHalf, options, childId(chunk.id, 1)),
   ]);
-  for (const half of halves) half.isolated = true;
+  for (const half of halves) {
+    half.isolated = true;
+    half.source = chunk.source; // the halves of a source's chunk follow its route too
+  }
   return halves as [Chunk, Chunk];
 }
 

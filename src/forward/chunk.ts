@@ -41,6 +41,11 @@ export class Chunk {
   rejectionsAlone = 0;
   /** Under suspicion: sent only on a connection with nothing else in flight. */
   isolated = false;
+  /**
+   * The source id of its events' identities, when they have one (one source per chunk, see
+   * ChunkBatcher): the chunk goes where that source is routed, first send and resends alike.
+   */
+  source: string | undefined;
 
   constructor(
     /** Base64 of 16 random bytes, as Fluentd's chunk ids (the ack echoes it). */

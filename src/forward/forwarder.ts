@@ -1,5 +1,5 @@
 import type { LogEvent } from '../event/event.js';
-import { WeightedRoundRobin } from './balancer.js';
+import { RendezvousRouter, WeightedRoundRobin } from './balancer.js';
 import { buildChunk, type Chunk } from './chunk.js';
 import { ChunkBatcher, type SealedBatch } from './chunk-batcher.js';
 import { ChunkLedger, type ChunkStore } from './chunk-ledger.js';
@@ -26,6 +26,8 @@ export interface ForwarderOptions {
   maxPendingBytes: number;
   heartbeat: HeartbeatType;
   heartbeatIntervalMs: number;
+  /** How long a source's chunks wait for its server after it went down before they move to the next one (--failover-delay). */
+  failoverDelayMs: number;
   store?: ChunkStore;
   /** Where events a server refuses as bad data go (poison-isolation.ts); without it they are held and reported. */
   deadLetter?: DeadLetterFile;
@@ -33,8 +35,9 @@ export interface ForwarderOptions {
 
 /**
  * The sending side of `logkit forward`: events in (write), chunks out to the servers, acks back.
- * It owns the chunk lifecycle (ChunkLedger), the choice of server per chunk (weighted
- * round-robin over the primaries that are up, the standbys only while no primary is), resends
+ * It owns the chunk lifecycle (ChunkLedger), the choice of server per chunk (the primaries that
+ * are up, the standbys only while no primary is; a chunk of one source goes to that source's
+ * server, see RendezvousRouter, a chunk of events without identity by weighted round-robin), resends
  * after a failure or an ack timeout, and the bound on memory (write() waits while
  * --max-pending-bytes are held, which stops the reading of stdin: back pressure).
  */
@@ -45,6 +48,15 @@ export class Forwarder implements ConnectionListener {
   private readonly primaries: ServerConnection[];
   private readonly standbys: ServerConnection[];
   private readonly balancer = new WeightedRoundRobin<ServerConnection>();
+  private readonly primaryRoutes: RendezvousRouter<ServerConnection>;
+  private readonly standbyRoutes: RendezvousRouter<ServerConnection>;
+  /** Over primaries and standbys: sources with the same order here go to the same server in every case. */
+  private readonly allRoutes: RendezvousRouter<ServerConnection>;
+  /** When each server that is down went down (Date.now()): within --failover-delay it still holds its sources. */
+  private readonly downSince = new Map<ServerConnection, number>();
+  private readonly failoverTimers = new Set<NodeJS.Timeout>();
+  /** At the end: a source whose server is down moves at once (nothing would be left to wait for). */
+  private draining = false;
   private readonly heartbeat: Heartbeat;
   private flushTimer: NodeJS.Timeout | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
@@ -64,10 +76,13 @@ export class Forwarder implements ConnectionListener {
 
   constructor(private readonly options: ForwarderOptions) {
     this.ledger = new ChunkLedger(options.store);
-    this.batcher = new ChunkBatcher(options.chunkBytes);
     this.connections = options.servers.map((address) => new ServerConnection(address, options.connection, this));
+    this.allRoutes = new RendezvousRouter(this.connections);
+    this.batcher = new ChunkBatcher(options.chunkBytes, this.routeOf);
     this.primaries = this.connections.filter((c) => !c.address.standby);
     this.standbys = this.connections.filter((c) => c.address.standby);
+    this.primaryRoutes = new RendezvousRouter(this.primaries);
+    this.standbyRoutes = new RendezvousRouter(this.standbys);
     this.heartbeat = new Heartbeat(options.heartbeat, options.heartbeatIntervalMs, this.connections);
   }
 
@@ -79,6 +94,9 @@ export class Forwarder implements ConnectionListener {
     this.sweepTimer = setInterval(() => this.sweepTimeouts(), sweepEvery);
     this.sweepTimer.unref();
   }
+
+  /** What a batcher groups sources by: sources with the same route may share a chunk (see ChunkBatcher). */
+  readonly routeOf = (source: string): string => this.allRoutes.routeKey(source);
 
   /** Bytes held in memory: packed, sealing, or chunks not yet acknowledged. */
   get heldBytes(): number {
@@ -129,7 +147,9 @@ export class Forwarder implements ConnectionListener {
    * chunks still unacknowledged (an empty list means everything was delivered).
    */
   async drain(timeoutMs: number): Promise<Chunk[]> {
+    this.draining = true;
     this.flush();
+    this.pump();
     const deadline = Date.now() + timeoutMs;
     await this.sealingChain;
     // chunks refused for good (no dead-letter file) are not waited for: nothing will change them
@@ -143,6 +163,7 @@ export class Forwarder implements ConnectionListener {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     if (this.startTimer) clearTimeout(this.startTimer);
+    for (const timer of this.failoverTimers) clearTimeout(timer);
     this.heartbeat.stop();
     await Promise.all(this.connections.map((c) => c.close(timeoutMs)));
   }
@@ -177,7 +198,8 @@ export class Forwarder implements ConnectionListener {
 
   // ------------------------------------------------------------------ ConnectionListener
 
-  onUp(): void {
+  onUp(connection: ServerConnection): void {
+    this.downSince.delete(connection);
     this.checkStartup();
     this.pump();
   }
@@ -185,6 +207,15 @@ export class Forwarder implements ConnectionListener {
   onDown(connection: ServerConnection, chunks: Chunk[], reason: string, kind: FailureKind): void {
     this.checkStartup();
     this.balancer.reset(connection);
+    if (!this.downSince.has(connection)) {
+      this.downSince.set(connection, Date.now());
+      // its sources' chunks wait for it until then: then they must move even if nothing else happens
+      const timer = setTimeout(() => {
+        this.failoverTimers.delete(timer);
+        this.pump();
+      }, this.options.failoverDelayMs + 1);
+      this.failoverTimers.add(timer);
+    }
     // Without acks nothing is resent, so there is nothing to isolate.
     const triage = kind === 'rejected' && this.options.connection.ack ? triageRejected(chunks, connection.provedAlive) : undefined;
     // Oldest first at the front of the queue: requeue in reverse so the order holds.
@@ -258,6 +289,7 @@ export class Forwarder implements ConnectionListener {
       const built = buildChunk(batch.tag, batch.entries, batch.events, frame, ids?.[i], identities);
       this.sealingChain = this.sealingChain.then(async () => {
         const chunk = await built;
+        chunk.source = batch.source;
         this.sealing -= batch.entries.length;
         await this.ledger.add(chunk);
         this.pump();
@@ -319,25 +351,62 @@ export class Forwarder implements ConnectionListener {
     this.pump();
   }
 
-  /** Hands queued chunks to servers while some server can take them. */
+  /**
+   * Hands queued chunks to servers while some server can take them. A chunk whose source's server
+   * is up but busy waits for it, in its place, while the chunks behind it go on to other servers.
+   */
   private pump(): void {
     if (this.starting) return;
     const now = Date.now();
+    const waiting: Chunk[] = [];
     for (;;) {
       const candidates = this.candidates();
-      if (candidates.length === 0) return;
+      if (candidates.length === 0) break;
       const chunk = this.ledger.next();
-      if (!chunk) return;
-      // An isolated chunk goes alone: to a connection with nothing in flight, or it waits (at the front).
-      const pool = chunk.isolated ? candidates.filter((c) => c.isIdle) : candidates;
-      if (pool.length === 0) {
-        this.ledger.unshift(chunk);
-        return;
+      if (!chunk) break;
+      const server = this.serverFor(chunk, candidates, now);
+      if (server === 'later') {
+        waiting.push(chunk);
+        continue;
       }
-      const server = this.balancer.pick(pool, chunk.lastFailedOn as ServerConnection | undefined)!;
+      if (server === 'stop') {
+        // An isolated chunk goes alone: to a connection with nothing in flight, or it waits (at the front).
+        waiting.push(chunk);
+        break;
+      }
       this.ledger.markSent(chunk, server, now);
       server.send(chunk);
     }
+    if (waiting.length > 0) this.ledger.putBack(waiting);
+  }
+
+  /**
+   * Where `chunk` goes now: a chunk of one source to its server, the others by weighted
+   * round-robin over `candidates`; 'later' when its server is busy or within --failover-delay
+   * of going down, 'stop' when it is isolated and no server it may go to is idle.
+   */
+  private serverFor(chunk: Chunk, candidates: ServerConnection[], now: number): ServerConnection | 'later' | 'stop' {
+    if (chunk.source === undefined) {
+      const pool = chunk.isolated ? candidates.filter((c) => c.isIdle) : candidates;
+      if (pool.length === 0) return 'stop';
+      return this.balancer.pick(pool, chunk.lastFailedOn as ServerConnection | undefined)!;
+    }
+    const home = this.homeOf(chunk.source, now);
+    if (home !== undefined && (chunk.isolated ? home.isIdle : home.isWritable)) return home;
+    return chunk.isolated ? 'stop' : 'later';
+  }
+
+  /**
+   * The server of a source: the first of its rendezvous order that holds (is up, or went down
+   * less than --failover-delay ago, before the drain: a restarting aggregator keeps its sources,
+   * so that resends and the lines tail reads again reach the store that may have them), among the
+   * primaries while one holds, else among the standbys.
+   */
+  private homeOf(source: string, now: number): ServerConnection | undefined {
+    const holds = (c: ServerConnection): boolean =>
+      c.isUp || (!this.draining && now - (this.downSince.get(c) ?? -Infinity) <= this.options.failoverDelayMs);
+    const routes = this.primaries.some(holds) ? this.primaryRoutes : this.standbyRoutes;
+    return routes.pick(source, holds);
   }
 
   /** The primaries that are up; the standbys only when no primary is up. Busy ones excluded. */

@@ -33,6 +33,8 @@ export interface ForwardOptions {
   identities: IdentityMode;
   ack: boolean;
   ackTimeoutMs: number;
+  /** How long a source's chunks wait for their server after it went down. */
+  failoverDelayMs: number;
   maxPendingBytes: number;
   heartbeat: HeartbeatType;
   heartbeatIntervalMs: number;
@@ -114,6 +116,7 @@ export async function runForward(options: ForwardOptions, io: StageIO): Promise<
     maxPendingBytes: options.maxPendingBytes,
     heartbeat: options.heartbeat,
     heartbeatIntervalMs: options.heartbeatIntervalMs,
+    failoverDelayMs: options.failoverDelayMs,
     store: durable?.sender ?? options.store,
     deadLetter,
     connection: {

@@ -13,12 +13,13 @@ import type { Segment, SegmentQueue } from './segment-queue.js';
  * to do, and `release` (the acknowledgement) counts down the segment's chunks.
  *
  * Chunk ids are derived from the segment id and the chunk's index in it, and the split is
- * deterministic (by tag, then by --chunk-bytes), so a segment replayed after a restart is sent
+ * deterministic (by tag and route, then by --chunk-bytes; the route depends only on the source
+ * and the servers named), so a segment replayed after a restart is sent
  * as the same chunks with the same ids: a receiver that saw them before drops them.
  */
 export class SegmentSender implements ChunkStore {
   private readonly scanner = new RawEntryScanner();
-  private readonly batcher: ChunkBatcher;
+  private batcher: ChunkBatcher;
   /** Chunk id → its segment's remaining count. */
   private readonly waiting = new Map<string, { segment: Segment; remaining: number }>();
   private forwarder: Forwarder | undefined;
@@ -27,7 +28,7 @@ export class SegmentSender implements ChunkStore {
 
   constructor(
     private readonly queue: SegmentQueue,
-    chunkBytes: number,
+    private readonly chunkBytes: number,
   ) {
     this.batcher = new ChunkBatcher(chunkBytes);
   }
@@ -35,6 +36,8 @@ export class SegmentSender implements ChunkStore {
   /** Sends every segment the queue yields, in order, until it ends; back pressure comes from the forwarder. */
   async run(forwarder: Forwarder): Promise<void> {
     this.forwarder = forwarder;
+    // chunks hold sources of one route (the servers' order), as the forwarder's own do
+    this.batcher = new ChunkBatcher(this.chunkBytes, forwarder.routeOf);
     for (;;) {
       const segment = await this.queue.next();
       if (!segment) return;

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { gunzipSync } from 'node:zlib';
-import { WeightedRoundRobin } from '../../src/forward/balancer.js';
+import { RendezvousRouter, WeightedRoundRobin } from '../../src/forward/balancer.js';
 import { ChunkBatcher } from '../../src/forward/chunk-batcher.js';
 import { buildChunk, newChunkId, type ChunkCarrier } from '../../src/forward/chunk.js';
 import { ChunkLedger, type ChunkStore } from '../../src/forward/chunk-ledger.js';
@@ -48,6 +48,45 @@ test('the batcher groups by tag, seals at the size bound and packs [time, record
   const unpackr = createUnpackr();
   const entries = all.filter((s) => s.tag === 'b').flatMap((s) => unpackr.unpackMultiple(s.entries) as unknown[]);
   t.deepEqual(entries, [[new EventTime(1_700_000_002, 2), { i: 2, msg: 'event 2' }]]);
+});
+
+test('the batcher keeps one route per batch: events of two files interleaved make two batches, events without identity a third; sources of one route share one', (t) => {
+  const batcher = new ChunkBatcher(1 << 20);
+  const withSource = (i: number, id: string): LogEvent => ({ ...event('a', i), options: { src: { id, off: i * 10 } } });
+  batcher.add([withSource(1, 'f1'), withSource(2, 'f2'), event('a', 3), withSource(4, 'f1'), event('b', 5), withSource(6, 'f2')]);
+  const sealed = batcher.flush();
+  const unpackr = createUnpackr();
+  const summary = sealed.map((s) => `${s.tag}/${s.source ?? '-'}:${(unpackr.unpackMultiple(s.entries) as Array<[unknown, { i: number }]>).map((e) => e[1].i).join(',')}`);
+  t.deepEqual(summary.sort(), ['a/-:3', 'a/f1:1,4', 'a/f2:2,6', 'b/-:5']);
+  t.is(sealed.find((s) => s.source === 'f1')!.events, 2);
+  t.is(sealed.find((s) => s.source === undefined && s.tag === 'a')!.identities, undefined);
+  // with a route per source (forward's: the servers' order), sources of one route share a batch
+  const routed = new ChunkBatcher(1 << 20, (source) => (source === 'f3' ? 'other' : 'same'));
+  routed.add([withSource(1, 'f1'), withSource(2, 'f3'), withSource(3, 'f2'), withSource(4, 'f1')]);
+  const byRoute = routed.flush().map((s) => `${s.source}:${(unpackr.unpackMultiple(s.entries) as Array<[unknown, { i: number }]>).map((e) => e[1].i).join(',')}`);
+  t.deepEqual(byRoute.sort(), ['f1:1,3,4', 'f3:2']);
+});
+
+test('rendezvous routing: shares follow the weights over many sources, an order is stable, and removing a server moves only its sources', (t) => {
+  const servers = [
+    { label: 'a:1', weight: 1 },
+    { label: 'b:1', weight: 3 },
+    { label: 'c:1', weight: 4 },
+  ];
+  const router = new RendezvousRouter(servers);
+  const sources = Array.from({ length: 8000 }, (_, i) => `dev:${i}`);
+  const home = new Map(sources.map((s) => [s, router.pick(s, () => true)!]));
+  const share = (server: (typeof servers)[number]): number => [...home.values()].filter((h) => h === server).length / sources.length;
+  t.true(Math.abs(share(servers[0]!) - 1 / 8) < 0.02, `a: ${share(servers[0]!)}`);
+  t.true(Math.abs(share(servers[1]!) - 3 / 8) < 0.03, `b: ${share(servers[1]!)}`);
+  t.true(Math.abs(share(servers[2]!) - 4 / 8) < 0.03, `c: ${share(servers[2]!)}`);
+  t.deepEqual(new RendezvousRouter(servers).order('dev:7'), router.order('dev:7'), 'the same order from a fresh router');
+  const withoutB = (s: string) => router.pick(s, (server) => server !== servers[1]);
+  const stayed = sources.filter((s) => home.get(s) !== servers[1]);
+  const moved = sources.filter((s) => home.get(s) === servers[1]);
+  t.deepEqual(stayed.filter((s) => withoutB(s) !== home.get(s)), [], 'sources of the other servers stay');
+  t.deepEqual(moved.filter((s) => withoutB(s) !== router.order(s)[1]), [], 'b\'s sources go to the next server of their own order');
+  t.is(router.pick('dev:1', () => false), undefined);
 });
 
 test('a chunk is [tag, bin(entries), {size, chunk, compressed}] and ids are 16 random bytes in base64', async (t) => {
