@@ -5,6 +5,7 @@ import { EventTime } from '../event/event-time.js';
 import type { LogEvent } from '../event/event.js';
 import { DecodeError } from './decode-error.js';
 import { entryToEvent } from './event-shape.js';
+import { NdjsonLineEntries } from './ndjson-line-events.js';
 
 // EventTime is ext type 0. msgpackr's registry is process-wide; registering the decoder here
 // means every Unpackr in logkit turns fixext8/type-0 into an EventTime.
@@ -37,8 +38,15 @@ export class MessageStreamDecoder {
   /** Absolute stream offset of `pending[0]`. */
   private base = 0;
   private readonly unpackr = createUnpackr();
+  /** Decodes the entries of the usual shape without the object path (see ReadOptions.ndjsonLines). */
+  private readonly fast: NdjsonLineEntries | undefined;
 
-  constructor(private readonly maxEntryBytes = DEFAULT_MAX_ENTRY_BYTES) {}
+  constructor(
+    private readonly maxEntryBytes = DEFAULT_MAX_ENTRY_BYTES,
+    fastPath?: 'ndjson-lines',
+  ) {
+    this.fast = fastPath ? new NdjsonLineEntries(this.unpackr) : undefined;
+  }
 
   /** Stream offset up to which every byte has been decoded. */
   get offset(): number {
@@ -49,18 +57,27 @@ export class MessageStreamDecoder {
     const buf = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
     const events: LogEvent[] = [];
     let consumed = 0;
-    try {
-      this.unpackr.unpackMultiple(buf, (value: unknown, _start?: number, end?: number) => {
-        const event = entryToEvent(value);
-        if (typeof event === 'string') throw new DecodeError(event, this.base + consumed, events);
-        events.push(event);
-        consumed = end!;
-      });
-    } catch (error) {
-      if (error instanceof DecodeError) throw error;
-      if (!(error as IncompleteError).incomplete) {
-        throw new DecodeError(`invalid MessagePack: ${(error as Error).message}`, this.base + consumed, events);
+    for (;;) {
+      if (this.fast) consumed = this.fast.decode(buf, consumed, events);
+      if (consumed >= buf.length) break;
+      // the object path: every entry (without a fast path), or the one entry the fast path left
+      const from = consumed;
+      try {
+        this.unpackr.unpackMultiple(from === 0 ? buf : buf.subarray(from), (value: unknown, _start?: number, end?: number) => {
+          const event = entryToEvent(value);
+          if (typeof event === 'string') throw new DecodeError(event, this.base + consumed, events);
+          events.push(event);
+          consumed = from + end!;
+          return this.fast ? false : undefined;
+        });
+      } catch (error) {
+        if (error instanceof DecodeError) throw error;
+        if (!(error as IncompleteError).incomplete) {
+          throw new DecodeError(`invalid MessagePack: ${(error as Error).message}`, this.base + consumed, events);
+        }
+        break;
       }
+      if (!this.fast || consumed === from) break;
     }
     this.base += consumed;
     this.pending = consumed < buf.length ? buf.subarray(consumed) : undefined;

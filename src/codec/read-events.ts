@@ -17,6 +17,11 @@ export interface ReadOptions {
   textTag?: string;
   maxEntryBytes?: number;
   maxLineBytes?: number;
+  /**
+   * MessagePack input: give events their NDJSON line, transcoded from the bytes, and decode a
+   * record only when it is asked for (for a consumer that writes NDJSON; see EventWithLine).
+   */
+  ndjsonLines?: boolean;
 }
 
 /**
@@ -63,7 +68,7 @@ function looksTextual(byte: number): boolean {
 }
 
 async function* readMessagePack(chunks: AsyncIterable<Buffer>, options: ReadOptions): AsyncGenerator<LogEvent[]> {
-  const decoder = new MessageStreamDecoder(options.maxEntryBytes);
+  const decoder = new MessageStreamDecoder(options.maxEntryBytes, options.ndjsonLines ? 'ndjson-lines' : undefined);
   for await (const chunk of chunks) {
     const events = decoder.push(chunk);
     if (events.length > 0) yield events;

@@ -21,6 +21,11 @@ export interface StoreSink {
   close(): Promise<void>;
   /** SIGHUP: close and reopen files (for logrotate of outputs); absent where there is nothing to reopen. */
   reopen?(): Promise<void>;
+  /**
+   * True when the sink writes events as NDJSON lines: the reader then hands it events that carry
+   * their line, transcoded from MessagePack without decoding the record (see EventWithLine).
+   */
+  readonly writesNdjsonLines?: boolean;
   /** Where it stores, for messages, without credentials. */
   readonly description: string;
 }
