@@ -6,6 +6,7 @@ import type { LogEvent } from '../event/event.js';
 import { DecodeError } from './decode-error.js';
 import { entryToEvent } from './event-shape.js';
 import { NdjsonLineEntries } from './ndjson-line-events.js';
+import { RawEntries } from './raw-entry-event.js';
 
 // EventTime is ext type 0. msgpackr's registry is process-wide; registering the decoder here
 // means every Unpackr in logkit turns fixext8/type-0 into an EventTime.
@@ -21,6 +22,13 @@ addExtension({
 export function createUnpackr(): Unpackr {
   return new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsType: 'auto' as 'bigint' }); // 'auto' exists; the typings lag
 }
+
+/**
+ * What MessagePack entries become: plain objects; events carrying their NDJSON line
+ * (EventWithLine, for a consumer that writes NDJSON); or events keeping their record and options
+ * as bytes until asked (RawEntryEvent, for a stage that reads one field and passes the rest on).
+ */
+export type EntryForm = 'objects' | 'ndjson-lines' | 'raw';
 
 /** The default bound on one entry; a larger one (or a corrupt length prefix) is a data error. */
 export const DEFAULT_MAX_ENTRY_BYTES = 64 * 1024 * 1024;
@@ -38,14 +46,15 @@ export class MessageStreamDecoder {
   /** Absolute stream offset of `pending[0]`. */
   private base = 0;
   private readonly unpackr = createUnpackr();
-  /** Decodes the entries of the usual shape without the object path (see ReadOptions.ndjsonLines). */
-  private readonly fast: NdjsonLineEntries | undefined;
+  /** Decodes the entries of the usual shape without building objects (see ReadOptions.entries). */
+  private readonly fast: NdjsonLineEntries | RawEntries | undefined;
 
   constructor(
     private readonly maxEntryBytes = DEFAULT_MAX_ENTRY_BYTES,
-    fastPath?: 'ndjson-lines',
+    entries: EntryForm = 'objects',
   ) {
-    this.fast = fastPath ? new NdjsonLineEntries(this.unpackr) : undefined;
+    if (entries === 'ndjson-lines') this.fast = new NdjsonLineEntries(this.unpackr);
+    else if (entries === 'raw') this.fast = new RawEntries(this.unpackr);
   }
 
   /** Stream offset up to which every byte has been decoded. */
@@ -58,7 +67,10 @@ export class MessageStreamDecoder {
     const events: LogEvent[] = [];
     let consumed = 0;
     for (;;) {
-      if (this.fast) consumed = this.fast.decode(buf, consumed, events);
+      if (this.fast) {
+        consumed = this.fast.decode(buf, consumed, events);
+        if (this.fast.incomplete) break; // the rest is the start of an entry: wait for more bytes
+      }
       if (consumed >= buf.length) break;
       // the object path: every entry (without a fast path), or the one entry the fast path left
       const from = consumed;

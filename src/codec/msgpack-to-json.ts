@@ -1,22 +1,14 @@
 import { isUtf8 } from 'node:buffer';
+import { INCOMPLETE, MAX_PLAIN_DEPTH, UNUSUAL } from './msgpack-plain.js';
 
 /**
  * MessagePack → JSON text, byte to byte, without building the value: what `valueToJSON` (in
- * ndjson.ts) writes for the value msgpackr would decode, for the values that are common in logs
- * (maps with string keys, arrays, strings, numbers, booleans, nil, binary). For anything whose
- * decoded form is not a plain JSON value, or whose JSON the engine would write differently from
- * the byte order (an extension value, a non-string or integer-like key, whose property order JS
- * changes, a duplicate or `__proto__` key, invalid UTF-8, deep nesting), it throws UNUSUAL, and
- * the caller takes the object path instead, so the output is always the object path's.
+ * ndjson.ts) writes for the value msgpackr would decode, for plain values (msgpack-plain.ts).
+ * Where the object path's JSON would not follow the byte order (an integer-like key, which JS
+ * orders first, a duplicate or `__proto__` key) or would hold replacement characters (invalid
+ * UTF-8), and for anything not plain, it throws UNUSUAL, and the caller takes the object path
+ * instead, so the output is always the object path's.
  */
-
-/** The bytes need the object path (see the module comment). */
-export const UNUSUAL = Symbol('unusual');
-/** The value runs past the end of the bytes given. */
-export const INCOMPLETE = Symbol('incomplete');
-
-/** Deeper values take the object path, so its depth rules stay the only ones. */
-const MAX_FAST_DEPTH = 64;
 
 const HEX = '0123456789abcdef';
 const SHORT_ESCAPES: Record<number, number> = { 0x08: 0x62, 0x09: 0x74, 0x0a: 0x6e, 0x0c: 0x66, 0x0d: 0x72, 0x22: 0x22, 0x5c: 0x5c };
@@ -170,7 +162,7 @@ export class MsgpackJsonTranscoder {
   }
 
   private map(src: Buffer, pos: number, end: number, count: number, depth: number): number {
-    if (depth >= MAX_FAST_DEPTH) throw UNUSUAL;
+    if (depth >= MAX_PLAIN_DEPTH) throw UNUSUAL;
     if (count > (end - pos) / 2) throw INCOMPLETE;
     this.put(0x7b); // {
     const base = this.hashTop;
@@ -218,7 +210,7 @@ export class MsgpackJsonTranscoder {
   }
 
   private array(src: Buffer, pos: number, end: number, count: number, depth: number): number {
-    if (depth >= MAX_FAST_DEPTH) throw UNUSUAL;
+    if (depth >= MAX_PLAIN_DEPTH) throw UNUSUAL;
     if (count > end - pos) throw INCOMPLETE;
     this.put(0x5b); // [
     for (let i = 0; i < count; i++) {

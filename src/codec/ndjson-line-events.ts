@@ -1,7 +1,8 @@
-import { isUtf8 } from 'node:buffer';
-import { EventTime } from '../event/event-time.js';
+import type { EventTime } from '../event/event-time.js';
 import type { EventRecord, LogEvent } from '../event/event.js';
-import { INCOMPLETE, JsonOutput, MsgpackJsonTranscoder, UNUSUAL } from './msgpack-to-json.js';
+import { EntryHeadReader } from './entry-head.js';
+import { INCOMPLETE, UNUSUAL } from './msgpack-plain.js';
+import { JsonOutput, MsgpackJsonTranscoder } from './msgpack-to-json.js';
 import type { Unpackr } from 'msgpackr/unpack';
 
 /**
@@ -40,15 +41,19 @@ export class EventWithLine implements LogEvent {
 export class NdjsonLineEntries {
   private readonly out = new JsonOutput();
   private readonly json = new MsgpackJsonTranscoder(this.out);
-  private readonly knownTags: KnownTag[] = [];
+  private readonly head = new EntryHeadReader();
   private isoSec = Number.NaN;
   private isoPrefix: Buffer = Buffer.alloc(0);
+
+  /** The last decode stopped at an entry cut off by the end of the bytes. */
+  incomplete = false;
 
   constructor(private readonly unpackr: Unpackr) {}
 
   /** Decodes entries from `buf[pos]` on into `events`; returns where it stopped. */
   decode(buf: Buffer, pos: number, events: LogEvent[]): number {
     const end = buf.length;
+    this.incomplete = false;
     while (pos < end) {
       const next = this.entry(buf, pos, end, events);
       if (next < 0) break;
@@ -58,49 +63,10 @@ export class NdjsonLineEntries {
   }
 
   private entry(buf: Buffer, start: number, end: number, events: LogEvent[]): number {
-    const head = buf[start]!;
-    if (head !== 0x93 && head !== 0x94) return -1;
-    let pos = start + 1;
-    // the tag
-    if (pos >= end) return -1;
-    const t = buf[pos]!;
-    let tagFrom: number;
-    let tagLength: number;
-    if (t >= 0xa0 && t <= 0xbf) {
-      tagFrom = pos + 1;
-      tagLength = t & 0x1f;
-    } else if (t === 0xd9 && pos + 2 <= end) {
-      tagFrom = pos + 2;
-      tagLength = buf[pos + 1]!;
-    } else if (t === 0xda && pos + 3 <= end) {
-      tagFrom = pos + 3;
-      tagLength = buf.readUInt16BE(pos + 1);
-    } else if (t === 0xdb && pos + 5 <= end) {
-      tagFrom = pos + 5;
-      tagLength = buf.readUInt32BE(pos + 1);
-    } else {
-      return -1;
-    }
-    pos = tagFrom + tagLength;
-    if (pos >= end) return -1;
-    const tag = this.tagAt(buf, tagFrom, tagLength);
-    if (tag === undefined) return -1;
-    // the time: an EventTime, or whole seconds as an unsigned integer (other forms: the object path)
-    let time: EventTime;
-    const b = buf[pos]!;
-    if (b === 0xd7) {
-      if (pos + 10 > end || buf[pos + 1] !== 0x00) return -1;
-      time = new EventTime(buf.readUInt32BE(pos + 2), buf.readUInt32BE(pos + 6));
-      pos += 10;
-    } else if (b <= 0x7f) {
-      time = new EventTime(b, 0);
-      pos += 1;
-    } else if (b === 0xce && pos + 5 <= end) {
-      time = new EventTime(buf.readUInt32BE(pos + 1), 0);
-      pos += 5;
-    } else {
-      return -1;
-    }
+    const head = this.head;
+    if (!head.read(buf, start, end)) return -1;
+    const { tag, time } = head;
+    let pos = head.recordStart;
     if (time.nsec >= 1e9) return -1; // the object path writes such a time its own way
     if (pos >= end) return -1;
     const m = buf[pos]!;
@@ -116,7 +82,7 @@ export class NdjsonLineEntries {
       pos = json.value(buf, pos, end, 0);
       const recordEnd = pos;
       let options: EventRecord | undefined;
-      if (head === 0x94) {
+      if (head.count === 4) {
         if (pos >= end) throw INCOMPLETE;
         const o = buf[pos]!;
         if (o === 0xc0) pos++;
@@ -132,6 +98,7 @@ export class NdjsonLineEntries {
       events.push(new EventWithLine(tag.tag, time, options, out.buf, json.lineStart, out.len, this.unpackr, buf, recordStart, recordEnd));
       return pos;
     } catch (error) {
+      if (error === INCOMPLETE) this.incomplete = true;
       if (error === UNUSUAL || error === INCOMPLETE) return this.giveUp();
       throw error;
     }
@@ -162,33 +129,4 @@ export class NdjsonLineEntries {
     out.len += 9;
     out.ascii('Z","tag":');
   }
-
-  /** The tag and its JSON, from a few recently seen tags when the bytes match one (streams hold few tags). */
-  private tagAt(buf: Buffer, from: number, length: number): KnownTag | undefined {
-    const known = this.knownTags;
-    for (let k = 0; k < known.length; k++) {
-      const candidate = known[k]!;
-      const bytes = candidate.bytes;
-      if (bytes.length !== length) continue;
-      let i = 0;
-      while (i < length && buf[from + i] === bytes[i]) i++;
-      if (i === length) return candidate;
-    }
-    const bytes = buf.subarray(from, from + length);
-    if (!isUtf8(bytes)) return undefined; // decoders differ in how they replace bad bytes
-    const tag = bytes.toString('utf8');
-    const entry: KnownTag = { bytes: Buffer.from(bytes), tag, json: Buffer.from(JSON.stringify(tag)) };
-    if (known.length >= MAX_KNOWN_TAGS) known.pop();
-    known.unshift(entry);
-    return entry;
-  }
 }
-
-interface KnownTag {
-  bytes: Buffer;
-  tag: string;
-  /** The tag as a JSON string, UTF-8. */
-  json: Buffer;
-}
-
-const MAX_KNOWN_TAGS = 16;

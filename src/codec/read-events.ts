@@ -4,7 +4,7 @@ import type { LogEvent } from '../event/event.js';
 import { EventTime } from '../event/event-time.js';
 import { DecodeError } from './decode-error.js';
 import { LineSplitter } from './line-splitter.js';
-import { MessageStreamDecoder } from './msgpack-reader.js';
+import { MessageStreamDecoder, type EntryForm } from './msgpack-reader.js';
 import { isEventLine, jsonToEvent } from './ndjson.js';
 
 export const INPUT_FORMATS = ['auto', 'msgpack', 'json', 'text'] as const;
@@ -17,11 +17,8 @@ export interface ReadOptions {
   textTag?: string;
   maxEntryBytes?: number;
   maxLineBytes?: number;
-  /**
-   * MessagePack input: give events their NDJSON line, transcoded from the bytes, and decode a
-   * record only when it is asked for (for a consumer that writes NDJSON; see EventWithLine).
-   */
-  ndjsonLines?: boolean;
+  /** What MessagePack entries become (see EntryForm): objects by default. */
+  entries?: EntryForm;
 }
 
 /**
@@ -68,7 +65,7 @@ function looksTextual(byte: number): boolean {
 }
 
 async function* readMessagePack(chunks: AsyncIterable<Buffer>, options: ReadOptions): AsyncGenerator<LogEvent[]> {
-  const decoder = new MessageStreamDecoder(options.maxEntryBytes, options.ndjsonLines ? 'ndjson-lines' : undefined);
+  const decoder = new MessageStreamDecoder(options.maxEntryBytes, options.entries);
   for await (const chunk of chunks) {
     const events = decoder.push(chunk);
     if (events.length > 0) yield events;

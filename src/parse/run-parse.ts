@@ -106,7 +106,8 @@ export async function runParse(o: ParseCommandOptions): Promise<void> {
   registry.observe({ name: 'logkit_parse_failures_total', help: 'Lines that did not parse', type: 'counter', stat: 'parse_failures' }, () => stage.failed);
   const metrics = await CommandMetrics.start(registry, o.metrics ?? {});
   try {
-    await pumpUntilSigterm(o.files, { format: o.input }, writer, async (events) => {
+    // entries stay bytes but for the field parsed: the rest is copied through
+    await pumpUntilSigterm(o.files, { format: o.input, entries: 'raw' }, writer, async (events) => {
       eventsIn.inc(events.length);
       if (!errorSink) return stage.process(events);
       const parsed = stage.process(events, failures);

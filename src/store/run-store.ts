@@ -63,7 +63,7 @@ export async function runStore(sink: StoreSink, options: StoreRunOptions): Promi
     process.stderr,
     false, // store writes nothing to stdout: a terminal there does not matter
   );
-  const batches = readEvents(counted.source, { format: options.input, ndjsonLines: sink.writesNdjsonLines })[Symbol.asyncIterator]();
+  const batches = readEvents(counted.source, { format: options.input, entries: sink.writesNdjsonLines ? 'ndjson-lines' : 'objects' })[Symbol.asyncIterator]();
   let bytesAdded = 0;
   try {
     for (;;) {

@@ -4,6 +4,8 @@ import { DecodeError } from '../../src/codec/decode-error.js';
 import { MessageStreamDecoder } from '../../src/codec/msgpack-reader.js';
 import { eventToJSON } from '../../src/codec/ndjson.js';
 import { EventWithLine } from '../../src/codec/ndjson-line-events.js';
+import { MsgpackWriter } from '../../src/codec/msgpack-writer.js';
+import { RawEntryEvent } from '../../src/codec/raw-entry-event.js';
 import { EventTime } from '../../src/event/event-time.js';
 import { FileEncoder } from '../../src/store/file/file-format.js';
 import { randomEvents } from '../helpers/random-events.js';
@@ -232,3 +234,35 @@ test('an event read with its line still gives its record and options when asked'
   t.deepEqual(event!.options, { src: { off: 7 } });
   t.is(new FileEncoder('ndjson', 'message').encode([event!]).toString(), eventToJSON(event!) + '\n');
 });
+
+test(`random events read as bytes (RawEntryEvent): a field read alone is the decoded one, and what is not touched is written back unchanged (seed ${SEED})`, (t) => {
+  let raw = 0;
+  for (let round = 0; round < 10; round++) {
+    const events = Array.from({ length: 300 }, () => gen.randomEvent());
+    const own = written(events); // logkit's own encoding: what every stage reads
+    for (const stream of [own, randomStream(300)]) {
+      const parts = chunks(stream);
+      const viaBytes = decodeAll(new MessageStreamDecoder(undefined, 'raw'), parts);
+      const viaObjects = decodeAll(new MessageStreamDecoder(), parts);
+      t.is(viaBytes.error?.message, viaObjects.error?.message);
+      t.is(viaBytes.events.length, viaObjects.events.length);
+      // a peer's other forms are copied as they came: they decode to the same events
+      t.deepEqual(new MessageStreamDecoder().push(written(viaBytes.events)), new MessageStreamDecoder().push(written(viaObjects.events)));
+      for (let i = 0; i < viaBytes.events.length; i++) {
+        const [a, b] = [viaBytes.events[i]!, viaObjects.events[i]!];
+        if (!(a instanceof RawEntryEvent)) continue;
+        raw++;
+        for (const key of [...Object.keys(b.record), 'absent']) t.deepEqual(a.field(key), b.record[key], `round ${round} event ${i} field ${key}`);
+      }
+    }
+    const viaBytes = decodeAll(new MessageStreamDecoder(undefined, 'raw'), chunks(own)).events;
+    t.true(written(viaBytes).equals(own), `round ${round}: logkit's own bytes are written back unchanged`);
+  }
+  t.true(raw > 1000, `${raw} events read as bytes`);
+});
+
+function written(events: readonly LogEvent[]): Buffer {
+  const w = new MsgpackWriter();
+  for (const e of events) w.writeEntry(e);
+  return w.take();
+}
