@@ -11,6 +11,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { measureStartup } from './startup.mjs';
+import { FLUENT_BIT, PIPED_TARGETS, TARGETS, targetLine } from './lib/targets.mjs';
 import { LineCounter, LOGKIT, ROOT, freePort, readTime, runPipeline, sleep, startDaemon, timed, waitFor } from './lib/measure.mjs';
 
 const { values, positionals } = parseArgs({
@@ -184,10 +185,12 @@ async function w4(rate = 1000, seconds = 10) {
   await writeFile(log, '');
   const out = join(dir, 'store');
   const port = await freePort();
-  const aggregator = startDaemon(`${LOGKIT} receive --bind 127.0.0.1:${port} | ${LOGKIT} store file '${out}/\${tag}.ndjson'`);
+  // every process under GNU time: the CPU-seconds of the trickle are the second figure of W4
+  const t = (name) => join(dir, `${name}.time`);
+  const aggregator = startDaemon(`${timed(t('receive'), `${LOGKIT} receive --bind 127.0.0.1:${port}`)} | ${timed(t('store'), `${LOGKIT} store file '${out}/\${tag}.ndjson'`)}`);
   await waitFor(async () => spawnSync('bash', ['-c', `exec 3<>/dev/tcp/127.0.0.1/${port}`]).status === 0, { timeoutMs: 30_000, intervalMs: 50 });
   // --from-head: nothing is lost however late tail starts (it would start at the end of the file)
-  const collector = startDaemon(`${LOGKIT} tail ${log} --from-head --tag delay | ${LOGKIT} parse json | ${LOGKIT} forward 127.0.0.1:${port}`);
+  const collector = startDaemon(`${timed(t('tail'), `${LOGKIT} tail ${log} --from-head --tag delay`)} | ${timed(t('parse'), `${LOGKIT} parse json`)} | ${timed(t('forward'), `${LOGKIT} forward 127.0.0.1:${port}`)}`);
   // warm up: probe lines (seq -1, which the reader ignores) until one is stored, so start-up
   // under load is not counted as delay
   const warm = new LineCounter(out);
@@ -199,6 +202,8 @@ async function w4(rate = 1000, seconds = 10) {
   const written = new Map();
   const seen = new Map();
   const total = rate * seconds;
+  // CPU spent during the trickle alone: each process's CPU clock read before and after it
+  const cpuBefore = await processCpu(dir);
   const startWall = Date.now();
   // the reader: every millisecond, look for new stored lines and note when each seq arrived
   let reading = true;
@@ -234,19 +239,53 @@ async function w4(rate = 1000, seconds = 10) {
     await appendFile(log, JSON.stringify({ seq: i, msg: 'delay probe', level: 'info' }) + '\n');
   }
   await waitFor(async () => seen.size >= total, { timeoutMs: 30_000, intervalMs: 20 });
+  const cpuAfter = await processCpu(dir);
   reading = false;
   await reader;
   await collector.stop();
   await aggregator.stop();
   const delays = [...written].filter(([i]) => seen.has(i)).map(([i, w]) => seen.get(i) - w).sort((a, b) => a - b);
   const q = (p) => delays[Math.min(delays.length - 1, Math.floor(p * delays.length))];
-  const result = { rate, seconds, written: total, arrived: seen.size, exact: seen.size === total, p50ms: q(0.5), p99ms: q(0.99), maxMs: delays[delays.length - 1] };
+  const cpu = {};
+  for (const name of Object.keys(cpuAfter)) cpu[`logkit ${name}`] = cpuAfter[name] - (cpuBefore[name] ?? 0);
+  const cpuTotal = Object.values(cpu).reduce((a, b) => a + b, 0);
+  const result = { rate, seconds, written: total, arrived: seen.size, exact: seen.size === total, p50ms: q(0.5), p99ms: q(0.99), maxMs: delays[delays.length - 1], cpuTotal, cpu };
   console.log(`\nW4: ${rate} lines/s for ${seconds} s through tail | parse | forward → receive | store file (default settings)`);
   console.log(`delay write → stored: p50 ${fmt(result.p50ms, 1)} ms, p99 ${fmt(result.p99ms, 1)} ms, max ${fmt(result.maxMs, 1)} ms; arrived ${seen.size}/${total}`);
-  console.log(`target: p99 ≤ 100 ms: ${result.p99ms <= 100 ? 'met' : 'missed'}`);
+  console.log(`cpu during the ${seconds} s: ${fmt(cpuTotal)} s in all (${Object.entries(cpu).map(([n, c]) => `${n.replace('logkit ', '')} ${fmt(c)}`).join(', ')})`);
+  console.log(targetLine('W4 p99 write → stored', result.p99ms, TARGETS.w4P99Ms, 'ms', FLUENT_BIT.w4P99Ms));
+  console.log(targetLine('W4 trickle CPU', cpuTotal, TARGETS.w4TrickleCpuS, 'CPU-s', FLUENT_BIT.w4TrickleCpuS, PIPED_TARGETS.w4TrickleCpuS));
   if (!result.exact) failed = true;
   if (!values.keep) await rm(dir, { recursive: true, force: true });
   return result;
+}
+
+/**
+ * CPU-seconds (user + sys) used so far by each logkit process of a W4 run, read from /proc: the
+ * processes are found by the GNU time report file named on their time's command line.
+ */
+async function processCpu(dir) {
+  const { readdir, readFile } = await import('node:fs/promises');
+  const ticks = Number(spawnSync('getconf', ['CLK_TCK']).stdout.toString().trim()) || 100;
+  const parents = new Map();
+  const byPid = new Map();
+  for (const pid of await readdir('/proc').catch(() => [])) {
+    if (!/^\d+$/.test(pid)) continue;
+    const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+    if (!stat) continue;
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    byPid.set(pid, { cmd, ppid: fields[1], cpu: (Number(fields[11]) + Number(fields[12])) / ticks });
+    parents.set(pid, fields[1]);
+  }
+  const out = {};
+  for (const [pid, p] of byPid) {
+    const m = p.cmd.includes(dir) && /-o\0([^\0]*)\/(\w+)\.time\0/.exec(p.cmd);
+    if (!m || !m[1].startsWith(dir)) continue;
+    // the node process is GNU time's child
+    for (const [child, c] of byPid) if (c.ppid === pid) out[m[2]] = (out[m[2]] ?? 0) + c.cpu;
+  }
+  return out;
 }
 
 async function listStore(dir) {
