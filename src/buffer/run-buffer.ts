@@ -1,10 +1,8 @@
 import type { Writable } from 'node:stream';
-import { DecodeError } from '../codec/decode-error.js';
 import { EventWriter, colorWanted, resolveOutputFormat, type OutputFormat } from '../codec/event-writer.js';
 import { MessageStreamDecoder } from '../codec/msgpack-reader.js';
-import { readEvents, type InputFormat } from '../codec/read-events.js';
+import type { InputFormat } from '../codec/read-events.js';
 import { CliError, ExitCode } from '../cli/exit-codes.js';
-import { BufferError } from './buffer-error.js';
 import { parseByteSize } from './byte-size.js';
 import { parseTotalLimit } from './buffer-options.js';
 import type { CheckpointTracker } from '../checkpoint/checkpoint-tracker.js';
@@ -12,7 +10,8 @@ import { closeCheckpoint, openCheckpoint } from '../checkpoint/open-checkpoint.j
 import { CommandMetrics } from '../metrics/command-metrics.js';
 import { log } from '../log/logger.js';
 import { bufferMetrics } from './buffer-metrics.js';
-import { DiskBuffer, MAX_CHUNK_BYTES, type OverflowPolicy } from './disk-buffer.js';
+import { MAX_CHUNK_BYTES, type DiskBuffer, type OverflowPolicy } from './disk-buffer.js';
+import { DurableStdin } from './durable-stdin.js';
 
 export interface BufferStageOptions {
   dir: string;
@@ -43,27 +42,20 @@ const say = (message: string) => log.info(message);
 export async function runBuffer(options: BufferStageOptions): Promise<void> {
   const { chunkBytes, totalLimit } = checkSizes(options);
   const checkpoint = options.checkpoint ? await openCheckpoint('buffer', options.checkpoint) : undefined;
-  let buffer: DiskBuffer;
-  try {
-    buffer = await DiskBuffer.open(options.dir, {
-      chunkBytes,
-      chunkEvents: options.chunkEvents,
-      chunkAgeMs: options.chunkAge * 1000,
-      totalLimitBytes: totalLimit,
-      overflow: options.overflow,
-      log: say,
-      onDurable: checkpoint ? (positions) => checkpoint.commitPositions(positions) : undefined,
-    });
-  } catch (error) {
-    if (error instanceof BufferError) throw new CliError(`buffer: ${error.message}`, error.reason === 'locked' ? ExitCode.TEMP_FAIL : ExitCode.CANT_CREATE);
-    throw error;
-  }
-  const opened = buffer.stats();
-  if (opened.replayedChunks > 0) say(`replaying ${opened.replayedEvents} events in ${opened.replayedChunks} chunks left in ${options.dir}`);
+  let stage: BufferStage | undefined;
+  const durable = await DurableStdin.open({
+    command: 'buffer',
+    dir: options.dir,
+    input: options.input,
+    checkpoint,
+    replayVerb: 'replaying',
+    limits: { chunkBytes, chunkEvents: options.chunkEvents, chunkAgeMs: options.chunkAge * 1000, totalLimitBytes: totalLimit, overflow: options.overflow },
+    beforeFailExit: () => stage?.report(),
+  });
 
   // the exit line is printed by report() below: this stage ends through process.exit
-  const metrics = await CommandMetrics.start(bufferMetrics(buffer), { metrics: options.metrics, statsInterval: options.statsInterval });
-  const stage = new BufferStage(buffer, checkpoint, options, metrics);
+  const metrics = await CommandMetrics.start(bufferMetrics(durable.buffer), { metrics: options.metrics, statsInterval: options.statsInterval });
+  stage = new BufferStage(durable, checkpoint, options, metrics);
   await stage.run();
 }
 
@@ -73,12 +65,16 @@ class BufferStage {
   private deliveryError: Error | undefined;
   private readonly out: Writable = process.stdout;
 
+  private readonly buffer: DiskBuffer;
+
   constructor(
-    private readonly buffer: DiskBuffer,
+    private readonly durable: DurableStdin,
     private readonly checkpoint: CheckpointTracker | undefined,
     private readonly options: BufferStageOptions,
     private readonly metrics: CommandMetrics,
-  ) {}
+  ) {
+    this.buffer = durable.buffer;
+  }
 
   async run(): Promise<void> {
     const { buffer } = this;
@@ -113,29 +109,8 @@ class BufferStage {
       this.deliveryError = error as Error;
       this.terminate(); // bounded: the input may be blocked on a full buffer nobody will empty now
     });
-    let finalError: CliError | undefined;
-    try {
-      for await (const batch of readEvents(process.stdin, { format: this.options.input })) {
-        await buffer.append(batch);
-        if (this.stopping) break;
-      }
-    } catch (error) {
-      if (error instanceof DecodeError) {
-        await buffer.append(error.decoded).catch(() => {});
-        const where = error.line !== undefined ? `line ${error.line}` : `byte ${error.offset}`;
-        finalError = new CliError(`stdin: ${where}: ${error.message}`, ExitCode.DATA_ERROR);
-      } else if (error instanceof BufferError) {
-        this.failNow(error);
-      } else if (!this.stopping) {
-        throw error;
-      }
-    }
-    try {
-      await buffer.finish();
-    } catch (error) {
-      if (error instanceof BufferError) this.failNow(error);
-      throw error;
-    }
+    const finalError = await this.durable.fill();
+    await this.durable.finish();
     await this.flushCheckpoint();
     await delivery;
     await buffer.close();
@@ -176,6 +151,7 @@ class BufferStage {
   private stop(): void {
     this.stopping = true;
     process.stdin.destroy();
+    this.durable.stopReading();
   }
 
   /**
@@ -207,20 +183,11 @@ class BufferStage {
     timer.unref();
   }
 
-  private failNow(error: BufferError): never {
-    const stats = this.buffer.stats();
-    this.report();
-    process.stderr.write(
-      `logkit: buffer: ${error.message}; ${stats.eventsOnDisk} events in ${stats.chunksOnDisk} chunks kept in ${this.options.dir} for the next start\n`,
-    );
-    process.exit(ExitCode.TEMP_FAIL);
-  }
-
   private async flushCheckpoint(): Promise<void> {
     await closeCheckpoint('buffer', this.checkpoint);
   }
 
-  private report(): void {
+  report(): void {
     const stats = this.buffer.stats();
     if (stats.droppedEvents > 0) {
       say(`dropped ${stats.droppedEvents} events in ${stats.droppedChunks} chunks (--overflow drop-oldest)`);

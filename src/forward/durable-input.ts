@@ -1,13 +1,11 @@
-import { DecodeError } from '../codec/decode-error.js';
-import { readEvents, type InputFormat } from '../codec/read-events.js';
-import { CliError, ExitCode } from '../cli/exit-codes.js';
-import { BufferError } from '../buffer/buffer-error.js';
+import type { InputFormat } from '../codec/read-events.js';
+import type { CliError } from '../cli/exit-codes.js';
 import { BUFFER_DEFAULTS, type OverflowPolicy } from '../buffer/defaults.js';
-import { DiskBuffer, type Chunk as BufferChunk } from '../buffer/disk-buffer.js';
+import type { Chunk as BufferChunk } from '../buffer/disk-buffer.js';
+import { DurableStdin, readStdinInto, type Until } from '../buffer/durable-stdin.js';
 import { parseTotalLimit } from '../buffer/buffer-options.js';
 import type { CheckpointTracker } from '../checkpoint/checkpoint-tracker.js';
 import { closeCheckpoint, openCheckpoint } from '../checkpoint/open-checkpoint.js';
-import type { LogEvent } from '../event/event.js';
 import type { Forwarder } from './forwarder.js';
 import { MemorySegmentQueue, type SegmentQueue } from './segment-queue.js';
 import { SegmentSender } from './segment-sender.js';
@@ -32,12 +30,8 @@ export interface DurableOutcome {
   keptChunks: number;
 }
 
-const say = (message: string): void => {
-  process.stderr.write(`logkit forward: ${message}\n`);
-};
-
 /**
- * `forward` as the committing stage of a collector (DESIGN.md, "Delivery guarantee"). Input
+ * `forward` as the committing stage of a collector (see "Delivery guarantee" in the README). Input
  * events (with their source positions) go into segments — chunks of a DiskBuffer with --buffer,
  * memory segments without — and a SegmentSender turns each into forward chunks with stable ids.
  * With --buffer a chunk is durable before it is first sent, deleted once every forward chunk
@@ -52,7 +46,7 @@ export class DurableInput {
   private constructor(
     readonly sender: SegmentSender,
     private readonly options: DurableOptions,
-    private readonly buffer: DiskBuffer | undefined,
+    private readonly durable: DurableStdin | undefined,
     private readonly memory: MemorySegmentQueue | undefined,
     private readonly checkpoint: CheckpointTracker | undefined,
   ) {}
@@ -63,53 +57,35 @@ export class DurableInput {
       const memory = new MemorySegmentQueue(options.chunkBytes, options.flushIntervalMs, (positions) => checkpoint?.commitPositions(positions));
       return new DurableInput(new SegmentSender(memory, options.chunkBytes), options, undefined, memory, checkpoint);
     }
-    const totalLimit = parseTotalLimit(options.totalLimit, options.chunkBytes);
-    let buffer: DiskBuffer;
-    try {
-      buffer = await DiskBuffer.open(options.buffer, {
+    const durable = await DurableStdin.open({
+      command: 'forward',
+      dirName: '--buffer',
+      dir: options.buffer,
+      input: options.input,
+      checkpoint,
+      replayVerb: 'resending',
+      limits: {
         chunkBytes: options.chunkBytes,
         chunkEvents: BUFFER_DEFAULTS.chunkEvents,
         chunkAgeMs: Math.max(1, options.flushIntervalMs),
-        totalLimitBytes: totalLimit,
+        totalLimitBytes: parseTotalLimit(options.totalLimit, options.chunkBytes),
         overflow: options.overflow,
-        log: say,
-        onDurable: checkpoint ? (positions) => checkpoint.commitPositions(positions) : undefined,
-      });
-    } catch (error) {
-      if (error instanceof BufferError) {
-        throw new CliError(`forward: --buffer: ${error.message}`, error.reason === 'locked' ? ExitCode.TEMP_FAIL : ExitCode.CANT_CREATE);
-      }
-      throw error;
-    }
-    const opened = buffer.stats();
-    if (opened.replayedChunks > 0) say(`resending ${opened.replayedEvents} events in ${opened.replayedChunks} chunks left in ${options.buffer}`);
+      },
+    });
+    const buffer = durable.buffer;
     const queue: SegmentQueue = { next: () => buffer.next(), ack: (segment) => buffer.ack(segment as BufferChunk) };
-    return new DurableInput(new SegmentSender(queue, options.chunkBytes), options, buffer, undefined, checkpoint);
+    return new DurableInput(new SegmentSender(queue, options.chunkBytes), options, durable, undefined, checkpoint);
   }
 
   /**
    * Reads stdin into segments until its end or termination, sending them meanwhile. Returns the
    * input's decode error (after keeping what came before it), if any.
    */
-  async read(forwarder: Forwarder, orTerminated: <T>(work: Promise<T>) => Promise<T | 'terminated'>): Promise<CliError | undefined> {
+  async read(forwarder: Forwarder, orTerminated: Until): Promise<CliError | undefined> {
     this.sending = this.sender.run(forwarder).catch((error: unknown) => {
       this.sendError = error as Error;
     });
-    const batches = readEvents(process.stdin, { format: this.options.input })[Symbol.asyncIterator]();
-    try {
-      for (;;) {
-        const next = await orTerminated(batches.next());
-        if (next === 'terminated' || next.done) break;
-        if ((await orTerminated(this.append(next.value as LogEvent[]))) === 'terminated') break;
-      }
-    } catch (error) {
-      if (error instanceof BufferError) this.failFull(error);
-      if (!(error instanceof DecodeError)) throw error;
-      await this.append(error.decoded);
-      const where = error.line !== undefined ? `line ${error.line}` : `byte ${error.offset}`;
-      return new CliError(`stdin: ${where}: ${error.message}`, ExitCode.DATA_ERROR);
-    }
-    return undefined;
+    return this.durable ? this.durable.fill(orTerminated) : readStdinInto(this.memory!, this.options.input, orTerminated);
   }
 
   /**
@@ -119,15 +95,10 @@ export class DurableInput {
   async complete(forwarder: Forwarder, drainMs: number, terminated: boolean): Promise<DurableOutcome> {
     const deadline = Date.now() + drainMs;
     const left = (): number => Math.max(0, deadline - Date.now());
-    if (this.buffer) {
+    if (this.durable) {
       // On SIGTERM what is held is written even past --total-limit: a stop loses nothing.
-      if (terminated) this.buffer.shutdown();
-      try {
-        await withDeadline(this.buffer.finish(), left());
-      } catch (error) {
-        if (error instanceof BufferError) this.failFull(error);
-        throw error;
-      }
+      if (terminated) this.durable.buffer.shutdown();
+      await withDeadline(this.durable.finish(), left());
     } else {
       this.memory!.finish();
     }
@@ -137,27 +108,9 @@ export class DurableInput {
     await this.sender.settled();
     await closeCheckpoint('forward', this.checkpoint);
     const undeliveredEvents = undelivered.reduce((sum, chunk) => sum + chunk.events, 0);
-    if (!this.buffer) return { undeliveredEvents, keptEvents: 0, keptChunks: 0 };
-    const stats = this.buffer.stats();
-    if (this.buffer.holdsUndurable()) {
-      say('events held in memory could not be made durable in time (not checkpointed: tail reads them again)');
-    }
-    if (stats.droppedEvents > 0) say(`dropped ${stats.droppedEvents} events in ${stats.droppedChunks} chunks (--overflow drop-oldest)`);
-    await this.buffer.close();
-    return { undeliveredEvents: Math.max(undeliveredEvents, stats.eventsOnDisk), keptEvents: stats.eventsOnDisk, keptChunks: stats.chunksOnDisk };
-  }
-
-  private append(events: readonly LogEvent[]): Promise<void> {
-    return this.buffer ? this.buffer.append(events) : this.memory!.append(events);
-  }
-
-  /** --overflow fail (or an unusable buffer directory): what is durable stays for the next start; exit 75 now. */
-  private failFull(error: BufferError): never {
-    const stats = this.buffer!.stats();
-    process.stderr.write(
-      `logkit: forward: --buffer: ${error.message}; ${stats.eventsOnDisk} events in ${stats.chunksOnDisk} chunks kept in ${this.options.buffer} for the next start\n`,
-    );
-    process.exit(error.reason === 'io' ? ExitCode.IO_ERROR : ExitCode.TEMP_FAIL);
+    if (!this.durable) return { undeliveredEvents, keptEvents: 0, keptChunks: 0 };
+    const kept = await this.durable.close();
+    return { undeliveredEvents: Math.max(undeliveredEvents, kept.eventsOnDisk), keptEvents: kept.eventsOnDisk, keptChunks: kept.chunksOnDisk };
   }
 }
 

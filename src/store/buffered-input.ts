@@ -1,7 +1,6 @@
-import { DecodeError } from '../codec/decode-error.js';
-import { readEvents, type InputFormat } from '../codec/read-events.js';
-import { CliError, ExitCode } from '../cli/exit-codes.js';
-import { BufferError } from '../buffer/buffer-error.js';
+import type { InputFormat } from '../codec/read-events.js';
+import type { CliError } from '../cli/exit-codes.js';
+import { DurableStdin } from '../buffer/durable-stdin.js';
 import { parseTotalLimit } from '../buffer/buffer-options.js';
 import { BUFFER_DEFAULTS, type OverflowPolicy } from '../buffer/defaults.js';
 import { DiskBuffer, type Chunk } from '../buffer/disk-buffer.js';
@@ -21,10 +20,6 @@ export interface BufferedInputOptions {
   checkpoint?: CheckpointTracker;
 }
 
-const say = (message: string): void => {
-  process.stderr.write(`logkit store: ${message}\n`);
-};
-
 /**
  * `store --buffer DIR`: standard input is made durable in a DiskBuffer first, and the store
  * reads its input from the buffer (`source`). The store's batching is unchanged: it cuts
@@ -39,35 +34,30 @@ export class BufferedInput {
   private handedOut = 0;
   private committedEvents = 0;
   private acking: Promise<void> = Promise.resolve();
-  private stopping = false;
   inputError: CliError | undefined;
 
   private constructor(
+    private readonly durable: DurableStdin,
     private readonly buffer: DiskBuffer,
-    private readonly options: BufferedInputOptions,
   ) {}
 
   static async open(options: BufferedInputOptions): Promise<BufferedInput> {
-    let buffer: DiskBuffer;
-    try {
-      buffer = await DiskBuffer.open(options.dir, {
+    const durable = await DurableStdin.open({
+      command: 'store',
+      dirName: '--buffer',
+      dir: options.dir,
+      input: options.input,
+      checkpoint: options.checkpoint,
+      replayVerb: 'storing first',
+      limits: {
         chunkBytes: BUFFER_DEFAULTS.chunkBytes,
         chunkEvents: Math.max(1, Math.min(BUFFER_DEFAULTS.chunkEvents, options.batchSize)),
         chunkAgeMs: Math.max(1, Math.min(options.flushIntervalMs, 2 ** 31 - 1)),
         totalLimitBytes: parseTotalLimit(options.totalLimit, BUFFER_DEFAULTS.chunkBytes),
         overflow: options.overflow,
-        log: say,
-        onDurable: options.checkpoint ? (positions) => options.checkpoint!.commitPositions(positions) : undefined,
-      });
-    } catch (error) {
-      if (error instanceof BufferError) {
-        throw new CliError(`store: --buffer: ${error.message}`, error.reason === 'locked' ? ExitCode.TEMP_FAIL : ExitCode.CANT_CREATE);
-      }
-      throw error;
-    }
-    const opened = buffer.stats();
-    if (opened.replayedChunks > 0) say(`storing first ${opened.replayedEvents} events in ${opened.replayedChunks} chunks left in ${options.dir}`);
-    return new BufferedInput(buffer, options);
+      },
+    });
+    return new BufferedInput(durable, durable.buffer);
   }
 
   /** The store's input: chunk payloads (MessagePack entries), in order, until the buffer is finished and empty. */
@@ -92,53 +82,18 @@ export class BufferedInput {
 
   /** Reads standard input into the buffer until its end or stop(); then seals and makes durable what is held. */
   async fill(): Promise<void> {
-    try {
-      for await (const batch of readEvents(process.stdin, { format: this.options.input })) {
-        if (this.stopping) break;
-        await this.buffer.append(batch);
-        if (this.stopping) break;
-      }
-    } catch (error) {
-      if (error instanceof DecodeError) {
-        await this.buffer.append(error.decoded).catch(() => {});
-        const where = error.line !== undefined ? `line ${error.line}` : `byte ${error.offset}`;
-        this.inputError = new CliError(`stdin: ${where}: ${error.message}`, ExitCode.DATA_ERROR);
-      } else if (error instanceof BufferError) {
-        this.failNow(error);
-      } else if (!this.stopping) {
-        throw error;
-      }
-    }
-    try {
-      await this.buffer.finish();
-    } catch (error) {
-      if (error instanceof BufferError) this.failNow(error);
-      throw error;
-    }
+    this.inputError = await this.durable.fill();
+    await this.durable.finish();
   }
 
   /** SIGTERM: stop reading; what is held is made durable even past --total-limit. */
   stop(): void {
-    this.stopping = true;
-    this.buffer.shutdown();
-    process.stdin.destroy();
+    this.durable.stop();
   }
 
   /** After the store finished: deletions done, directory released; chunks not committed stay for the next start. */
   async close(): Promise<{ eventsOnDisk: number; chunksOnDisk: number }> {
     await this.acking;
-    const stats = this.buffer.stats();
-    if (stats.droppedEvents > 0) say(`dropped ${stats.droppedEvents} events in ${stats.droppedChunks} chunks (--overflow drop-oldest)`);
-    // Sealed chunks the store never took (SIGTERM) stay on disk; stop the consumer side.
-    await this.buffer.close();
-    return { eventsOnDisk: stats.eventsOnDisk, chunksOnDisk: stats.chunksOnDisk };
-  }
-
-  private failNow(error: BufferError): never {
-    const stats = this.buffer.stats();
-    process.stderr.write(
-      `logkit: store: --buffer: ${error.message}; ${stats.eventsOnDisk} events in ${stats.chunksOnDisk} chunks kept in ${this.options.dir} for the next start\n`,
-    );
-    process.exit(error.reason === 'io' ? ExitCode.IO_ERROR : ExitCode.TEMP_FAIL);
+    return this.durable.close();
   }
 }
