@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises';
 import type { LogEvent } from '../event/event.js';
+import { scannedSourcePosition } from '../codec/scanned-position.js';
 import { readCheckpointFile, writeCheckpointFile, type SourcePositions } from './checkpoint-file.js';
 
 /** The source position `tail` puts in each event's options map: `{src: {id, off}}`. */
@@ -10,6 +11,9 @@ export interface SourcePositionOption {
 
 /** The `src` option of an event, when it carries a well-formed one. */
 export function sourcePositionOf(event: LogEvent): SourcePositionOption | undefined {
+  // an event read as bytes: scanned from them, its options never decoded
+  const scanned = scannedSourcePosition(event);
+  if (scanned !== 'decode') return scanned;
   const src = event.options?.src as { id?: unknown; off?: unknown } | undefined;
   if (!src || typeof src.id !== 'string') return undefined;
   const off = typeof src.off === 'bigint' ? Number(src.off) : src.off;
@@ -80,15 +84,21 @@ export class CheckpointTracker {
 
   /** Records a committed batch: per source, the highest offset seen. One pass, no I/O. */
   commit(events: readonly LogEvent[]): void {
-    let changed = false;
+    // the highest offset per source in the batch first (a batch is mostly one source), then the map
+    const highest = new Map<string, number>();
     for (let i = 0; i < events.length; i++) {
       const src = sourcePositionOf(events[i]!);
       if (!src) continue;
-      const known = this.positions.get(src.id);
-      if (known && known.off >= src.off) continue;
+      const seen = highest.get(src.id);
+      if (seen === undefined || src.off > seen) highest.set(src.id, src.off);
+    }
+    let changed = false;
+    for (const [id, off] of highest) {
+      const known = this.positions.get(id);
+      if (known && known.off >= off) continue;
       // delete + set moves the source to the end: Map order is then least recently committed first
-      this.positions.delete(src.id);
-      this.positions.set(src.id, { ...known, off: src.off });
+      this.positions.delete(id);
+      this.positions.set(id, { ...known, off });
       changed = true;
     }
     if (changed) this.markDirty();

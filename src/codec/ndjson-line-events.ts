@@ -12,11 +12,11 @@ import type { Unpackr } from 'msgpackr/unpack';
  */
 export class EventWithLine implements LogEvent {
   private decoded: EventRecord | undefined;
+  private decodedOptions: EventRecord | undefined;
 
   constructor(
     readonly tag: string,
     readonly time: EventTime,
-    readonly options: EventRecord | undefined,
     /** The line is `lineBuf[lineStart, lineEnd)`, newline included. */
     readonly lineBuf: Buffer,
     readonly lineStart: number,
@@ -25,10 +25,23 @@ export class EventWithLine implements LogEvent {
     private readonly src: Buffer,
     private readonly recordStart: number,
     private readonly recordEnd: number,
+    /** The options map is `src[optionsStart, optionsEnd)`; empty: none. */
+    readonly optionsStart: number,
+    readonly optionsEnd: number,
   ) {}
 
   get record(): EventRecord {
     return (this.decoded ??= this.unpackr.unpack(this.src.subarray(this.recordStart, this.recordEnd)) as EventRecord);
+  }
+
+  get options(): EventRecord | undefined {
+    if (this.optionsStart === this.optionsEnd) return undefined;
+    return (this.decodedOptions ??= this.unpackr.unpack(this.src.subarray(this.optionsStart, this.optionsEnd)) as EventRecord);
+  }
+
+  /** The bytes the entry was read from (for reading the options without decoding them). */
+  get source(): Buffer {
+    return this.src;
   }
 }
 
@@ -81,21 +94,19 @@ export class NdjsonLineEntries {
       const recordStart = pos;
       pos = json.value(buf, pos, end, 0);
       const recordEnd = pos;
-      let options: EventRecord | undefined;
+      let optionsStart = pos;
       if (head.count === 4) {
         if (pos >= end) throw INCOMPLETE;
         const o = buf[pos]!;
-        if (o === 0xc0) pos++;
+        if (o === 0xc0) optionsStart = ++pos;
         else if ((o >= 0x80 && o <= 0x8f) || o === 0xde || o === 0xdf) {
           json.text(',"options":');
-          const optionsStart = pos;
           pos = json.value(buf, pos, end, 0);
-          options = this.unpackr.unpack(buf.subarray(optionsStart, pos)) as EventRecord;
         } else return this.giveUp();
       }
       json.put(0x7d); // }
       json.put(0x0a);
-      events.push(new EventWithLine(tag.tag, time, options, out.buf, json.lineStart, out.len, this.unpackr, buf, recordStart, recordEnd));
+      events.push(new EventWithLine(tag.tag, time, out.buf, json.lineStart, out.len, this.unpackr, buf, recordStart, recordEnd, optionsStart, pos));
       return pos;
     } catch (error) {
       if (error === INCOMPLETE) this.incomplete = true;

@@ -94,6 +94,16 @@ export class RawEntryEvent implements LogEvent {
     return this.recordTaken ? undefined : this.src.subarray(this.recordStart, this.recordEnd);
   }
 
+  /** Where the options' bytes are in `source` (optionsStart === optionsEnd: none), while never handed out or replaced. */
+  get optionsSpan(): [number, number] | undefined {
+    return this.optionsTaken ? undefined : [this.optionsStart, this.optionsEnd];
+  }
+
+  /** The bytes the entry was read from. */
+  get source(): Buffer {
+    return this.src;
+  }
+
   /** The options' MessagePack bytes if they were never handed out or replaced (empty: none). */
   get rawOptions(): Buffer | undefined {
     return this.optionsTaken ? undefined : this.src.subarray(this.optionsStart, this.optionsEnd);

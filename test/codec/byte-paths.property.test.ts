@@ -9,6 +9,8 @@ import { RawEntryEvent } from '../../src/codec/raw-entry-event.js';
 import { EventTime } from '../../src/event/event-time.js';
 import { FileEncoder } from '../../src/store/file/file-format.js';
 import { randomEvents } from '../helpers/random-events.js';
+import { scannedSourcePosition } from '../../src/codec/scanned-position.js';
+import { sourcePositionOf } from '../../src/checkpoint/checkpoint-tracker.js';
 
 // Property: the NDJSON that `store file` writes from MessagePack transcoded byte to byte (the fast
 // path) is exactly the NDJSON of the decoded objects (the object path), for random events written
@@ -266,3 +268,31 @@ function written(events: readonly LogEvent[]): Buffer {
   for (const e of events) w.writeEntry(e);
   return w.take();
 }
+
+test(`the source position scanned from an event's bytes is the decoded one (seed ${SEED})`, (t) => {
+  let scanned = 0;
+  for (let round = 0; round < 10; round++) {
+    const events = Array.from({ length: 300 }, () => {
+      const event = gen.randomEvent();
+      // the forms a position may take: tail's, and ones that are not positions at all
+      const variant = int(6);
+      if (variant === 0) event.options = { src: { id: gen.randomString(10), off: int(2 ** 52) } };
+      if (variant === 1) event.options = { src: { id: 7, off: 3 } };
+      if (variant === 2) event.options = { src: { off: 3 } };
+      if (variant === 3) event.options = { other: 1, src: { off: -3, id: 'x' }, more: [1] };
+      return event;
+    });
+    for (const stream of [written(events), randomStream(300)]) {
+      const parts = chunks(stream);
+      for (const form of ['raw', 'ndjson-lines'] as const) {
+        const viaBytes = decodeAll(new MessageStreamDecoder(undefined, form), parts).events;
+        const viaObjects = decodeAll(new MessageStreamDecoder(), parts).events;
+        for (let i = 0; i < viaBytes.length; i++) {
+          if (scannedSourcePosition(viaBytes[i]!) !== 'decode') scanned++;
+          t.deepEqual(sourcePositionOf(viaBytes[i]!), sourcePositionOf(viaObjects[i]!), `round ${round} ${form} event ${i}`);
+        }
+      }
+    }
+  }
+  t.true(scanned > 2000, `${scanned} positions scanned from bytes`);
+});
