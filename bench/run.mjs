@@ -35,8 +35,8 @@ if (!(LINES > 0) || !(W5_FACTOR >= 1)) {
   process.exit(64);
 }
 for (const w of positionals) {
-  if (!['STARTUP', 'W1', 'W2', 'W3', 'W4', 'W5'].includes(w.toUpperCase())) {
-    console.error(`unknown workload ${w}: STARTUP, W1, W2, W3, W4 or W5`);
+  if (!['STARTUP', 'W1', 'W1D', 'W2', 'W3', 'W4', 'W5'].includes(w.toUpperCase())) {
+    console.error(`unknown workload ${w}: STARTUP, W1, W1D (W1 durable), W2, W3, W4 or W5`);
     process.exit(64);
   }
 }
