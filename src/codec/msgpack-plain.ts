@@ -11,8 +11,11 @@ export const UNUSUAL = Symbol('unusual');
 /** The value runs past the end of the bytes given. */
 export const INCOMPLETE = Symbol('incomplete');
 
-/** Deeper values take the object path, so its depth rules stay the only ones. */
-export const MAX_PLAIN_DEPTH = 64;
+/**
+ * Deeper values take the object path, so its depth rules (the reader's limit, the writers'
+ * flattening) stay the only ones; well below them, since logs seldom nest this deep.
+ */
+export const MAX_PLAIN_DEPTH = 32;
 
 /** The end of the plain value at `buf[pos]`; throws UNUSUAL or INCOMPLETE. */
 export function plainValueEnd(buf: Buffer, pos: number, end: number, depth: number): number {

@@ -282,7 +282,8 @@ export class MsgpackJsonTranscoder {
 
   private number(n: number): void {
     if (Number.isInteger(n) && n >= 0 && n < 1000) this.smallInt(n);
-    else this.text(Number.isFinite(n) ? String(n) : 'null');
+    else if (Number.isFinite(n)) this.text(String(n));
+    else throw UNUSUAL; // NaN and ±Infinity, which JSON cannot hold: the object path's rule decides
   }
 
   private literal(text: string): void {

@@ -144,7 +144,8 @@ function randomStream(count: number): Buffer {
   const encoder = new VariantEncoder();
   for (let i = 0; i < count; i++) {
     const event = gen.randomEvent();
-    if (random() < 0.01) event.record.deep = deep(70 + int(20));
+    if (random() < 0.02) event.record.deep = deep(20 + int(70));
+    if (random() < 0.01) event.record.odd = gen.pick([Number.NaN, Infinity, -Infinity]);
     if (random() < 0.02) event.record.invalid = Buffer.from([0xe2, 0x28, 0xa1]).toString('latin1');
     encoder.entry(event);
   }
