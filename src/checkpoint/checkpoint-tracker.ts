@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises';
 import type { LogEvent } from '../event/event.js';
+import { scannedSourcePosition } from '../codec/scanned-position.js';
 import { readCheckpointFile, writeCheckpointFile, type SourcePositions } from './checkpoint-file.js';
 
 /** The source position `tail` puts in each event's options map: `{src: {id, off}}`. */
@@ -21,6 +22,9 @@ const CHUNK_SOURCE = 'chunk:';
 
 /** The `src` option of an event, when it carries a well-formed one. */
 export function sourcePositionOf(event: LogEvent): SourcePositionOption | undefined {
+  // an event read as bytes: scanned from them, its options never decoded
+  const scanned = scannedSourcePosition(event);
+  if (scanned !== 'decode') return scanned;
   return positionIn(event.options?.src);
 }
 
@@ -41,8 +45,21 @@ function positionIn(value: unknown): SourcePositionOption | undefined {
   return { id: src.id, off };
 }
 
+/** Keeps the highest offset per source of a batch (chunk identities are not checkpoint sources). */
+function note(highest: Map<string, number>, src: SourcePositionOption | undefined): void {
+  if (!src || src.id.startsWith(CHUNK_SOURCE)) return;
+  const seen = highest.get(src.id);
+  if (seen === undefined || src.off > seen) highest.set(src.id, src.off);
+}
+
 /** Adds an event's positions (its `src`, and its `relay` when relayed) to a record: the last one per source wins, in stream order. */
 export function recordPositions(into: Record<string, number>, event: LogEvent): void {
+  // an event read as bytes whose options hold no relay: its src scanned from them, never decoded
+  const scanned = scannedSourcePosition(event);
+  if (scanned !== 'decode') {
+    if (scanned && !scanned.id.startsWith(CHUNK_SOURCE)) into[scanned.id] = scanned.off;
+    return;
+  }
   const options = event.options;
   if (options === undefined) return;
   const src = positionIn(options.src);
@@ -114,23 +131,28 @@ export class CheckpointTracker {
 
   /** Records a committed batch: per source (identities and relay positions), the highest offset seen. One pass, no I/O. */
   commit(events: readonly LogEvent[]): void {
-    let changed = false;
+    // the highest offset per source in the batch first (a batch is mostly one source), then the map
+    const highest = new Map<string, number>();
     for (let i = 0; i < events.length; i++) {
       const event = events[i]!;
-      if (this.advance(sourcePositionOf(event))) changed = true;
-      if (event.options?.relay !== undefined && this.advance(relayPositionOf(event))) changed = true;
+      const scanned = scannedSourcePosition(event);
+      if (scanned !== 'decode') {
+        note(highest, scanned);
+        continue;
+      }
+      note(highest, positionIn(event.options?.src));
+      if (event.options?.relay !== undefined) note(highest, relayPositionOf(event));
+    }
+    let changed = false;
+    for (const [id, off] of highest) {
+      const known = this.positions.get(id);
+      if (known && known.off >= off) continue;
+      // delete + set moves the source to the end: Map order is then least recently committed first
+      this.positions.delete(id);
+      this.positions.set(id, { ...known, off });
+      changed = true;
     }
     if (changed) this.markDirty();
-  }
-
-  private advance(src: SourcePositionOption | undefined): boolean {
-    if (!src || src.id.startsWith(CHUNK_SOURCE)) return false;
-    const known = this.positions.get(src.id);
-    if (known && known.off >= src.off) return false;
-    // delete + set moves the source to the end: Map order is then least recently committed first
-    this.positions.delete(src.id);
-    this.positions.set(src.id, { ...known, off: src.off });
-    return true;
   }
 
   /**
