@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 // The quick start's demo: a whole logkit topology on this machine, nothing to install or configure.
 //
-//   generated app log ──▶ logkit tail | logkit parse json | logkit forward ──┬─▶ logkit receive | logkit store file  (aggregator 1)
+//   generated app logs ──▶ logkit tail | logkit parse json | logkit forward ──┬─▶ logkit receive | logkit store file  (aggregator 1)
 //                                                                            └─▶ logkit receive | logkit store file  (aggregator 2)
 //
 // Generates LINES JSON log lines with bench/gen-logs.mjs, starts two aggregators on ephemeral
-// 127.0.0.1 ports and a collector that forwards to both (round-robin), waits until every line
+// 127.0.0.1 ports and a collector that forwards to both (each file to one), waits until every line
 // is stored (watching the stores' --metrics endpoints), stops everything with SIGTERM as systemd
 // would, counts what the files hold, prints a summary and removes its temporary directory.
 //
@@ -13,7 +13,7 @@
 //        LOGKIT_DEMO_KEEP=1 keeps the directory to look at; exit status 0 only when nothing is missing.
 import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
-import { mkdtemp, open, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, open, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -78,13 +78,20 @@ async function readStored(base, seen) {
 
 let exitCode = 1;
 try {
-  // 1. the application's log: LINES JSON lines (deterministic, see bench/gen-logs.mjs)
-  const logFile = join(dir, 'app.log');
-  const out = await open(logFile, 'w');
+  // 1. the applications' logs: LINES JSON lines (deterministic, see bench/gen-logs.mjs), dealt
+  // round-robin into FILES files, as a host's services would write them. forward sends each file
+  // to one aggregator (rendezvous hashing of the file's identity), so several files spread the load.
+  const FILES = 16;
+  const generated = join(dir, 'generated.log');
+  const out = await open(generated, 'w');
   const gen = spawn(process.execPath, [join(ROOT, 'bench', 'gen-logs.mjs'), 'json', String(LINES)], { stdio: ['ignore', out.fd, 'inherit'] });
   await new Promise((resolve, reject) => gen.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`gen-logs.mjs exited ${code}`)))));
   await out.close();
-  say(`generated ${LINES} lines in ${logFile}`);
+  const lines = (await readFile(generated, 'utf8')).split('\n').filter(Boolean);
+  await Promise.all(Array.from({ length: FILES }, (_, f) => writeFile(join(dir, `app-${f}.log`), lines.filter((_, i) => i % FILES === f).map((l) => l + '\n').join(''))));
+  await rm(generated);
+  const logFile = join(dir, 'app-*.log');
+  say(`generated ${LINES} lines in ${FILES} files ${logFile}`);
 
   // 2. two aggregators: receive on an ephemeral port | store into files per tag
   const aggregators = [1, 2].map((n) => {
@@ -99,11 +106,11 @@ try {
     say(`aggregator ${a.n}: logkit receive --bind ${a.address} | logkit store file ${a.base}/\${tag}.ndjson`);
   }
 
-  // 3. the collector: tail the log | parse its JSON | forward to both aggregators (round-robin)
+  // 3. the collector: tail the logs | parse their JSON | forward to both aggregators (each file to one)
   const tail = logkit('tail', ['tail', logFile, '--from-head', '--tag', 'demo.app']);
   const parse = logkit('parse', ['parse', 'json', '--time-key', 'ts'], tail.stdout);
   const forward = logkit('forward', ['forward', ...aggregators.map((a) => a.address), '--chunk-bytes', '65536', '--stats'], parse.stdout);
-  say(`collector: logkit tail app.log | logkit parse json --time-key ts | logkit forward ${aggregators.map((a) => a.address).join(' ')}`);
+  say(`collector: logkit tail 'app-*.log' | logkit parse json --time-key ts | logkit forward ${aggregators.map((a) => a.address).join(' ')}`);
 
   // 4. wait until every line is stored (or a process died)
   await until(async () => {

@@ -22,6 +22,7 @@ import { FrameScanner } from '../../src/protocol/frame.js';
 import { encodePing, parseHelo } from '../../src/protocol/handshake.js';
 import { parseResponse } from '../../src/protocol/response.js';
 import { LOGKIT_BIN } from '../helpers/logkit.js';
+import { mulberry32 } from '../helpers/prng.js';
 
 export interface FuzzOptions {
   /** Inputs to send in all (framing and gzip; handshakes add about 1 in 50 on top). */
@@ -53,15 +54,6 @@ export interface FuzzReport {
   exitCodes: { plain: number | null; secured: number | null };
 }
 
-/** Deterministic PRNG (mulberry32) so a failure can be replayed from its seed. */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const TAGS = ['app', 'a.b.c', '../x', 'nul\u0000', 'line\n', 'x'.repeat(300), 'ünï', ''];
 const SANITIZED_TAG = /^[A-Za-z0-9_:@+=~.-]{1,255}$/;
@@ -71,7 +63,7 @@ const BOMB = gzipSync(Buffer.alloc(8 << 20)); // 8 MiB of zeros in ~8 KiB
 class Inputs {
   private readonly random: () => number;
   constructor(seed: number) {
-    this.random = prng(seed);
+    this.random = mulberry32(seed);
   }
 
   chance(p: number): boolean {

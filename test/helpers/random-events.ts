@@ -1,5 +1,6 @@
 import { EventTime } from '../../src/event/event-time.js';
 import type { LogEvent } from '../../src/event/event.js';
+import { mulberry32 } from './prng.js';
 
 /**
  * Seeded random events for property tests: unicode and control characters, binary values, 64-bit
@@ -7,7 +8,7 @@ import type { LogEvent } from '../../src/event/event.js';
  * same seed gives the same events, so a failure is reproducible.
  */
 export function randomEvents(seed: number) {
-  const random = rng(seed);
+  const random = mulberry32(seed);
   const int = (n: number) => Math.floor(random() * n);
   const pick = <T>(items: readonly T[]): T => items[int(items.length)]!;
 
@@ -68,15 +69,6 @@ export function randomEvents(seed: number) {
   return { random, int, pick, randomString, randomValue, randomMap, randomEvent };
 }
 
-function rng(seed: number): () => number {
-  // mulberry32
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let r = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
-    return ((r ^ (r >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ALPHABETS = [
   'abcdefghijklmnopqrstuvwxyz0123456789 _-.',

@@ -10,18 +10,11 @@ import { FrameScanner, ProtocolError } from '../../src/protocol/frame.js';
 import { createInnerUnpackr, parseRequest, requestEvents, decompressPayload, packedEvents } from '../../src/protocol/request.js';
 import { encodeEntryStream, encodeForward, encodeMessage, encodePackedForward } from '../../src/protocol/encode-request.js';
 import { parseHelo, parsePing, encodeHelo, encodePing, newHeloState, verifyPong } from '../../src/protocol/handshake.js';
+import { mulberry32 } from '../helpers/prng.js';
 
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 test('200,000 mutated and random inputs: only ProtocolError, never a crash', async (t) => {
-  const random = prng(4);
+  const random = mulberry32(4);
   const int = (n: number) => Math.floor(random() * n);
   const limits = { maxBytes: 64 * 1024, maxDepth: 16, maxDecompressedBytes: 256 * 1024 };
   const unpackr = createInnerUnpackr();
