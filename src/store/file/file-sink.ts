@@ -69,7 +69,6 @@ interface OpenFile {
  */
 export class FileSink implements StoreSink {
   readonly description: string;
-  readonly writesNdjsonLines: boolean;
   private readonly template: PathTemplate;
   private readonly encoder: FileEncoder;
   private readonly tailKind: TailKind;
@@ -93,7 +92,6 @@ export class FileSink implements StoreSink {
     this.encoder = new FileEncoder(options.format, options.messageKey);
     this.tailKind = options.gzip ? 'gzip' : options.format === 'msgpack' ? 'msgpack' : 'lines';
     this.description = `file ${options.template}`;
-    this.writesNdjsonLines = options.format === 'ndjson';
   }
 
   async open(): Promise<void> {
