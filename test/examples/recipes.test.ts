@@ -23,11 +23,11 @@ test('quick start: `npm run demo` (shortened by LOGKIT_DEMO_LINES) stores every 
   t.is(duplicates, 0);
   t.is(total, 6000);
   t.is(one! + two!, 6000);
-  // round-robin over both aggregators
+  // the 16 files spread over both aggregators (each file to one: rendezvous hashing of its identity)
   t.true(one! > 0 && two! > 0, `aggregator1=${one} aggregator2=${two}`);
   t.regex(result.stdout, /demo: OK: every generated line was stored/);
   // it cleaned up after itself
-  const dir = /generated 6000 lines in (\S+)\/app\.log/.exec(result.stdout)![1]!;
+  const dir = /generated 6000 lines in \d+ files (\S+)\/app-\*\.log/.exec(result.stdout)![1]!;
   t.false(existsSync(dir), `${dir} left behind`);
 });
 
