@@ -22,9 +22,9 @@
 // its line, exactly as the writer wrote it: what the stores de-duplicate on.
 //
 // Failover (--failover-at S): at S seconds (or later, once it has committed something) aggregator 2 is killed -9 for good (no restart; the random
-// kills then spare it): forward fails its chunks over to aggregator 1. Once everything is stored
-// (or the drain timeout passed), aggregator 2 is started once more to drain what its buffer kept
-// (an operator recovering the machine's disk), and stopped. A chunk aggregator 2 had made durable
+// kills then spare it): forward fails its chunks over to aggregator 1. Once the writer is done,
+// aggregator 2 is started once more to store what its buffer kept (an operator recovering the
+// machine's disk), and the drain waits for every number as in the plain run. A chunk aggregator 2 had made durable
 // but whose ack was lost is then stored by both: each file store holds its copy (a duplicate across
 // the union of files); a store that de-duplicates on identity (the PostgreSQL table) holds one.
 //
@@ -34,7 +34,7 @@
 // Options: --lines N --kills N --seconds S (writer duration) --rotations N --seed N --drain-timeout S
 //          --only UNIT (kill only in units named so: collector, aggregator) --keep (keep the temp dir) --json (print a JSON summary as the last line)
 //          --store file|postgres (postgres: LOGKIT_CHAOS_PG_URL, default postgres://postgres@127.0.0.1:5432/test; a fresh table per run, dropped after)
-//          --failover-at S (see above) --allow-duplicates (duplicates do not fail the run).
+//          --failover-at S (see above) --failover-delay S (forward's, default 10) --allow-duplicates (duplicates do not fail the run).
 // Exit status: 0 when nothing is lost, every stored identity is right, and no store holds a duplicate
 // (the union of the files after a failover aside: see above) unless --allow-duplicates; 1 otherwise.
 import { spawn } from 'node:child_process';
@@ -59,6 +59,7 @@ const JSON_OUT = argv.includes('--json');
 const ONLY = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : ''; // kill only in units whose name starts so
 const STORE = argv.includes('--store') ? argv[argv.indexOf('--store') + 1] : 'file';
 const FAILOVER_AT = opt('failover-at', 0);
+const FAILOVER_DELAY = opt('failover-delay', 10); // forward's --failover-delay, in seconds
 const ALLOW_DUPLICATES = argv.includes('--allow-duplicates');
 const PG_URL = process.env.LOGKIT_CHAOS_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 if (STORE !== 'file' && STORE !== 'postgres') {
@@ -321,7 +322,7 @@ async function main() {
       'collector',
       `${LOGKIT} tail --from-head --pos ${q(join(root, 'tail.pos'))} --checkpoint ${q(join(root, 'collector.ckpt'))} ${q(join(logDir, 'app.log*'))} ` +
         `| ${LOGKIT} parse json ` +
-        `| ${LOGKIT} forward 127.0.0.1:${ports[0]} 127.0.0.1:${ports[1]} --buffer ${q(join(root, 'fbuf'))} --checkpoint ${q(join(root, 'collector.ckpt'))} --stats`,
+        `| ${LOGKIT} forward 127.0.0.1:${ports[0]} 127.0.0.1:${ports[1]} --buffer ${q(join(root, 'fbuf'))} --checkpoint ${q(join(root, 'collector.ckpt'))} --failover-delay ${FAILOVER_DELAY}s --stats`,
       3,
     ),
   );
@@ -416,6 +417,13 @@ async function main() {
   say(`writer done: ${LINES} lines, ${rotated} rotations`);
   await killer;
   await failover;
+  if (failedOver) {
+    // the operator recovers aggregator 2's disk: what its buffer kept (acknowledged, so forward
+    // holds it no more) is stored too, and the drain below waits for it like for the rest
+    say('aggregator2 started again to store what its buffer kept');
+    aggregator2.stopping = false;
+    aggregator2.start();
+  }
 
   // drain: until every number is stored (or the timeout)
   const read = async () =>
@@ -430,18 +438,6 @@ async function main() {
   clearInterval(supervisor);
   for (const u of units) u.stopping = true;
   await Promise.all(units.map((u) => u.stop()));
-  if (failedOver) {
-    // the operator recovers aggregator 2's disk: what its buffer kept is stored too
-    say('aggregator2 started again to drain its buffer');
-    aggregator2.stopping = false;
-    aggregator2.start();
-    const recoverEnd = Date.now() + 60_000;
-    const rbuf = join(root, 'rbuf2');
-    const chunksLeft = () => readdirSync(rbuf).filter((n) => n.startsWith('chunk-')).length;
-    // receive deletes a chunk only once the store's checkpoint covers it: no chunk left = all stored
-    while (Date.now() < recoverEnd && (aggregator2.processes().length < 2 || chunksLeft() > 0)) await sleep(200);
-    await aggregator2.stop();
-  }
   stored = await read();
 
   const result = Object.fromEntries(

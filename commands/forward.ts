@@ -112,7 +112,7 @@ export default defineCommand(
         default: '10s',
         min: 0,
         max: '1d',
-        describe: 'How long the chunks of a source (events with an identity, options.src) wait for their server after it went down, before they move to the next server of the source\'s order; a server restarting within it keeps its sources, so replays reach the store that has seen them. 0: move at once',
+        describe: 'How long the chunks of a source (events with an identity, options.src) wait for their server after it went down, before they move to the next server of the source\'s order; a server restarting within it keeps its sources, so replays reach the store that has seen them. 0: move at once. Without --buffer, the drain at exit moves at once too',
         group: 'Delivery',
       },
       'max-pending-bytes': {

@@ -21,6 +21,8 @@ status=${PIPESTATUS[0]}
 
 count() { grep -Eo "^ *([0-9]+) (tests?|known failures?) $1" "$log" | grep -Eo '[0-9]+' | tail -1; }
 passed=$(count passed); failed=$(count failed); skipped=$(count skipped)
+# with failures, ava's summary leaves out the passed count: count the passed tests' marks instead
+[ -z "$passed" ] && passed=$(grep -cE '^ *✔ ' "$log")
 passed=${passed:-0}; failed=${failed:-0}; skipped=${skipped:-0}
 # a crash, an uncaught exception or a timeout is a failure even when no test said so
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi

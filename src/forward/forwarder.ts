@@ -55,8 +55,13 @@ export class Forwarder implements ConnectionListener {
   /** When each server that is down went down (Date.now()): within --failover-delay it still holds its sources. */
   private readonly downSince = new Map<ServerConnection, number>();
   private readonly failoverTimers = new Set<NodeJS.Timeout>();
-  /** At the end: a source whose server is down moves at once (nothing would be left to wait for). */
-  private draining = false;
+  /**
+   * At the end without a durable buffer: a source whose server is down moves at once, since what is
+   * left when forward exits is lost. With --buffer it keeps its server for --failover-delay even
+   * then: what is left stays on disk for the next start, and moving it would store on a second
+   * aggregator what the first may already hold (a duplicate no store can drop).
+   */
+  private movingAtOnce = false;
   private readonly heartbeat: Heartbeat;
   private flushTimer: NodeJS.Timeout | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
@@ -147,7 +152,7 @@ export class Forwarder implements ConnectionListener {
    * chunks still unacknowledged (an empty list means everything was delivered).
    */
   async drain(timeoutMs: number): Promise<Chunk[]> {
-    this.draining = true;
+    this.movingAtOnce = this.options.store === undefined;
     this.flush();
     this.pump();
     const deadline = Date.now() + timeoutMs;
@@ -404,7 +409,7 @@ export class Forwarder implements ConnectionListener {
    */
   private homeOf(source: string, now: number): ServerConnection | undefined {
     const holds = (c: ServerConnection): boolean =>
-      c.isUp || (!this.draining && now - (this.downSince.get(c) ?? -Infinity) <= this.options.failoverDelayMs);
+      c.isUp || (!this.movingAtOnce && now - (this.downSince.get(c) ?? -Infinity) <= this.options.failoverDelayMs);
     const routes = this.primaries.some(holds) ? this.primaryRoutes : this.standbyRoutes;
     return routes.pick(source, holds);
   }

@@ -50,7 +50,7 @@ test('chaos: 20,000 lines, 20 random kill -9 across the topology, nothing lost, 
 // buffer is drained at the end (its disk recovered). Identities survive the failover: events that
 // went through either aggregator name the file and offset of their line.
 test('chaos with failover: aggregator 2 killed for good mid-run, nothing lost, every identity exact after the failover', async (t) => {
-  const { summary, exitCode } = await chaos(t, ['--lines', '10000', '--kills', '10', '--seconds', '20', '--seed', '2', '--failover-at', '8', '--drain-timeout', '60', '--allow-duplicates']);
+  const { summary, exitCode } = await chaos(t, ['--lines', '10000', '--kills', '10', '--seconds', '20', '--seed', '2', '--failover-at', '8', '--failover-delay', '2', '--drain-timeout', '60', '--allow-duplicates']);
   t.true(summary.failover);
   t.is(summary.lost, 0, 'no number is missing from the stores');
   t.is(summary.wrongIdentity, 0, 'every stored event names the file and offset of its line');
