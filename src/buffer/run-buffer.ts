@@ -1,5 +1,5 @@
 import type { Writable } from 'node:stream';
-import { DecodeError } from '../codec/decode-error.js';
+import type { DecodeError } from '../codec/decode-error.js';
 import { EventWriter, colorWanted, type OutputFormat } from '../codec/event-writer.js';
 import { MessageStreamDecoder } from '../codec/msgpack-reader.js';
 import type { InputFormat } from '../codec/read-events.js';
@@ -12,7 +12,8 @@ import { closeCheckpoint, openCheckpoint } from '../checkpoint/open-checkpoint.j
 import { CommandMetrics } from '../metrics/command-metrics.js';
 import { log } from '../log/logger.js';
 import { bufferMetrics } from './buffer-metrics.js';
-import { DiskBuffer, type OverflowPolicy } from './disk-buffer.js';
+import type { DiskBuffer, OverflowPolicy } from './disk-buffer.js';
+import { DurableStdin } from './durable-stdin.js';
 import { onAbort } from '../stream/shutdown.js';
 import type { StageIO } from '../stream/stage-io.js';
 
@@ -45,21 +46,17 @@ const say = (message: string) => log.info(message);
 export async function runBuffer(options: BufferStageOptions, io: StageIO): Promise<void> {
   const totalLimitBytes = checkTotalLimit(options.totalLimitBytes, options.chunkBytes);
   const checkpoint = options.checkpoint ? await openCheckpoint('buffer', options.checkpoint) : undefined;
-  const buffer = await DiskBuffer.open(options.dir, {
-    chunkBytes: options.chunkBytes,
-    chunkEvents: options.chunkEvents,
-    chunkAgeMs: options.flushIntervalMs,
-    totalLimitBytes,
-    overflow: options.overflow,
-    log: say,
-    onDurable: checkpoint ? (positions) => checkpoint.commitPositions(positions) : undefined,
+  const durable = await DurableStdin.open({
+    dir: options.dir,
+    input: options.input,
+    checkpoint,
+    replayVerb: 'replaying',
+    limits: { chunkBytes: options.chunkBytes, chunkEvents: options.chunkEvents, chunkAgeMs: options.flushIntervalMs, totalLimitBytes, overflow: options.overflow },
   });
-  const opened = buffer.stats();
-  if (opened.replayedChunks > 0) say(`replaying ${opened.replayedEvents} events in ${opened.replayedChunks} chunks left in ${options.dir}`);
 
   // the exit line is printed by report() below: this stage ends through process.exit
-  const metrics = await CommandMetrics.start(bufferMetrics(buffer), { metrics: options.metrics, statsIntervalMs: options.statsIntervalMs });
-  const stage = new BufferStage(buffer, checkpoint, options, metrics, io);
+  const metrics = await CommandMetrics.start(bufferMetrics(durable.buffer), { metrics: options.metrics, statsIntervalMs: options.statsIntervalMs });
+  const stage = new BufferStage(durable, checkpoint, options, metrics, io);
   await stage.run();
 }
 
@@ -68,15 +65,17 @@ class BufferStage {
   private downstreamGone = false;
   private deliveryError: Error | undefined;
   private readonly out: Writable;
+  private readonly buffer: DiskBuffer;
 
   constructor(
-    private readonly buffer: DiskBuffer,
+    private readonly durable: DurableStdin,
     private readonly checkpoint: CheckpointTracker | undefined,
     private readonly options: BufferStageOptions,
     private readonly metrics: CommandMetrics,
     private readonly io: StageIO,
   ) {
     this.out = io.output.stream;
+    this.buffer = durable.buffer;
   }
 
   async run(): Promise<void> {
@@ -105,19 +104,10 @@ class BufferStage {
     });
     let finalError: DecodeError | undefined;
     try {
-      for await (const batch of this.io.input.events({ format: this.options.input })) {
-        await buffer.append(batch);
-        if (this.stopping) break;
-      }
+      finalError = await this.durable.fill(this.io.input, this.options.input);
     } catch (error) {
-      if (error instanceof DecodeError) {
-        await buffer.append(error.decoded).catch(() => {});
-        finalError = error;
-      } else if (error instanceof BufferError) {
-        this.failNow(error);
-      } else if (!this.stopping) {
-        throw error;
-      }
+      if (error instanceof BufferError) this.failNow(error);
+      throw error;
     }
     try {
       await buffer.finish();
@@ -165,7 +155,7 @@ class BufferStage {
   /** Stop reading input (the rest stays in the pipe, re-read from the checkpoint by tail). */
   private stop(): void {
     this.stopping = true;
-    this.io.input.close();
+    this.durable.stopReading();
   }
 
   /**

@@ -1,8 +1,8 @@
 import { stat } from 'node:fs/promises';
 import type { LogEvent } from '../event/event.js';
 import { CHUNK_SOURCE, relayPositionOf, sourcePositionOf, type SourcePositionOption } from '../event/source-position.js';
+import { scannedSourcePosition } from '../codec/scanned-position.js';
 import { readCheckpointFile, writeCheckpointFile, type SourcePositions } from './checkpoint-file.js';
-
 export interface CheckpointTrackerOptions {
   /** Write at most this often (milliseconds); `flush()` writes at once. */
   intervalMs?: number;
@@ -16,6 +16,13 @@ export interface CheckpointTrackerOptions {
 
 /** Source id → committed offset: what a chunk of a disk buffer records for the events it holds. */
 export type PositionsRecord = Readonly<Record<string, number>>;
+
+/** Keeps the highest offset per source of a batch (chunk identities are not checkpoint sources). */
+function note(highest: Map<string, number>, src: SourcePositionOption | undefined): void {
+  if (!src || src.id.startsWith(CHUNK_SOURCE)) return;
+  const seen = highest.get(src.id);
+  if (seen === undefined || src.off > seen) highest.set(src.id, src.off);
+}
 
 /**
  * For a committing stage (buffer, forward, store): feed it the events of each batch once that
@@ -66,23 +73,28 @@ export class CheckpointTracker {
 
   /** Records a committed batch: per source (identities and relay positions), the highest offset seen. One pass, no I/O. */
   commit(events: readonly LogEvent[]): void {
-    let changed = false;
+    // the highest offset per source in the batch first (a batch is mostly one source), then the map
+    const highest = new Map<string, number>();
     for (let i = 0; i < events.length; i++) {
       const event = events[i]!;
-      if (this.advance(sourcePositionOf(event))) changed = true;
-      if (event.options?.relay !== undefined && this.advance(relayPositionOf(event))) changed = true;
+      const scanned = scannedSourcePosition(event);
+      if (scanned !== 'decode') {
+        note(highest, scanned);
+        continue;
+      }
+      note(highest, sourcePositionOf(event));
+      if (event.options?.relay !== undefined) note(highest, relayPositionOf(event));
+    }
+    let changed = false;
+    for (const [id, off] of highest) {
+      const known = this.positions.get(id);
+      if (known && known.off >= off) continue;
+      // delete + set moves the source to the end: Map order is then least recently committed first
+      this.positions.delete(id);
+      this.positions.set(id, { ...known, off });
+      changed = true;
     }
     if (changed) this.markDirty();
-  }
-
-  private advance(src: SourcePositionOption | undefined): boolean {
-    if (!src || src.id.startsWith(CHUNK_SOURCE)) return false;
-    const known = this.positions.get(src.id);
-    if (known && known.off >= src.off) return false;
-    // delete + set moves the source to the end: Map order is then least recently committed first
-    this.positions.delete(src.id);
-    this.positions.set(src.id, { ...known, off: src.off });
-    return true;
   }
 
   /**

@@ -7,6 +7,8 @@ import { DecodeError } from './decode-error.js';
 import { entryToEvent } from './event-shape.js';
 import { TooDeepError } from './depth-limit.js';
 import { decodeEscapedUtf8 } from './escaped-utf8.js';
+import { NdjsonLineEntries } from './ndjson-line-events.js';
+import { RawEntries } from './raw-entry-event.js';
 
 // EventTime is ext type 0. msgpackr's registry is process-wide; registering the decoder here
 // means every Unpackr in logkit turns fixext8/type-0 into an EventTime.
@@ -22,6 +24,13 @@ addExtension({
 export function createUnpackr(): Unpackr {
   return new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsType: 'auto' as 'bigint' }); // 'auto' exists; the typings lag
 }
+
+/**
+ * What MessagePack entries become: plain objects; events carrying their NDJSON line
+ * (EventWithLine, for a consumer that writes NDJSON); or events keeping their record and options
+ * as bytes until asked (RawEntryEvent, for a stage that reads one field and passes the rest on).
+ */
+export type EntryForm = 'objects' | 'ndjson-lines' | 'raw';
 
 /** The default bound on one entry; a larger one (or a corrupt length prefix) is a data error. */
 export const DEFAULT_MAX_ENTRY_BYTES = 64 * 1024 * 1024;
@@ -53,8 +62,16 @@ export class MessageStreamDecoder {
   /** Absolute stream offset of `pending[0]`. */
   private base = 0;
   private readonly unpackr = createUnpackr();
+  /** Decodes the entries of the usual shape without building objects (see ReadOptions.entries). */
+  private readonly fast: NdjsonLineEntries | RawEntries | undefined;
 
-  constructor(private readonly maxEntryBytes = DEFAULT_MAX_ENTRY_BYTES) {}
+  constructor(
+    private readonly maxEntryBytes = DEFAULT_MAX_ENTRY_BYTES,
+    entries: EntryForm = 'objects',
+  ) {
+    if (entries === 'ndjson-lines') this.fast = new NdjsonLineEntries(this.unpackr);
+    else if (entries === 'raw') this.fast = new RawEntries(this.unpackr);
+  }
 
   /** Stream offset up to which every byte has been decoded. */
   get offset(): number {
@@ -65,22 +82,34 @@ export class MessageStreamDecoder {
     const buf = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
     const events: LogEvent[] = [];
     let consumed = 0;
-    try {
-      this.unpackr.unpackMultiple(buf, (value: unknown, _start?: number, end?: number) => {
-        const event = entryToEvent(value);
-        if (typeof event === 'string') throw new DecodeError(event, this.base + consumed, events);
-        // U+FFFD may stand for invalid bytes: keep them apart (a tag can name a file)
-        if (event.tag.includes('\uFFFD')) event.tag = exactTag(buf, consumed) ?? event.tag;
-        events.push(event);
-        consumed = end!;
-      });
-    } catch (error) {
-      if (error instanceof DecodeError) throw error;
-      if (!(error as IncompleteError).incomplete) {
-        // msgpackr recurses: nesting in the thousands overflows the stack before the depth check
-        const reason = error instanceof RangeError && /call stack/.test(error.message) ? new TooDeepError('an entry').message : (error as Error).message;
-        throw new DecodeError(`invalid MessagePack: ${reason}`, this.base + consumed, events);
+    for (;;) {
+      if (this.fast) {
+        consumed = this.fast.decode(buf, consumed, events);
+        if (this.fast.incomplete) break; // the rest is the start of an entry: wait for more bytes
       }
+      if (consumed >= buf.length) break;
+      // the object path: every entry (without a fast path), or the one entry the fast path left
+      const from = consumed;
+      try {
+        this.unpackr.unpackMultiple(from === 0 ? buf : buf.subarray(from), (value: unknown, _start?: number, end?: number) => {
+          const event = entryToEvent(value);
+          if (typeof event === 'string') throw new DecodeError(event, this.base + consumed, events);
+          // U+FFFD may stand for invalid bytes: keep them apart (a tag can name a file)
+          if (event.tag.includes('\uFFFD')) event.tag = exactTag(buf, consumed) ?? event.tag;
+          events.push(event);
+          consumed = from + end!;
+          return this.fast ? false : undefined;
+        });
+      } catch (error) {
+        if (error instanceof DecodeError) throw error;
+        if (!(error as IncompleteError).incomplete) {
+          // msgpackr recurses: nesting in the thousands overflows the stack before the depth check
+          const reason = error instanceof RangeError && /call stack/.test(error.message) ? new TooDeepError('an entry').message : (error as Error).message;
+          throw new DecodeError(`invalid MessagePack: ${reason}`, this.base + consumed, events);
+        }
+        break;
+      }
+      if (!this.fast || consumed === from) break;
     }
     this.base += consumed;
     this.pending = consumed < buf.length ? buf.subarray(consumed) : undefined;

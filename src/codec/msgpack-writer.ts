@@ -2,6 +2,7 @@ import { EventTime } from '../event/event-time.js';
 import type { LogEvent } from '../event/event.js';
 import { MAX_DEPTH } from './depth-limit.js';
 import { flattenedJSON } from './ndjson.js';
+import { RawEntryEvent } from './raw-entry-event.js';
 
 const TWO_32 = 2 ** 32;
 
@@ -36,12 +37,28 @@ export class MsgpackWriter {
 
   /** A forward-protocol Message-mode entry: `[tag, time, record]` or `[tag, time, record, options]`. */
   writeEntry(event: LogEvent): void {
+    if (event instanceof RawEntryEvent) return this.writeRawEntry(event);
     this.ensure(1);
     this.buf[this.pos++] = event.options ? 0x94 : 0x93;
     this.writeString(event.tag);
     this.writeEventTime(event.time);
     this.writeMap(event.record, 1);
     if (event.options) this.writeMap(event.options, 1);
+  }
+
+  /** An entry read as bytes: what was not decoded or replaced is copied as it came. */
+  private writeRawEntry(event: RawEntryEvent): void {
+    const rawOptions = event.rawOptions;
+    const options = rawOptions ? undefined : event.options;
+    this.ensure(1);
+    this.buf[this.pos++] = options || (rawOptions && rawOptions.length > 0) ? 0x94 : 0x93;
+    this.writeString(event.tag);
+    this.writeEventTime(event.time);
+    const rawRecord = event.rawRecord;
+    if (rawRecord) this.writeRaw(rawRecord);
+    else this.writeMap(event.record, 1);
+    if (rawOptions) this.writeRaw(rawOptions);
+    else if (options) this.writeMap(options, 1);
   }
 
   /** EventTime: fixext8, type 0, big-endian seconds then nanoseconds. */

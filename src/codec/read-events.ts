@@ -6,7 +6,7 @@ import { DecodeError } from './decode-error.js';
 import { ByteLineSplitter, DEFAULT_MAX_LINE_BYTES, LineBatch, type LineText } from './line-splitter.js';
 import { log } from '../log/logger.js';
 import { decodeEscapedUtf8 } from './escaped-utf8.js';
-import { MessageStreamDecoder } from './msgpack-reader.js';
+import { MessageStreamDecoder, type EntryForm } from './msgpack-reader.js';
 import { isEventLine, jsonToEvent } from './ndjson.js';
 
 import type { InputFormat } from './stream-formats.js';
@@ -20,6 +20,8 @@ export interface ReadOptions {
   maxEntryBytes?: number;
   /** Longest line (default 1 MiB): a longer text line is cut and flagged, a longer NDJSON line skipped and reported. */
   maxLineBytes?: number;
+  /** What MessagePack entries become (see EntryForm): objects by default. */
+  entries?: EntryForm;
 }
 
 /**
@@ -75,7 +77,7 @@ function looksTextual(byte: number): boolean {
 }
 
 async function* readMessagePack(chunks: AsyncIterable<Buffer>, options: ReadOptions): AsyncGenerator<LogEvent[]> {
-  const decoder = new MessageStreamDecoder(options.maxEntryBytes);
+  const decoder = new MessageStreamDecoder(options.maxEntryBytes, options.entries);
   for await (const chunk of chunks) {
     const events = decoder.push(chunk);
     if (events.length > 0) yield events;

@@ -2,16 +2,15 @@ import { DecodeError } from '../codec/decode-error.js';
 import type { InputFormat } from '../codec/read-events.js';
 import { BufferError } from '../buffer/buffer-error.js';
 import { BUFFER_DEFAULTS, type OverflowPolicy } from '../buffer/defaults.js';
-import { DiskBuffer, type Chunk as BufferChunk } from '../buffer/disk-buffer.js';
+import type { DiskBuffer, Chunk as BufferChunk } from '../buffer/disk-buffer.js';
+import { DurableStdin, readInputInto } from '../buffer/durable-stdin.js';
 import { checkTotalLimit } from '../buffer/buffer-options.js';
 import type { CheckpointTracker } from '../checkpoint/checkpoint-tracker.js';
 import { closeCheckpoint, openCheckpoint } from '../checkpoint/open-checkpoint.js';
-import type { LogEvent } from '../event/event.js';
 import { log } from '../log/logger.js';
 import type { Forwarder } from './forwarder.js';
 import { MemorySegmentQueue, type SegmentQueue } from './segment-queue.js';
 import { SegmentSender } from './segment-sender.js';
-import { ABORTED, untilAborted } from '../stream/shutdown.js';
 import type { StageInput } from '../stream/stage-io.js';
 
 export interface DurableOptions {
@@ -34,8 +33,6 @@ export interface DurableOutcome {
   keptChunks: number;
 }
 
-const say = (message: string): void => log.info(message);
-
 /**
  * `forward` as the committing stage of a collector (ARCHITECTURE.md; docs/delivery.md). Input
  * events (with their source positions) go into segments — chunks of a DiskBuffer with --buffer,
@@ -52,7 +49,7 @@ export class DurableInput {
   private constructor(
     readonly sender: SegmentSender,
     private readonly options: DurableOptions,
-    private readonly buffer: DiskBuffer | undefined,
+    private readonly durable: DurableStdin | undefined,
     private readonly memory: MemorySegmentQueue | undefined,
     private readonly checkpoint: CheckpointTracker | undefined,
   ) {}
@@ -63,19 +60,22 @@ export class DurableInput {
       const memory = new MemorySegmentQueue(options.chunkBytes, options.flushIntervalMs, (positions) => checkpoint?.commitPositions(positions));
       return new DurableInput(new SegmentSender(memory, options.chunkBytes), options, undefined, memory, checkpoint);
     }
-    const buffer = await DiskBuffer.open(options.buffer, {
-      chunkBytes: options.chunkBytes,
-      chunkEvents: BUFFER_DEFAULTS.chunkEvents,
-      chunkAgeMs: options.flushIntervalMs,
-      totalLimitBytes: checkTotalLimit(options.totalLimitBytes, options.chunkBytes),
-      overflow: options.overflow,
-      log: say,
-      onDurable: checkpoint ? (positions) => checkpoint.commitPositions(positions) : undefined,
+    const durable = await DurableStdin.open({
+      dir: options.buffer,
+      input: options.input,
+      checkpoint,
+      replayVerb: 'resending',
+      limits: {
+        chunkBytes: options.chunkBytes,
+        chunkEvents: BUFFER_DEFAULTS.chunkEvents,
+        chunkAgeMs: options.flushIntervalMs,
+        totalLimitBytes: checkTotalLimit(options.totalLimitBytes, options.chunkBytes),
+        overflow: options.overflow,
+      },
     });
-    const opened = buffer.stats();
-    if (opened.replayedChunks > 0) say(`resending ${opened.replayedEvents} events in ${opened.replayedChunks} chunks left in ${options.buffer}`);
+    const buffer = durable.buffer;
     const queue: SegmentQueue = { next: () => buffer.next(), ack: (segment) => buffer.ack(segment as BufferChunk) };
-    return new DurableInput(new SegmentSender(queue, options.chunkBytes), options, buffer, undefined, checkpoint);
+    return new DurableInput(new SegmentSender(queue, options.chunkBytes), options, durable, undefined, checkpoint);
   }
 
   /**
@@ -86,20 +86,14 @@ export class DurableInput {
     this.sending = this.sender.run(forwarder).catch((error: unknown) => {
       this.sendError = error as Error;
     });
-    const batches = input.events({ format: this.options.input })[Symbol.asyncIterator]();
     try {
-      for (;;) {
-        const next = await untilAborted(batches.next(), signal);
-        if (next === ABORTED || next.done) break;
-        if ((await untilAborted(this.append(next.value), signal)) === ABORTED) break;
-      }
+      return this.durable
+        ? await this.durable.fill(input, this.options.input, signal)
+        : await readInputInto(this.memory!, input, this.options.input, signal);
     } catch (error) {
       if (error instanceof BufferError) throw await this.abandon(error);
-      if (!(error instanceof DecodeError)) throw error;
-      await this.append(error.decoded);
-      return error;
+      throw error;
     }
-    return undefined;
   }
 
   /**
@@ -109,11 +103,11 @@ export class DurableInput {
   async complete(forwarder: Forwarder, drainMs: number, terminated: boolean): Promise<DurableOutcome> {
     const deadline = Date.now() + drainMs;
     const left = (): number => Math.max(0, deadline - Date.now());
-    if (this.buffer) {
+    if (this.durable) {
       // On SIGTERM what is held is written even past --total-limit: a stop loses nothing.
-      if (terminated) this.buffer.shutdown();
+      if (terminated) this.durable.buffer.shutdown();
       try {
-        await withDeadline(this.buffer.finish(), left());
+        await withDeadline(this.durable.finish(), left());
       } catch (error) {
         if (error instanceof BufferError) throw await this.abandon(error);
         throw error;
@@ -127,18 +121,9 @@ export class DurableInput {
     await this.sender.settled();
     await closeCheckpoint('forward', this.checkpoint);
     const undeliveredEvents = undelivered.reduce((sum, chunk) => sum + chunk.events, 0);
-    if (!this.buffer) return { undeliveredEvents, keptEvents: 0, keptChunks: 0 };
-    const stats = this.buffer.stats();
-    if (this.buffer.holdsUndurable()) {
-      say('events held in memory could not be made durable in time (not checkpointed: tail reads them again)');
-    }
-    if (stats.droppedEvents > 0) say(`dropped ${stats.droppedEvents} events in ${stats.droppedChunks} chunks (--overflow drop-oldest)`);
-    await this.buffer.close();
-    return { undeliveredEvents: Math.max(undeliveredEvents, stats.eventsOnDisk), keptEvents: stats.eventsOnDisk, keptChunks: stats.chunksOnDisk };
-  }
-
-  private append(events: readonly LogEvent[]): Promise<void> {
-    return this.buffer ? this.buffer.append(events) : this.memory!.append(events);
+    if (!this.durable) return { undeliveredEvents, keptEvents: 0, keptChunks: 0 };
+    const kept = await this.durable.close();
+    return { undeliveredEvents: Math.max(undeliveredEvents, kept.eventsOnDisk), keptEvents: kept.eventsOnDisk, keptChunks: kept.chunksOnDisk };
   }
 
   /**
@@ -147,9 +132,10 @@ export class DurableInput {
    * (exit 75 or 74, see exit-status-of.ts), saying what was kept.
    */
   private async abandon(error: BufferError): Promise<BufferError> {
-    const stats = this.buffer!.stats();
+    const buffer: DiskBuffer = this.durable!.buffer;
+    const stats = buffer.stats();
     await closeCheckpoint('forward', this.checkpoint).catch((closing: Error) => log.error(closing.message));
-    await this.buffer!.close().catch(() => {});
+    await buffer.close().catch(() => {});
     return new BufferError(
       `forward: --buffer: ${error.message}; ${stats.eventsOnDisk} events in ${stats.chunksOnDisk} chunks kept in ${this.options.buffer} for the next start`,
       error.reason,

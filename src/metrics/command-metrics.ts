@@ -1,5 +1,6 @@
 import { log } from '../log/logger.js';
-import { MetricsServer } from './metrics-server.js';
+// the HTTP server (and node:http, a good part of a stage's start-up) is loaded only for --metrics
+import type { MetricsServer } from './metrics-server.js';
 import { MetricsRegistry } from './registry.js';
 import { formatStatsLine } from './stats-line.js';
 
@@ -42,7 +43,7 @@ export class CommandMetrics {
     );
     const started = Date.now() / 1000;
     registry.observe({ name: 'logkit_process_start_time_seconds', help: 'Start of the process, Unix time', type: 'gauge' }, () => started);
-    const server = settings.metrics !== undefined ? await MetricsServer.start(settings.metrics, registry) : undefined;
+    const server = settings.metrics !== undefined ? await (await import('./metrics-server.js')).MetricsServer.start(settings.metrics, registry) : undefined;
     if (server) log.info(`metrics on ${server.url}`);
     const metrics = new CommandMetrics(registry, settings, server, options);
     process.on('SIGUSR1', metrics.onSignal);

@@ -1,6 +1,7 @@
 import type { EventTime } from '../event/event-time.js';
 import type { EventRecord, LogEvent } from '../event/event.js';
 import { MAX_DEPTH, TooDeepError, nestsDeeperThan } from '../codec/depth-limit.js';
+import { RawEntryEvent } from '../codec/raw-entry-event.js';
 import { applyFieldTypes, type FieldConversion } from './field-types.js';
 import type { LineParser } from './line-parser.js';
 import { MAX_TIME_TEXT, type TimeParser } from './time/time-parser.js';
@@ -67,7 +68,8 @@ export class ParseStage {
       }
       this.failed++;
       if (this.firstError === undefined) this.firstError = error;
-      const failedEvent: LogEvent = { ...event, record: { ...event.record, [o.errorKey]: error } };
+      const failedEvent: LogEvent = { tag: event.tag, time: event.time, record: { ...event.record, [o.errorKey]: error } };
+      if (event.options) failedEvent.options = event.options;
       if (failures) {
         failures.push(failedEvent);
         if (kept === events) kept = events.slice(0, keptCount);
@@ -81,8 +83,8 @@ export class ParseStage {
 
   /** Returns undefined on success (the event updated), or why the line did not parse. */
   private parseEvent(event: LogEvent, parser: LineParser, o: ParseStageOptions): string | undefined {
-    const original = event.record;
-    let text = original[o.key];
+    // read as bytes, the event decodes this one field alone (the record is replaced below)
+    let text = event instanceof RawEntryEvent ? event.field(o.key) : event.record[o.key];
     if (typeof text !== 'string') {
       if (text instanceof Uint8Array) text = this.textDecoder.decode(text);
       else return text === undefined ? `no field "${o.key}"` : `field "${o.key}" is not text`;
@@ -121,6 +123,7 @@ export class ParseStage {
       record = { [o.nest]: parsed };
     }
     if (o.keepOriginal) {
+      const original = event.record;
       const merged: EventRecord = {};
       for (const k in original) if (!(o.removeKey && k === o.key)) merged[k] = original[k];
       for (const k in record) merged[k] = record[k];

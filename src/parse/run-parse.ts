@@ -107,7 +107,8 @@ export async function runParse(o: ParseCommandOptions, io: StageIO): Promise<voi
   registry.observe({ name: 'logkit_parse_failures_total', help: 'Lines that did not parse', type: 'counter', stat: 'parse_failures' }, () => stage.failed);
   const metrics = await CommandMetrics.start(registry, o.metrics ?? {});
   try {
-    await pumpEvents(o.files, { format: o.input }, writer, async (events) => {
+    // entries stay bytes but for the field parsed: the rest is copied through
+    await pumpEvents(o.files, { format: o.input, entries: 'raw' }, writer, async (events) => {
       eventsIn.inc(events.length);
       if (!errorSink) return stage.process(events);
       const parsed = stage.process(events, failures);

@@ -3,11 +3,11 @@ import type { InputFormat } from '../codec/read-events.js';
 import { BufferError } from '../buffer/buffer-error.js';
 import { checkTotalLimit } from '../buffer/buffer-options.js';
 import { BUFFER_DEFAULTS, type OverflowPolicy } from '../buffer/defaults.js';
-import { DiskBuffer, type Chunk } from '../buffer/disk-buffer.js';
+import type { DiskBuffer, Chunk } from '../buffer/disk-buffer.js';
+import { DurableStdin } from '../buffer/durable-stdin.js';
 import type { CheckpointTracker } from '../checkpoint/checkpoint-tracker.js';
 import type { LogEvent } from '../event/event.js';
 import type { StageInput } from '../stream/stage-io.js';
-import { log } from '../log/logger.js';
 
 export interface BufferedInputOptions {
   dir: string;
@@ -24,8 +24,6 @@ export interface BufferedInputOptions {
   checkpoint?: CheckpointTracker;
 }
 
-const say = (message: string): void => log.info(message);
-
 /**
  * `store --buffer DIR`: standard input is made durable in a DiskBuffer first, and the store
  * reads its input from the buffer (`source`). The store's batching is unchanged: it cuts
@@ -40,30 +38,35 @@ export class BufferedInput {
   private handedOut = 0;
   private committedEvents = 0;
   private acking: Promise<void> = Promise.resolve();
-  private stopping = false;
   /** The input's decode error, reported once the store has stored what came before it. */
   inputError: DecodeError | undefined;
   /** Why the buffer stopped taking input, if it did: the store ends with it. */
   failure: BufferError | undefined;
 
+  private readonly buffer: DiskBuffer;
+
   private constructor(
-    private readonly buffer: DiskBuffer,
+    private readonly durable: DurableStdin,
     private readonly options: BufferedInputOptions,
-  ) {}
+  ) {
+    this.buffer = durable.buffer;
+  }
 
   static async open(options: BufferedInputOptions): Promise<BufferedInput> {
-    const buffer = await DiskBuffer.open(options.dir, {
-      chunkBytes: BUFFER_DEFAULTS.chunkBytes,
-      chunkEvents: Math.min(BUFFER_DEFAULTS.chunkEvents, options.batchEvents),
-      chunkAgeMs: options.flushIntervalMs,
-      totalLimitBytes: checkTotalLimit(options.totalLimitBytes, BUFFER_DEFAULTS.chunkBytes),
-      overflow: options.overflow,
-      log: say,
-      onDurable: options.checkpoint ? (positions) => options.checkpoint!.commitPositions(positions) : undefined,
+    const durable = await DurableStdin.open({
+      dir: options.dir,
+      input: options.input,
+      checkpoint: options.checkpoint,
+      replayVerb: 'storing first',
+      limits: {
+        chunkBytes: BUFFER_DEFAULTS.chunkBytes,
+        chunkEvents: Math.min(BUFFER_DEFAULTS.chunkEvents, options.batchEvents),
+        chunkAgeMs: options.flushIntervalMs,
+        totalLimitBytes: checkTotalLimit(options.totalLimitBytes, BUFFER_DEFAULTS.chunkBytes),
+        overflow: options.overflow,
+      },
     });
-    const opened = buffer.stats();
-    if (opened.replayedChunks > 0) say(`storing first ${opened.replayedEvents} events in ${opened.replayedChunks} chunks left in ${options.dir}`);
-    return new BufferedInput(buffer, options);
+    return new BufferedInput(durable, options);
   }
 
   /** The store's input: chunk payloads (MessagePack entries), in order, until the buffer is finished and empty. */
@@ -86,37 +89,25 @@ export class BufferedInput {
     }
   }
 
-  /** Reads standard input into the buffer until its end or stop(); then seals and makes durable what is held. */
+  /** Reads the input into the buffer until its end or stop(); then seals and makes durable what is held. */
   async fill(): Promise<void> {
     try {
-      for await (const batch of this.options.source.events({ format: this.options.input })) {
-        if (this.stopping) break;
-        await this.buffer.append(batch);
-        if (this.stopping) break;
-      }
+      this.inputError = await this.durable.fill(this.options.source, this.options.input);
     } catch (error) {
-      if (error instanceof DecodeError) {
-        await this.buffer.append(error.decoded).catch(() => {});
-        this.inputError = error;
-      } else if (error instanceof BufferError) {
-        return this.fail(error);
-      } else if (!this.stopping) {
-        throw error;
-      }
+      if (error instanceof BufferError) return this.fail(error);
+      throw error;
     }
     try {
-      await this.buffer.finish();
+      await this.durable.finish();
     } catch (error) {
       if (error instanceof BufferError) return this.fail(error);
       throw error;
     }
   }
 
-  /** SIGTERM: stop reading; what is held is made durable even past --total-limit. */
+  /** Shutdown: stop reading; what is held is made durable even past --total-limit. */
   stop(): void {
-    this.stopping = true;
-    this.buffer.shutdown();
-    this.options.source.close();
+    this.durable.stop();
   }
 
   /** After the store finished: deletions done, directory released; chunks not committed stay for the next start. */
@@ -125,11 +116,8 @@ export class BufferedInput {
     await this.acking.catch((error: unknown) => {
       if (!this.failure) throw error;
     });
-    const stats = this.buffer.stats();
-    if (stats.droppedEvents > 0) say(`dropped ${stats.droppedEvents} events in ${stats.droppedChunks} chunks (--overflow drop-oldest)`);
-    // Sealed chunks the store never took (SIGTERM) stay on disk; stop the consumer side.
-    await this.buffer.close();
-    return { eventsOnDisk: stats.eventsOnDisk, chunksOnDisk: stats.chunksOnDisk };
+    // Sealed chunks the store never took (shutdown) stay on disk; stop the consumer side.
+    return this.durable.close();
   }
 
   /**
@@ -138,8 +126,7 @@ export class BufferedInput {
    * see exit-status-of.ts); what is durable stays in DIR for the next start.
    */
   private async fail(error: BufferError): Promise<void> {
-    this.stopping = true;
-    this.options.source.close();
+    this.durable.stopReading();
     const stats = this.buffer.stats();
     this.failure = new BufferError(
       `store: --buffer: ${error.message}; ${stats.eventsOnDisk} events in ${stats.chunksOnDisk} chunks kept in ${this.options.dir} for the next start`,

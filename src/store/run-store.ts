@@ -65,7 +65,7 @@ export async function runStore(sink: StoreSink, options: StoreRunOptions): Promi
     process.stderr,
     false, // store writes nothing to stdout: a terminal there does not matter
   );
-  const batches = (options.events ?? readEvents(counted.source, { format: options.input }))[Symbol.asyncIterator]();
+  const batches = (options.events ?? readEvents(counted.source, { format: options.input, entries: sink.writesNdjsonLines ? 'ndjson-lines' : 'objects' }))[Symbol.asyncIterator]();
   let bytesAdded = 0;
   try {
     for (;;) {

@@ -66,7 +66,7 @@ export async function runStoreCommand(args: StoreCommandArgs, io: StageIO, onCom
       input: buffered ? 'msgpack' : args.input,
       source: buffered?.source() ?? (io.inProcess ? undefined : io.input.bytes()),
       // in one process the stage before hands its events over as they are: nothing to decode
-      events: !buffered && io.inProcess ? io.input.events({ format: args.input }) : undefined,
+      events: !buffered && io.inProcess ? io.input.events({ format: args.input, entries: sink.writesNdjsonLines ? 'ndjson-lines' : 'objects' }) : undefined,
       closeInput: buffered ? undefined : () => io.input.close(),
       signal: io.signal,
       batchSize: args.batchEvents,

@@ -25,6 +25,11 @@ export interface StoreSink {
   reopen?(): Promise<void>;
   /** Events dropped because the destination had already committed them (their identity, options.src). */
   readonly duplicates?: number;
+  /**
+   * True when the sink writes events as NDJSON lines: the reader then hands it events that carry
+   * their line, transcoded from MessagePack without decoding the record (see EventWithLine).
+   */
+  readonly writesNdjsonLines?: boolean;
   /** Where it stores, for messages, without credentials. */
   readonly description: string;
 }

@@ -92,7 +92,7 @@ export class BatchChannel {
           return;
         }
         yield first;
-        const decoder = new MessageStreamDecoder(options.maxEntryBytes);
+        const decoder = new MessageStreamDecoder(options.maxEntryBytes, options.entries);
         for await (const batch of batches()) yield Array.isArray(batch) ? batch : decoder.push(batch);
       },
       bytes,

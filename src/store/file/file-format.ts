@@ -1,6 +1,7 @@
 import type { LogEvent } from '../../event/event.js';
 import { MsgpackWriter } from '../../codec/msgpack-writer.js';
 import { eventToJSON, valueToJSON } from '../../codec/ndjson.js';
+import { EventWithLine } from '../../codec/ndjson-line-events.js';
 
 import type { FileFormat } from '../store-choices.js';
 export { FILE_FORMATS, type FileFormat } from '../store-choices.js';
@@ -23,11 +24,8 @@ export class FileEncoder {
       case 'msgpack':
         for (let i = 0; i < events.length; i++) this.msgpack.writeEntry(events[i]!);
         return this.msgpack.take();
-      case 'ndjson': {
-        let text = '';
-        for (let i = 0; i < events.length; i++) text += eventToJSON(events[i]!) + '\n';
-        return Buffer.from(text);
-      }
+      case 'ndjson':
+        return ndjsonLines(events);
       case 'text': {
         let text = '';
         for (let i = 0; i < events.length; i++) {
@@ -38,4 +36,39 @@ export class FileEncoder {
       }
     }
   }
+}
+
+/**
+ * NDJSON lines: an event read with its line (EventWithLine) is copied as bytes, and the lines of
+ * consecutive events, which lie next to each other in one buffer, are copied as one run.
+ */
+function ndjsonLines(events: readonly LogEvent[]): Buffer {
+  const parts: Buffer[] = [];
+  let text = '';
+  let run: { buf: Buffer; start: number; end: number } | undefined;
+  const endRun = (): void => {
+    if (run) parts.push(run.buf.subarray(run.start, run.end));
+    run = undefined;
+  };
+  for (let i = 0; i < events.length; i++) {
+    const event = events[i]!;
+    if (event instanceof EventWithLine) {
+      if (text) {
+        parts.push(Buffer.from(text));
+        text = '';
+      }
+      if (run && run.buf === event.lineBuf && run.end === event.lineStart) run.end = event.lineEnd;
+      else {
+        endRun();
+        run = { buf: event.lineBuf, start: event.lineStart, end: event.lineEnd };
+      }
+    } else {
+      endRun();
+      text += eventToJSON(event) + '\n';
+    }
+  }
+  endRun();
+  if (text) parts.push(Buffer.from(text));
+  // the lines' bytes are never written over (JsonOutput): one run is used as it is
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
 }

@@ -69,6 +69,7 @@ interface OpenFile {
  */
 export class FileSink implements StoreSink {
   readonly description: string;
+  readonly writesNdjsonLines: boolean;
   private readonly template: PathTemplate;
   private readonly encoder: FileEncoder;
   private readonly tailKind: TailKind;
@@ -92,6 +93,7 @@ export class FileSink implements StoreSink {
     this.encoder = new FileEncoder(options.format, options.messageKey);
     this.tailKind = options.gzip ? 'gzip' : options.format === 'msgpack' ? 'msgpack' : 'lines';
     this.description = `file ${options.template}`;
+    this.writesNdjsonLines = options.format === 'ndjson';
   }
 
   async open(): Promise<void> {
