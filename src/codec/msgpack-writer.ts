@@ -5,6 +5,9 @@ import { flattenedJSON } from './ndjson.js';
 import { RawEntryEvent } from './raw-entry-event.js';
 
 const TWO_32 = 2 ** 32;
+/** The largest buffer a writer keeps for its next batch (a larger one is handed off with its result). */
+const MAX_KEPT_BUFFER = 4 * 1024 * 1024;
+const EMPTY = Buffer.alloc(0);
 
 /**
  * A batched MessagePack encoder: values are appended to one growing buffer and taken out
@@ -27,11 +30,19 @@ export class MsgpackWriter {
     return this.pos;
   }
 
-  /** Returns everything written so far and starts a fresh buffer (the old one is handed off). */
+  /**
+   * Returns everything written so far and starts afresh. A buffer grown by doubling can be up to
+   * twice what was written: handing it off would keep that slack alive as long as the result
+   * (a chunk held until acknowledged: forward's memory doubled), so a result with much slack is
+   * copied out exactly and the buffer kept for the next batch.
+   */
   take(): Buffer {
-    const out = this.buf.subarray(0, this.pos);
-    this.buf = Buffer.allocUnsafe(Math.max(this.initialSize, Math.min(this.pos, 4 * 1024 * 1024)));
+    const pos = this.pos;
     this.pos = 0;
+    if (this.buf.length - pos > pos >> 3 && this.buf.length <= MAX_KEPT_BUFFER) return Buffer.from(this.buf.subarray(0, pos));
+    const out = this.buf.subarray(0, pos);
+    // the next buffer is allocated by the next write: a writer used once allocates nothing more
+    this.buf = EMPTY;
     return out;
   }
 
@@ -372,7 +383,7 @@ export class MsgpackWriter {
   private ensure(extra: number): void {
     const need = this.pos + extra;
     if (need <= this.buf.length) return;
-    const grown = Buffer.allocUnsafe(Math.max(need, this.buf.length * 2));
+    const grown = Buffer.allocUnsafe(Math.max(need, this.buf.length * 2, this.initialSize));
     this.buf.copy(grown, 0, 0, this.pos);
     this.buf = grown;
   }

@@ -141,14 +141,21 @@ export class ChunkBatcher implements RawEntrySink {
     return batch;
   }
 
-  /** Seals every batch that holds events. */
+  /**
+   * Seals every batch that holds events. A batch that held none since the last flush is dropped:
+   * tags and sources come and go, and an idle one must not keep its buffer. A busy one keeps it,
+   * so that the next chunk is packed into a buffer already grown to a chunk's size rather than
+   * doubled up to it again (megabytes of garbage per chunk).
+   */
   flush(): SealedBatch[] {
     const sealed: SealedBatch[] = [];
-    for (const byRoute of this.batches.values()) {
-      for (const batch of byRoute.values()) if (batch.events > 0) sealed.push(this.seal(batch));
+    for (const [tag, byRoute] of this.batches) {
+      for (const [route, batch] of byRoute) {
+        if (batch.events > 0) sealed.push(this.seal(batch));
+        else byRoute.delete(route);
+      }
+      if (byRoute.size === 0) this.batches.delete(tag);
     }
-    // Tags and sources come and go: drop idle buffers rather than keep one per batch ever seen.
-    this.batches.clear();
     this.lastSource = undefined;
     this.lastBatch = undefined;
     return sealed;

@@ -55,7 +55,8 @@ function hasOptions(options: RequestOptions | undefined): options is RequestOpti
 
 /** `[tag, bin(entries), options?]`: PackedForward, or CompressedPackedForward with compressed: 'gzip'. */
 export function encodePackedForward(tag: string, entries: Uint8Array, options?: RequestOptions): Buffer {
-  const w = new MsgpackWriter(entries.length + 128);
+  // sized to the whole request, so that the chunk is copied once and take() has no slack to trim
+  const w = new MsgpackWriter(entries.length + Buffer.byteLength(tag) + (options?.identities?.length ?? 0) + 160);
   w.writeArrayHeader(hasOptions(options) ? 3 : 2);
   w.writeString(tag);
   w.writeBinHeader(entries.length);
