@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import type { LogEvent } from '../event/event.js';
 import { CHUNK_SOURCE, relayPositionOf, sourcePositionOf, type SourcePositionOption } from '../event/source-position.js';
-import { scannedSourcePosition } from '../codec/scanned-position.js';
+import { scannedPosition } from '../codec/scanned-position.js';
 import { readCheckpointFile, writeCheckpointFile, type SourcePositions } from './checkpoint-file.js';
 export interface CheckpointTrackerOptions {
   /** Write at most this often (milliseconds); `flush()` writes at once. */
@@ -77,13 +77,10 @@ export class CheckpointTracker {
     const highest = new Map<string, number>();
     for (let i = 0; i < events.length; i++) {
       const event = events[i]!;
-      const scanned = scannedSourcePosition(event);
-      if (scanned !== 'decode') {
-        note(highest, scanned);
-        continue;
-      }
-      note(highest, sourcePositionOf(event));
-      if (event.options?.relay !== undefined) note(highest, relayPositionOf(event));
+      const src = scannedPosition(event, 'src');
+      note(highest, src === 'decode' ? sourcePositionOf(event) : src);
+      const relay = scannedPosition(event, 'relay');
+      note(highest, relay === 'decode' ? relayPositionOf(event) : relay);
     }
     let changed = false;
     for (const [id, off] of highest) {

@@ -282,8 +282,27 @@ export class MsgpackJsonTranscoder {
 
   private number(n: number): void {
     if (Number.isInteger(n) && n >= 0 && n < 1000) this.smallInt(n);
+    else if (Number.isSafeInteger(n)) this.integer(n);
     else if (Number.isFinite(n)) this.text(String(n));
     else throw UNUSUAL; // NaN and ±Infinity, which JSON cannot hold: the object path's rule decides
+  }
+
+  /** A safe integer's digits, written in place: String(n) would make a string per number. */
+  private integer(n: number): void {
+    this.lineStart = this.out.reserve(17, this.lineStart);
+    const buf = this.out.buf;
+    let len = this.out.len;
+    if (n < 0) {
+      buf[len++] = 0x2d; // -
+      n = -n;
+    }
+    let digits = 1;
+    for (let m = n; m >= 10; m = Math.floor(m / 10)) digits++;
+    for (let i = len + digits - 1; i >= len; i--) {
+      buf[i] = 0x30 + (n % 10);
+      n = Math.floor(n / 10);
+    }
+    this.out.len = len + digits;
   }
 
   private literal(text: string): void {

@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import type { LogEvent } from '../event/event.js';
+import { sourcePositionOf, type SourcePositionOption } from '../event/source-position.js';
 import { plainValueEnd, stringSpan } from './msgpack-plain.js';
 import { EventWithLine } from './ndjson-line-events.js';
 import { RawEntryEvent } from './raw-entry-event.js';
@@ -10,13 +11,16 @@ export interface ScannedPosition {
   off: number;
 }
 
+/** The options keys that hold a position: the event's identity, and the relay position of `receive --buffer`. */
+export type PositionKey = 'src' | 'relay';
+
 /**
- * The `src` position of an options map given as MessagePack bytes (`buf[start, end)`, a plain map
- * as the byte paths validated it), without decoding the map: undefined when there is no `src`,
- * 'decode' when the bytes hold anything but the plain form `{src: {id: str, off: uint}}` (a
- * repeated key, another type) or a `relay` too, which the caller then reads from the decoded options.
+ * The position under `key` of an options map given as MessagePack bytes (`buf[start, end)`, a
+ * plain map as the byte paths validated it), without decoding the map: undefined when there is
+ * none, 'decode' when the bytes hold anything but the plain form `{key: {id: str, off: uint}}`
+ * (a repeated key, another type), which the caller then reads from the decoded options.
  */
-export function scanSourcePosition(buf: Buffer, start: number, end: number): ScannedPosition | undefined | 'decode' {
+export function scanPosition(buf: Buffer, start: number, end: number, key: PositionKey = 'src'): ScannedPosition | undefined | 'decode' {
   if (start >= end) return undefined;
   let pos = start;
   const count = mapHeader(buf, pos);
@@ -26,10 +30,7 @@ export function scanSourcePosition(buf: Buffer, start: number, end: number): Sca
   for (let i = 0; i < count; i++) {
     const [from, length] = stringSpan(buf, pos, end);
     pos = from + length;
-    const isSrc = length === 3 && buf[from] === 0x73 && buf[from + 1] === 0x72 && buf[from + 2] === 0x63;
-    // a relay position (receive --buffer) is committed beside src: the decoded options give both
-    if (length === 5 && buf.toString('latin1', from, from + 5) === 'relay') return 'decode';
-    if (isSrc) {
+    if (length === key.length && isKey(buf, from, key)) {
       if (found !== undefined) return 'decode'; // a repeated key: the decoded map decides
       found = scanSrc(buf, pos, end);
     }
@@ -47,16 +48,15 @@ function scanSrc(buf: Buffer, pos: number, end: number): ScannedPosition | 'deco
   for (let i = 0; i < count; i++) {
     const [from, length] = stringSpan(buf, pos, end);
     pos = from + length;
-    const key = length === 2 ? buf.toString('latin1', from, from + 2) : length === 3 ? buf.toString('latin1', from, from + 3) : '';
+    const key = length === 2 && isKey(buf, from, 'id') ? 'id' : length === 3 && isKey(buf, from, 'off') ? 'off' : '';
     if (key === 'id' || key === 'off') {
       if ((key === 'id' ? id : off) !== undefined) return 'decode';
       if (key === 'id') {
         const b = buf[pos]!;
         if (!((b >= 0xa0 && b <= 0xbf) || b === 0xd9 || b === 0xda || b === 0xdb)) return 'decode';
         const [sFrom, sLength] = stringSpan(buf, pos, end);
-        const bytes = buf.subarray(sFrom, sFrom + sLength);
-        if (!isUtf8(bytes)) return 'decode';
-        id = bytes.toString('utf8');
+        id = idAt(buf, sFrom, sFrom + sLength);
+        if (id === undefined) return 'decode';
       } else {
         const b = buf[pos]!;
         if (b <= 0x7f) off = b;
@@ -75,6 +75,27 @@ function scanSrc(buf: Buffer, pos: number, end: number): ScannedPosition | 'deco
   return id !== undefined && off !== undefined ? { id, off } : 'decode';
 }
 
+// The last id read and its bytes: the events of a batch mostly come from one source, so most
+// ids are the one before, and are then neither checked nor made into a string again.
+let lastIdBytes = Buffer.alloc(0);
+let lastId = '';
+
+/** The id in `buf[from, to)` as a string; undefined when it is not UTF-8. */
+function idAt(buf: Buffer, from: number, to: number): string | undefined {
+  if (to - from === lastIdBytes.length && buf.compare(lastIdBytes, 0, lastIdBytes.length, from, to) === 0) return lastId;
+  const bytes = buf.subarray(from, to);
+  if (!isUtf8(bytes)) return undefined;
+  lastIdBytes = Buffer.from(bytes);
+  lastId = bytes.toString('utf8');
+  return lastId;
+}
+
+/** Whether the bytes at `from` are the ASCII `key` (its length already checked): no string made. */
+function isKey(buf: Buffer, from: number, key: string): boolean {
+  for (let i = 0; i < key.length; i++) if (buf[from + i] !== key.charCodeAt(i)) return false;
+  return true;
+}
+
 function mapHeader(buf: Buffer, pos: number): number {
   const b = buf[pos]!;
   if (b >= 0x80 && b <= 0x8f) return b & 0x0f;
@@ -88,14 +109,20 @@ function headerLength(b: number): number {
 }
 
 /**
- * The `src` position of an event read as bytes (EventWithLine, RawEntryEvent), scanned from its
- * options' bytes; 'decode' for any other event, or when the bytes are not the plain form.
+ * The position under `key` of an event read as bytes (EventWithLine, RawEntryEvent), scanned from
+ * its options' bytes; 'decode' for any other event, or when the bytes are not the plain form.
  */
-export function scannedSourcePosition(event: LogEvent): ScannedPosition | undefined | 'decode' {
-  if (event instanceof EventWithLine) return scanSourcePosition(event.source, event.optionsStart, event.optionsEnd);
+export function scannedPosition(event: LogEvent, key: PositionKey = 'src'): ScannedPosition | undefined | 'decode' {
+  if (event instanceof EventWithLine) return scanPosition(event.source, event.optionsStart, event.optionsEnd, key);
   if (event instanceof RawEntryEvent) {
     const span = event.optionsSpan;
-    return span ? scanSourcePosition(event.source, span[0], span[1]) : 'decode';
+    return span ? scanPosition(event.source, span[0], span[1], key) : 'decode';
   }
   return 'decode';
+}
+
+/** An event's identity (`options.src`): scanned from its bytes where it can be, decoded otherwise. */
+export function sourcePositionOfAny(event: LogEvent): SourcePositionOption | undefined {
+  const scanned = scannedPosition(event, 'src');
+  return scanned === 'decode' ? sourcePositionOf(event) : scanned;
 }

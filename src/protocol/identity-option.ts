@@ -81,8 +81,10 @@ export class IdentityRuns {
  * Reads a decoded `logkit_src` value for a chunk of `entries` entries: one identity (or
  * undefined) per entry, or a string saying why the value is unusable (then the chunk is treated
  * as carrying no identities: a wrong identity could make a store drop an event it never had).
+ * `entries` undefined: the count is not known yet, and the caller checks the result's length
+ * against it once it is.
  */
-export function readIdentities(value: unknown, entries: number): Array<Identity | undefined> | string {
+export function readIdentities(value: unknown, entries = Infinity): Array<Identity | undefined> | string {
   if (!Array.isArray(value)) return 'not an array of runs';
   const out: Array<Identity | undefined> = [];
   for (const run of value) {
@@ -105,6 +107,6 @@ export function readIdentities(value: unknown, entries: number): Array<Identity 
       out.push({ id, off });
     }
   }
-  if (out.length !== entries) return `the runs cover ${out.length} entries, the chunk holds ${entries}`;
+  if (entries !== Infinity && out.length !== entries) return `the runs cover ${out.length} entries, the chunk holds ${entries}`;
   return out;
 }

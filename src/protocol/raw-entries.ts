@@ -18,18 +18,28 @@ import { MsgpackWriter } from '../codec/msgpack-writer.js';
 import { ProtocolError, readUInt, type ScanLimits } from './frame.js';
 import type { Identity } from './identity-option.js';
 
-const view = (buf: Uint8Array) => Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+const u16 = (buf: Uint8Array, at: number): number => (buf[at]! << 8) | buf[at + 1]!;
+const u32 = (buf: Uint8Array, at: number): number => buf[at]! * 0x1000000 + ((buf[at + 1]! << 16) | (buf[at + 2]! << 8) | buf[at + 3]!);
+
+function truncated(): ProtocolError {
+  return new ProtocolError('truncated entries: a value runs past the end');
+}
+
+// checkedEnd's stacks, reused: it runs for every value of every entry, synchronously and never
+// nested, and two fresh arrays per value were a good part of receive's garbage
+const stack: number[] = [];
+const mapStack: boolean[] = [];
 
 /** End of the value at `pos`, validating completeness, depth and extension types. */
 function checkedEnd(buf: Uint8Array, pos: number, end: number, maxDepth: number): number {
   let remaining = 1;
   let inMap = false;
-  const stack: number[] = [];
-  const mapStack: boolean[] = [];
-  while (remaining > 0 || stack.length > 0) {
+  let top = 0; // entries used in stack and mapStack
+  while (remaining > 0 || top > 0) {
     if (remaining === 0) {
-      remaining = stack.pop()!;
-      inMap = mapStack.pop()!;
+      top--;
+      remaining = stack[top]!;
+      inMap = mapStack[top]!;
       continue;
     }
     if (pos >= end) throw new ProtocolError('truncated entries: a value runs past the end');
@@ -50,9 +60,9 @@ function checkedEnd(buf: Uint8Array, pos: number, end: number, maxDepth: number)
       skip = 1;
     } else if (b <= 0xbf) skip = 1 + (b & 0x1f);
     else {
-      const v = view(buf);
-      const need = (n: number) => {
-        if (pos + n > end) throw new ProtocolError('truncated entries: a value runs past the end');
+      // the bytes a header needs must be there before it is read
+      const need = (n: number): void => {
+        if (pos + n > end) throw truncated();
       };
       switch (b) {
         case 0xc4:
@@ -63,12 +73,12 @@ function checkedEnd(buf: Uint8Array, pos: number, end: number, maxDepth: number)
         case 0xc5:
         case 0xda:
           need(3);
-          skip = 3 + v.readUInt16BE(pos + 1);
+          skip = 3 + u16(buf, pos + 1);
           break;
         case 0xc6:
         case 0xdb:
           need(5);
-          skip = 5 + v.readUInt32BE(pos + 1);
+          skip = 5 + u32(buf, pos + 1);
           break;
         case 0xca:
           skip = 5;
@@ -104,22 +114,22 @@ function checkedEnd(buf: Uint8Array, pos: number, end: number, maxDepth: number)
           break;
         case 0xdc:
           need(3);
-          children = v.readUInt16BE(pos + 1);
+          children = u16(buf, pos + 1);
           skip = 3;
           break;
         case 0xdd:
           need(5);
-          children = v.readUInt32BE(pos + 1);
+          children = u32(buf, pos + 1);
           skip = 5;
           break;
         case 0xde:
           need(3);
-          children = v.readUInt16BE(pos + 1) * 2;
+          children = u16(buf, pos + 1) * 2;
           skip = 3;
           break;
         case 0xdf:
           need(5);
-          children = v.readUInt32BE(pos + 1) * 2;
+          children = u32(buf, pos + 1) * 2;
           skip = 5;
           break;
         default: // 0xc1, other extension forms (fixext 1/2/4/16, ext16/32)
@@ -130,9 +140,10 @@ function checkedEnd(buf: Uint8Array, pos: number, end: number, maxDepth: number)
     if (pos > end) throw new ProtocolError('truncated entries: a value runs past the end');
     if (children > 0) {
       if (children > end - pos) throw new ProtocolError('truncated entries: a container declares more elements than there are bytes');
-      if (stack.length >= maxDepth) throw new ProtocolError(`values nested deeper than ${maxDepth} levels`);
-      stack.push(remaining);
-      mapStack.push(inMap);
+      if (top >= maxDepth) throw new ProtocolError(`values nested deeper than ${maxDepth} levels`);
+      stack[top] = remaining;
+      mapStack[top] = inMap;
+      top++;
       remaining = children;
       inMap = (b >= 0x80 && b <= 0x8f) || b === 0xde || b === 0xdf;
     }
@@ -143,16 +154,16 @@ function checkedEnd(buf: Uint8Array, pos: number, end: number, maxDepth: number)
 /** Reads a time at `pos` (integer, float or EventTime), writes it as EventTime; returns its end. */
 function copyTime(buf: Uint8Array, pos: number, end: number, w: MsgpackWriter): number {
   const b = buf[pos]!;
-  const v = view(buf);
   if (b === 0xd7 && buf[pos + 1] === 0 && pos + 10 <= end) {
     w.writeRaw(buf.subarray(pos, pos + 10));
     return pos + 10;
   }
   if (b === 0xc7 && buf[pos + 1] === 8 && buf[pos + 2] === 0 && pos + 11 <= end) {
-    w.writeEventTime(new EventTime(v.readUInt32BE(pos + 3), v.readUInt32BE(pos + 7)));
+    w.writeEventTime(new EventTime(u32(buf, pos + 3), u32(buf, pos + 7)));
     return pos + 11;
   }
   if ((b === 0xcb && pos + 9 <= end) || (b === 0xca && pos + 5 <= end)) {
+    const v = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
     const seconds = b === 0xcb ? v.readDoubleBE(pos + 1) : v.readFloatBE(pos + 1);
     if (!(seconds >= 0 && seconds < 2 ** 32)) throw new ProtocolError(`time ${seconds} is out of range`);
     w.writeEventTime(EventTime.fromSeconds(seconds));
@@ -172,8 +183,8 @@ function copyTime(buf: Uint8Array, pos: number, end: number, w: MsgpackWriter): 
 function arrayHead(buf: Uint8Array, pos: number, end: number): [number, number] | undefined {
   const b = buf[pos]!;
   if (b >= 0x90 && b <= 0x9f) return [b & 0x0f, 1];
-  if (b === 0xdc && pos + 3 <= end) return [view(buf).readUInt16BE(pos + 1), 3];
-  if (b === 0xdd && pos + 5 <= end) return [view(buf).readUInt32BE(pos + 1), 5];
+  if (b === 0xdc && pos + 3 <= end) return [u16(buf, pos + 1), 3];
+  if (b === 0xdd && pos + 5 <= end) return [u32(buf, pos + 1), 5];
   return undefined;
 }
 

@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import { reverse } from 'node:dns/promises';
 import type { Unpackr } from 'msgpackr/unpack';
 import type { LogEvent } from '../event/event.js';
-import { FrameScanner, OversizeError, ProtocolError, countValues, valueBoundaries } from '../protocol/frame.js';
+import { FrameScanner, OversizeError, ProtocolError, valueBoundaries } from '../protocol/frame.js';
 import { encodeHelo, encodePong, newHeloState, parsePing, verifyPing, type HeloState, type PingVerdict, type ServerAuthConfig } from '../protocol/handshake.js';
 import { createInnerUnpackr, decompressPayload, packedEvents, parseRequest, requestEvents, type ParsedRequest, type RequestLimits } from '../protocol/request.js';
 import { encodeAck, encodeRejection } from '../protocol/response.js';
@@ -50,6 +50,12 @@ export interface ConnectionContext {
 
 /** PackedForward payloads beyond this are decoded a slice at a time (deliverLarge). */
 const LARGE_PAYLOAD_BYTES = 1024 * 1024;
+/**
+ * The same when records stay bytes (the raw path): no objects are made, so a whole forward
+ * chunk (1 MiB and one event, by default) is transcoded in one go rather than validated in a
+ * pass of its own and cut into slices.
+ */
+const LARGE_RAW_PAYLOAD_BYTES = 8 * 1024 * 1024;
 /** A connection holding less than this is never refused for the shared budget. */
 const BUDGET_EXEMPT_BYTES = 1024 * 1024;
 const SLICE_EVENTS = 10_000;
@@ -226,7 +232,7 @@ export class ForwardConnection {
             this.ackDuplicate(earlier, encodeAck(request.chunk!));
             continue;
           }
-          if (request.mode === 'CompressedPackedForward' || (request.payload && request.payload.length > LARGE_PAYLOAD_BYTES)) {
+          if (request.mode === 'CompressedPackedForward' || (request.payload && request.payload.length > (this.raw ? LARGE_RAW_PAYLOAD_BYTES : LARGE_PAYLOAD_BYTES))) {
             // hand on what came before (order), then the large request a slice at a time
             if (batch.length > 0 || acks.length > 0) this.deliver(batch.splice(0), acks.splice(0), 0, ids.splice(0));
             if (!(await this.deliverLarge(tag, request))) return;
@@ -234,8 +240,12 @@ export class ForwardConnection {
           }
           if (this.raw && request.mode === 'PackedForward') {
             if (batch.length > 0 || acks.length > 0) this.deliver(batch.splice(0), acks.splice(0));
-            const entries = request.identities ? countValues(request.payload!, this.ctx.config.limits) : 0;
-            const { bytes, count } = this.transcode(tag, request.payload!, this.identities(request, entries));
+            // the entries are counted by transcoding them (a second pass only to count them cost
+            // as much): the carried identities are checked against that count afterwards
+            const identities = this.identities(request, undefined);
+            let { bytes, count } = this.transcode(tag, request.payload!, identities);
+            const carried = identities?.carriedCount;
+            if (carried !== undefined && carried !== count) ({ bytes, count } = this.transcode(tag, request.payload!, this.identities(request, count)));
             this.deliver(bytes, request.chunk ? [encodeAck(request.chunk)] : [], count);
             continue;
           }
@@ -379,7 +389,7 @@ export class ForwardConnection {
   }
 
   /** The identities of a request's `entries` entries (see RequestIdentities); a bad carrier is logged. */
-  private identities(request: ParsedRequest, entries: number): RequestIdentities | undefined {
+  private identities(request: ParsedRequest, entries: number | undefined): RequestIdentities | undefined {
     return RequestIdentities.of(request, entries, this.unpackr, (why) => this.ctx.log.line(`${this.peer}: ${why}`));
   }
 

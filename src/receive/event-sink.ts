@@ -117,25 +117,30 @@ export class StreamSink implements EventSink {
     this.pendingEvents = 0;
     const count = this.pendingCount;
     this.pendingCount = 0;
-    let data: Buffer | string;
+    let parts: Array<Buffer | string>;
     try {
-      data = this.encode(batch);
+      parts = this.encode(batch);
     } catch (error) {
       for (const p of batch) p.reject(error as Error);
       return;
     }
     this.writer.written += count;
-    this.writer.bytesWritten += typeof data === 'string' ? Buffer.byteLength(data) : data.length;
-    this.out.write(data, (error) => {
+    for (const data of parts) this.writer.bytesWritten += typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+    // corked: the parts go out in one writev, not copied into one buffer first; the stream
+    // calls back in order, so the last part's callback says the whole batch is written
+    this.out.cork();
+    for (let i = 0; i < parts.length - 1; i++) this.out.write(parts[i]!);
+    this.out.write(parts[parts.length - 1]!, (error) => {
       for (const p of batch) (error ? p.reject(error) : p.resolve());
       this.wake();
     });
+    this.out.uncork();
   }
 
-  /** One buffer for the whole batch, in arrival order; consecutive event lists encode together. */
-  private encode(batch: Pending[]): Buffer | string {
+  /** The batch's bytes in arrival order, in parts; consecutive event lists encode together. */
+  private encode(batch: Pending[]): Array<Buffer | string> {
     if (batch.every((p) => p.events)) {
-      return this.writer.encode(batch.length === 1 ? batch[0]!.events! : batch.flatMap((p) => p.events!));
+      return [this.writer.encode(batch.length === 1 ? batch[0]!.events! : batch.flatMap((p) => p.events!))];
     }
     const parts: Buffer[] = [];
     let run: LogEvent[] = [];
@@ -149,7 +154,7 @@ export class StreamSink implements EventSink {
       parts.push(p.bytes!);
     }
     if (run.length > 0) parts.push(this.writer.encode(run) as Buffer);
-    return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+    return parts;
   }
 
   private wake(): void {

@@ -22,9 +22,10 @@ export class RequestIdentities {
 
   /**
    * `entries`: how many entries the request holds (the carried runs must cover exactly that
-   * many). An unusable carrier is reported through `problem` and ignored.
+   * many); undefined when not counted yet: then the caller checks `carriedCount` against the
+   * count once it has one. An unusable carrier is reported through `problem` and ignored.
    */
-  static of(request: ParsedRequest, entries: number, unpackr: Unpackr, problem: (why: string) => void): RequestIdentities | undefined {
+  static of(request: ParsedRequest, entries: number | undefined, unpackr: Unpackr, problem: (why: string) => void): RequestIdentities | undefined {
     let carried: Array<Identity | undefined> | undefined;
     if (request.identities) {
       let value: unknown;
@@ -41,6 +42,11 @@ export class RequestIdentities {
     const chunkKey = request.chunk ? request.chunk.toString('base64') : undefined;
     if (!carried && chunkKey === undefined) return undefined;
     return new RequestIdentities(carried, chunkKey);
+  }
+
+  /** How many entries the carried identities cover (undefined: none carried). */
+  get carriedCount(): number | undefined {
+    return this.carried?.length;
   }
 
   identityOf(index: number): Identity | undefined {

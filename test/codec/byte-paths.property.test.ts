@@ -10,8 +10,8 @@ import { EventTime } from '../../src/event/event-time.js';
 import { MAX_DEPTH } from '../../src/codec/depth-limit.js';
 import { FileEncoder } from '../../src/store/file/file-format.js';
 import { randomEvents } from '../helpers/random-events.js';
-import { scannedSourcePosition } from '../../src/codec/scanned-position.js';
-import { recordPositions, sourcePositionOf } from '../../src/event/source-position.js';
+import { scannedPosition } from '../../src/codec/scanned-position.js';
+import { recordPositions, relayPositionOf, sourcePositionOf } from '../../src/event/source-position.js';
 
 // Property: the NDJSON that `store file` writes from MessagePack transcoded byte to byte (the fast
 // path) is exactly the NDJSON of the decoded objects (the object path), for random events written
@@ -291,6 +291,7 @@ test(`the source position scanned from an event's bytes is the decoded one (seed
       if (variant === 1) event.options = { src: { id: 7, off: 3 } };
       if (variant === 2) event.options = { src: { off: 3 } };
       if (variant === 3) event.options = { other: 1, src: { off: -3, id: 'x' }, more: [1] };
+      if (variant === 4) event.options = { src: { id: gen.randomString(10), off: int(2 ** 40) }, relay: { id: `receive:${gen.randomString(5)}`, off: int(2 ** 30) } };
       return event;
     });
     for (const stream of [written(events), randomStream(300)]) {
@@ -299,7 +300,9 @@ test(`the source position scanned from an event's bytes is the decoded one (seed
         const viaBytes = decodeAll(new MessageStreamDecoder(undefined, form), parts).events;
         const viaObjects = decodeAll(new MessageStreamDecoder(), parts).events;
         for (let i = 0; i < viaBytes.length; i++) {
-          const fromBytes = scannedSourcePosition(viaBytes[i]!);
+          const fromBytes = scannedPosition(viaBytes[i]!, 'src');
+          const relayFromBytes = scannedPosition(viaBytes[i]!, 'relay');
+          if (relayFromBytes !== 'decode') t.deepEqual(relayFromBytes, relayPositionOf(viaObjects[i]!), `round ${round} ${form} event ${i} relay`);
           if (fromBytes === 'decode') continue;
           scanned++;
           t.deepEqual(fromBytes, sourcePositionOf(viaObjects[i]!), `round ${round} ${form} event ${i}`);
@@ -315,7 +318,8 @@ test('an event read as bytes with a relay position (receive --buffer): src and r
   for (const form of ['raw', 'ndjson-lines'] as const) {
     const [event] = new MessageStreamDecoder(undefined, form).push(bytes);
     t.true(event instanceof RawEntryEvent || event instanceof EventWithLine, form);
-    t.is(scannedSourcePosition(event!), 'decode', form);
+    t.deepEqual(scannedPosition(event!, 'src'), { id: 'f', off: 5 }, form);
+    t.deepEqual(scannedPosition(event!, 'relay'), { id: 'receive:/d', off: 9 }, form);
     const into: Record<string, number> = {};
     recordPositions(into, event!);
     t.deepEqual(into, { f: 5, 'receive:/d': 9 }, form);

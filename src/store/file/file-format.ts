@@ -20,10 +20,16 @@ export class FileEncoder {
   ) {}
 
   encode(events: readonly LogEvent[]): Buffer {
+    const parts = this.encodeParts(events);
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+  }
+
+  /** The same bytes in parts, to be written with one writev: NDJSON lines copied as they lie. */
+  encodeParts(events: readonly LogEvent[]): Buffer[] {
     switch (this.format) {
       case 'msgpack':
         for (let i = 0; i < events.length; i++) this.msgpack.writeEntry(events[i]!);
-        return this.msgpack.take();
+        return [this.msgpack.take()];
       case 'ndjson':
         return ndjsonLines(events);
       case 'text': {
@@ -32,7 +38,7 @@ export class FileEncoder {
           const value = events[i]!.record[this.messageKey];
           text += (typeof value === 'string' ? value : valueToJSON(value === undefined ? events[i]!.record : value)) + '\n';
         }
-        return Buffer.from(text);
+        return [Buffer.from(text)];
       }
     }
   }
@@ -42,7 +48,7 @@ export class FileEncoder {
  * NDJSON lines: an event read with its line (EventWithLine) is copied as bytes, and the lines of
  * consecutive events, which lie next to each other in one buffer, are copied as one run.
  */
-function ndjsonLines(events: readonly LogEvent[]): Buffer {
+function ndjsonLines(events: readonly LogEvent[]): Buffer[] {
   const parts: Buffer[] = [];
   let text = '';
   let run: { buf: Buffer; start: number; end: number } | undefined;
@@ -69,6 +75,6 @@ function ndjsonLines(events: readonly LogEvent[]): Buffer {
   }
   endRun();
   if (text) parts.push(Buffer.from(text));
-  // the lines' bytes are never written over (JsonOutput): one run is used as it is
-  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+  // the lines' bytes are never written over (JsonOutput): the runs are used as they are
+  return parts;
 }

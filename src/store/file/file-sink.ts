@@ -182,7 +182,9 @@ export class FileSink implements StoreSink {
   private withoutCommitted(events: readonly LogEvent[]): { fresh: readonly LogEvent[]; offsets: Map<string, number[]> } {
     const ranges = this.committed!.ranges;
     const offsets = new Map<string, number[]>();
-    const inBatch = new Map<string, Set<number>>();
+    // a source's offsets in a batch mostly rise: an offset above the last one is new, and only
+    // one that is not is looked up in a set of the batch's offsets (made then, once per source)
+    const seenIn = new Map<string, Set<number>>();
     const fresh: LogEvent[] = [];
     for (let i = 0; i < events.length; i++) {
       const e = events[i]!;
@@ -191,16 +193,25 @@ export class FileSink implements StoreSink {
         fresh.push(e);
         continue;
       }
-      if (ranges.has(identity.id, identity.off)) continue;
-      let seen = inBatch.get(identity.id);
-      if (!seen) {
-        seen = new Set();
-        inBatch.set(identity.id, seen);
-        offsets.set(identity.id, []);
+      const { id, off } = identity;
+      if (ranges.has(id, off)) continue;
+      let list = offsets.get(id);
+      if (!list) {
+        list = [];
+        offsets.set(id, list);
       }
-      if (seen.has(identity.off)) continue;
-      seen.add(identity.off);
-      offsets.get(identity.id)!.push(identity.off);
+      if (list.length > 0 && off <= list[list.length - 1]!) {
+        let seen = seenIn.get(id);
+        if (!seen) {
+          seen = new Set(list);
+          seenIn.set(id, seen);
+        }
+        if (seen.has(off)) continue;
+        seen.add(off);
+      } else {
+        seenIn.get(id)?.add(off);
+      }
+      list.push(off);
       fresh.push(e);
     }
     return { fresh: fresh.length === events.length ? events : fresh, offsets };
@@ -238,8 +249,8 @@ export class FileSink implements StoreSink {
     // compress in parallel (zlib runs on the thread pool), then append in turn
     const units = await Promise.all(
       [...groups].map(async ([path, group]) => {
-        const raw = this.encoder.encode(group);
-        return [path, this.options.gzip ? await gzip(raw, { level: this.options.gzipLevel }) : raw] as const;
+        const parts = this.encoder.encodeParts(group);
+        return [path, this.options.gzip ? [await gzip(Buffer.concat(parts), { level: this.options.gzipLevel })] : parts] as const;
       }),
     );
     const touched: Array<{ file: OpenFile; before: number }> = [];
@@ -248,12 +259,8 @@ export class FileSink implements StoreSink {
       for (const [path, unit] of units) {
         const file = await this.file(path);
         touched.push({ file, before: file.size });
-        // O_APPEND: each write lands at the end; a short write (disk full) is continued or fails
-        for (let done = 0; done < unit.length; ) {
-          const { bytesWritten } = await file.handle.write(unit, done, unit.length - done, null);
-          done += bytesWritten;
-        }
-        file.size += unit.length;
+        const length = await appendAll(file.handle, unit);
+        file.size += length;
         file.dirty = true;
       }
       if (this.options.fsync === 'always') await Promise.all(touched.map(({ file }) => this.sync(file)));
@@ -268,11 +275,11 @@ export class FileSink implements StoreSink {
    * its commit line is undone at the next start. Every file is opened first for its size (one
    * evicted again by the open-file limit is reopened at the same size: nothing was written).
    */
-  private async intend(units: ReadonlyArray<readonly [string, Buffer]>): Promise<void> {
+  private async intend(units: ReadonlyArray<readonly [string, Buffer[]]>): Promise<void> {
     const writes: IntendedWrite[] = [];
     for (const [path, unit] of units) {
       const file = await this.file(path);
-      writes.push({ path, ino: file.ino, size: file.size, end: file.size + unit.length });
+      writes.push({ path, ino: file.ino, size: file.size, end: file.size + byteLength(unit) });
     }
     await this.committed!.intend(writes, this.options.fsync === 'always');
   }
@@ -372,4 +379,32 @@ function classify(error: unknown): Error {
   const code = (error as NodeJS.ErrnoException).code;
   if (code && TRANSIENT_FS.has(code)) return new TransientStoreError(errorMessage(error), error);
   return new PermanentStoreError(errorMessage(error), error);
+}
+
+function byteLength(parts: readonly Buffer[]): number {
+  let length = 0;
+  for (const part of parts) length += part.length;
+  return length;
+}
+
+/**
+ * Appends `parts` with as few writev calls as the kernel allows (O_APPEND: each lands at the end);
+ * a short write (disk full) is continued from where it stopped, or fails. Returns the bytes written.
+ */
+async function appendAll(handle: FileHandle, parts: Buffer[]): Promise<number> {
+  const length = byteLength(parts);
+  let left = parts;
+  for (let done = 0; done < length; ) {
+    const { bytesWritten } = await handle.writev(left);
+    done += bytesWritten;
+    if (done < length) left = remainderOf(left, bytesWritten);
+  }
+  return length;
+}
+
+/** What is left of `parts` once their first `written` bytes are written. */
+function remainderOf(parts: Buffer[], written: number): Buffer[] {
+  let i = 0;
+  while (written >= parts[i]!.length) written -= parts[i++]!.length;
+  return [parts[i]!.subarray(written), ...parts.slice(i + 1)];
 }
