@@ -117,7 +117,7 @@ export default defineCommand(
       },
       'max-pending-bytes': {
         type: 'size',
-        default: '64m',
+        default: '8m',
         min: 1,
         describe: 'Bound on the bytes held in chunks not yet acknowledged; when it is reached, forward stops reading its input',
         group: 'Delivery',

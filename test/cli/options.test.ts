@@ -98,7 +98,7 @@ test('--help shows durations and sizes with their placeholder, range and unit de
   t.is(r.exitCode, 0);
   const help = String(r.stdout).replace(/\s+/g, ' ');
   t.regex(help, /--flush-interval How long after its first event .* \(from 1ms to 1d\) \[DURATION\] \[default: 50ms\]/);
-  t.regex(help, /--max-pending-bytes .* \[SIZE\] \[default: 64m\]/);
+  t.regex(help, /--max-pending-bytes .* \[SIZE\] ?\[default: 8m\]/);
   t.regex(help, /DURATION is a number with ms, s, m, h or d, like 250ms, 5s, 2m or 1h; a bare number is seconds/);
   t.regex(help, /SIZE is a number with k, m, g or t/);
 });
