@@ -274,12 +274,13 @@ export class DiskBuffer {
    * Adds MessagePack Message-mode entries that are already encoded (e.g. what `receive` got on
    * the wire), `events` of them, covering `positions`. They go into the open chunk whole.
    */
-  async appendEncoded(payload: Buffer, events: number, positions: SourcePositions = {}): Promise<void> {
+  async appendEncoded(payload: Buffer, events: number, positions: SourcePositions = {}, ids: readonly string[] = []): Promise<void> {
     this.checkWritable();
     if (this.open.events === 0) this.startOpenChunk();
     this.open.writer.writeRaw(payload);
     this.open.events += events;
     Object.assign(this.open.positions, positions);
+    for (const id of ids) this.open.ids.push(id);
     await this.sealIfFull();
   }
 

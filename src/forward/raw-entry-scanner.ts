@@ -2,6 +2,7 @@ import { DecodeError } from '../codec/decode-error.js';
 import { MAX_DEPTH } from '../codec/depth-limit.js';
 import { DEFAULT_MAX_ENTRY_BYTES, createUnpackr } from '../codec/msgpack-reader.js';
 import { describe, toEventTime } from '../codec/event-shape.js';
+import { scanPosition } from '../codec/scanned-position.js';
 import type { EventTime } from '../event/event-time.js';
 import { FrameScanner, ProtocolError, bytesSpan, kindAt, readArrayHeader, readMapSpans, readUInt, skipValue } from '../protocol/frame.js';
 import type { Identity } from '../protocol/identity-option.js';
@@ -108,7 +109,7 @@ export class RawEntryScanner {
     if (count === 4 && recordEnd < end) {
       const kind = kindAt(buf, recordEnd);
       if (kind !== 'map' && kind !== 'nil') fail(`expected an options map as the fourth element, got ${this.describeAt(buf, recordEnd, end)}`);
-      if (kind === 'map') identity = identityIn(buf, recordEnd);
+      if (kind === 'map') identity = identityIn(buf, recordEnd, end);
     }
     sink.addRaw(tag!, buf, timeStart, recordStart, recordEnd, time, identity);
     this.entries++;
@@ -159,8 +160,18 @@ export class RawEntryScanner {
   }
 }
 
-/** `options.src` (`{id, off}`) of an options map, read from its bytes; undefined when absent or malformed. */
-function identityIn(buf: Buffer, optionsAt: number): Identity | undefined {
+/**
+ * `options.src` (`{id, off}`) of the options map `buf[optionsAt, optionsEnd)`, read from its
+ * bytes; undefined when absent or malformed. The plain form (what logkit writes) is scanned
+ * without making any object; anything else is read the general way.
+ */
+function identityIn(buf: Buffer, optionsAt: number, optionsEnd: number): Identity | undefined {
+  try {
+    const scanned = scanPosition(buf, optionsAt, optionsEnd, 'src');
+    if (scanned !== 'decode') return scanned;
+  } catch {
+    // not the plain form: read below
+  }
   try {
     return readIdentity(buf, optionsAt);
   } catch {

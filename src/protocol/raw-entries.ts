@@ -198,9 +198,22 @@ const ID_KEY = Buffer.from([0xa2, ...Buffer.from('id')]);
 const OFF_KEY = Buffer.from([0xa3, ...Buffer.from('off')]);
 
 /**
+ * Where `receive --buffer` puts each entry in its own buffer: entry `index` of the request gets
+ * `options.relay = {id, off: firstOff + index}`, and the same as its `src` when it has no identity
+ * (what DurableSink does to decoded events).
+ */
+export interface RelayPositions {
+  id: string;
+  firstOff: number;
+}
+
+const RELAY_KEY = Buffer.from([0xa5, ...Buffer.from('relay')]);
+
+/**
  * Appends one Message-mode entry per `[time, record]` entry of `payload` to `w`, with the tag
  * given pre-encoded (msgpack str). `identityOf(index)`, when given, is the entry's identity,
- * written as `options.src` (see identity-option.ts). Returns the number of entries. Throws ProtocolError.
+ * written as `options.src` (see identity-option.ts); `relay`, when given, the entry's relay
+ * position (see RelayPositions). Returns the number of entries. Throws ProtocolError.
  */
 export function transcodeEntries(
   payload: Uint8Array,
@@ -208,6 +221,7 @@ export function transcodeEntries(
   limits: ScanLimits,
   w: MsgpackWriter,
   identityOf?: (index: number) => Identity | undefined,
+  relay?: RelayPositions,
 ): number {
   const end = payload.length;
   let pos = 0;
@@ -237,26 +251,31 @@ export function transcodeEntries(
     }
     if (recordPos >= end || !isMap(payload[recordPos]!)) throw new ProtocolError(`entry ${count}: expected a record (map)`);
     const recordEnd = checkedEnd(payload, recordPos, end, limits.maxDepth);
-    const src = identityOf?.(count);
+    const relayOff = relay ? relay.firstOff + count : 0;
+    const src = identityOf?.(count) ?? (relay ? { id: relay.id, off: relayOff } : undefined);
     w.writeArrayHeader(metadata || src ? 4 : 3);
     w.writeRaw(encodedTag);
     copyTime(payload, timeAt, end, w);
     w.writeRaw(payload.subarray(recordPos, recordEnd));
-    if (metadata || src) w.writeMapHeader((metadata ? 1 : 0) + (src ? 1 : 0));
+    if (metadata || src) w.writeMapHeader((metadata ? 1 : 0) + (src ? 1 : 0) + (relay ? 1 : 0));
     if (metadata) {
       w.writeRaw(METADATA_KEY);
       w.writeRaw(payload.subarray(metadata[0], metadata[1]));
     }
-    if (src) {
-      w.writeRaw(SRC_KEY);
-      w.writeMapHeader(2);
-      w.writeRaw(ID_KEY);
-      w.writeString(src.id);
-      w.writeRaw(OFF_KEY);
-      w.writeNumber(src.off);
-    }
+    if (src) writePosition(w, SRC_KEY, src.id, src.off);
+    if (relay) writePosition(w, RELAY_KEY, relay.id, relayOff);
     pos = recordEnd;
     count++;
   }
   return count;
+}
+
+/** `key: {id, off}` in an options map. */
+function writePosition(w: MsgpackWriter, key: Buffer, id: string, off: number): void {
+  w.writeRaw(key);
+  w.writeMapHeader(2);
+  w.writeRaw(ID_KEY);
+  w.writeString(id);
+  w.writeRaw(OFF_KEY);
+  w.writeNumber(off);
 }

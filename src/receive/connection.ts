@@ -239,14 +239,14 @@ export class ForwardConnection {
             continue;
           }
           if (this.raw && request.mode === 'PackedForward') {
-            if (batch.length > 0 || acks.length > 0) this.deliver(batch.splice(0), acks.splice(0));
+            if (batch.length > 0 || acks.length > 0) this.deliver(batch.splice(0), acks.splice(0), 0, ids.splice(0));
             // the entries are counted by transcoding them (a second pass only to count them cost
             // as much): the carried identities are checked against that count afterwards
             const identities = this.identities(request, undefined);
             let { bytes, count } = this.transcode(tag, request.payload!, identities);
             const carried = identities?.carriedCount;
             if (carried !== undefined && carried !== count) ({ bytes, count } = this.transcode(tag, request.payload!, this.identities(request, count)));
-            this.deliver(bytes, request.chunk ? [encodeAck(request.chunk)] : [], count);
+            this.deliver(bytes, request.chunk ? [encodeAck(request.chunk)] : [], count, id === undefined ? [] : [id]);
             continue;
           }
           request.tag = tag;
@@ -360,16 +360,17 @@ export class ForwardConnection {
           start = cuts[i]!;
           const last = i === cuts.length - 1;
           const acks = last && chunk ? [encodeAck(chunk)] : [];
+          // the chunk id goes with the last slice: recorded once the whole request is durable
+          const ids = acks.length > 0 && sink.duplicateOf ? [chunk!.toString('base64')] : [];
           if (this.raw) {
             const { bytes, count: sliceCount } = this.transcode(tag, slice, identities, index);
             index += sliceCount;
-            this.deliver(bytes, acks, sliceCount);
+            this.deliver(bytes, acks, sliceCount, ids);
           } else {
             const events = packedEvents(tag, slice, this.unpackr, limits, [], true);
             this.decorate(events, 0);
             identities?.assign(events, 0, index);
             index += events.length;
-            const ids = acks.length > 0 && sink.duplicateOf ? [chunk!.toString('base64')] : [];
             this.deliver(events, acks, 0, ids);
           }
           if (whole && !last) {
@@ -400,7 +401,8 @@ export class ForwardConnection {
     const encodedTag = w.take();
     try {
       const identityOf = identities ? (index: number) => identities.identityOf(firstIndex + index) : undefined;
-      const count = transcodeEntries(entries, encodedTag, this.ctx.config.limits, w, identityOf);
+      // receive --buffer: its own positions stamped in too; the deliver that follows takes them
+      const count = transcodeEntries(entries, encodedTag, this.ctx.config.limits, w, identityOf, this.ctx.sink.relayPositions?.());
       return { bytes: w.take(), count };
     } catch (error) {
       w.take();
@@ -412,7 +414,7 @@ export class ForwardConnection {
   private deliver(events: LogEvent[] | Buffer, acks: Buffer[], encodedCount = 0, ids?: readonly string[]): void {
     const count = Array.isArray(events) ? events.length : encodedCount;
     this.ctx.stats.events += count;
-    const delivered = Array.isArray(events) ? this.ctx.sink.deliver(events, ids) : this.ctx.sink.deliverEncoded(events, count);
+    const delivered = Array.isArray(events) ? this.ctx.sink.deliver(events, ids) : this.ctx.sink.deliverEncoded(events, count, ids);
     this.lastDelivery = delivered.then(
       () => {
         if (acks.length === 0 || this.socket.destroyed) return;

@@ -1,5 +1,6 @@
 import type { Writable } from 'node:stream';
 import type { LogEvent } from '../event/event.js';
+import type { RelayPositions } from '../protocol/raw-entries.js';
 import type { EventWriter } from '../codec/event-writer.js';
 
 /**
@@ -27,7 +28,12 @@ export interface EventSink {
   /** True when the sink takes pre-encoded MessagePack Message-mode entries (deliverEncoded). */
   readonly acceptsEncoded: boolean;
   /** Like deliver, for `count` events already encoded as Message-mode entries. */
-  deliverEncoded(bytes: Buffer, count: number): Promise<void>;
+  deliverEncoded(bytes: Buffer, count: number, ids?: readonly string[]): Promise<void>;
+  /**
+   * Only on a sink that stamps each event with its own position (receive --buffer): the relay
+   * positions the next entries must be transcoded with, taken by the next deliverEncoded.
+   */
+  relayPositions?(): RelayPositions;
   /** True while the consumer is behind: connections stop reading until `ready()` resolves. */
   readonly congested: boolean;
   ready(): Promise<void>;

@@ -2,6 +2,7 @@ import type { LogEvent } from '../../event/event.js';
 import type { DiskBuffer } from '../../buffer/disk-buffer.js';
 import type { EventSink } from '../event-sink.js';
 import type { SeenChunks } from './seen-chunks.js';
+import type { RelayPositions } from '../../protocol/raw-entries.js';
 
 /**
  * `receive --buffer`: the ack point becomes DURABILITY. Each event is stamped with receive's own
@@ -18,7 +19,8 @@ import type { SeenChunks } from './seen-chunks.js';
  * the next one, so many connections cost one fsync per round, not one per request.
  */
 export class DurableSink implements EventSink {
-  readonly acceptsEncoded = false;
+  /** Entries transcoded with `relayPositions()` stamped in (the raw path): no decode, no re-encode. */
+  readonly acceptsEncoded = true;
   private appending: Promise<void> = Promise.resolve();
   private queuedEvents = 0;
   private flushWaiters: Array<{ resolve: () => void; reject: (error: Error) => void }> = [];
@@ -59,13 +61,33 @@ export class DurableSink implements EventSink {
       const options = event.options;
       event.options = options === undefined ? { src: relay, relay } : { ...options, src: options.src ?? relay, relay };
     }
+    return this.enqueue(events.length, ids, () => this.buffer.append(events, ids));
+  }
+
+  /**
+   * The relay positions the next entries get, for entries transcoded with them already stamped
+   * in (see transcodeEntries): the next `deliverEncoded` must follow before anything else is
+   * delivered, and takes them.
+   */
+  relayPositions(): RelayPositions {
+    return { id: this.sourceId, firstOff: this.lastOff + 1 };
+  }
+
+  /** `count` entries transcoded with `relayPositions()` stamped in. */
+  deliverEncoded(bytes: Buffer, count: number, ids: readonly string[] = []): Promise<void> {
+    this.lastOff += count;
+    const positions = { [this.sourceId]: this.lastOff };
+    return this.enqueue(count, ids, () => this.buffer.appendEncoded(bytes, count, positions, ids));
+  }
+
+  private enqueue(count: number, ids: readonly string[], append: () => Promise<void>): Promise<void> {
     this.seen.floor = this.lastOff;
-    this.queuedEvents += events.length;
+    this.queuedEvents += count;
     const appended = (this.appending = this.appending.then(async () => {
       // one batch (one request, or several whole ones) is never cut across chunks
       this.buffer.startRequest();
       try {
-        await this.buffer.append(events, ids);
+        await append();
       } finally {
         this.buffer.endRequest();
       }
@@ -74,10 +96,10 @@ export class DurableSink implements EventSink {
     const settled = durable.then(
       () => {
         this.seen.addAll(ids);
-        this.settle(ids, events.length);
+        this.settle(ids, count);
       },
       (error: Error) => {
-        this.settle(ids, events.length);
+        this.settle(ids, count);
         throw error;
       },
     );
@@ -98,10 +120,6 @@ export class DurableSink implements EventSink {
   /** Resolves once every batch delivered so far is in the buffer (not yet durable). */
   appended(): Promise<void> {
     return this.appending;
-  }
-
-  deliverEncoded(): Promise<void> {
-    return Promise.reject(new Error('the durable sink stamps each event and takes decoded events only'));
   }
 
   /** Everything delivered so far is durable. */
