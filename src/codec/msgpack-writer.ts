@@ -21,6 +21,9 @@ const EMPTY = Buffer.alloc(0);
 export class MsgpackWriter {
   private buf: Buffer;
   private pos = 0;
+  /** The last string writeRepeatedString wrote, and its encoding. */
+  private lastString: string | undefined;
+  private lastStringBytes: Buffer = EMPTY;
 
   constructor(private readonly initialSize = 64 * 1024) {
     this.buf = Buffer.allocUnsafe(initialSize);
@@ -54,7 +57,30 @@ export class MsgpackWriter {
     this.writeString(event.tag);
     this.writeEventTime(event.time);
     this.writeMap(event.record, 1);
-    if (event.options) this.writeMap(event.options, 1);
+    if (event.options) this.writeOptions(event.options);
+  }
+
+  /**
+   * An entry's options map. Its positions (`src`, `relay`: `{id, off}`) name the same source on
+   * event after event, so their ids go through writeRepeatedString.
+   */
+  private writeOptions(options: Record<string, unknown>): void {
+    const keys = Object.keys(options);
+    this.writeMapHeader(keys.length);
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!;
+      const value = options[key];
+      this.writeString(key);
+      if (isPosition(value)) {
+        this.writeMapHeader(2);
+        this.writeShortString('id');
+        this.writeRepeatedString(value.id);
+        this.writeShortString('off');
+        this.writeNumber(value.off);
+      } else {
+        this.writeValue(value, 1);
+      }
+    }
   }
 
   /** An entry read as bytes: what was not decoded or replaced is copied as it came. */
@@ -69,7 +95,7 @@ export class MsgpackWriter {
     if (rawRecord) this.writeRaw(rawRecord);
     else this.writeMap(event.record, 1);
     if (rawOptions) this.writeRaw(rawOptions);
-    else if (options) this.writeMap(options, 1);
+    else if (options) this.writeOptions(options);
   }
 
   /** EventTime: fixext8, type 0, big-endian seconds then nanoseconds. */
@@ -281,6 +307,18 @@ export class MsgpackWriter {
     this.pos += 9;
   }
 
+  /**
+   * A string that is usually the one written here before (an entry's tag, the source id of its
+   * position): the bytes of the last one are copied rather than encoded again.
+   */
+  writeRepeatedString(s: string): void {
+    if (s === this.lastString) return this.writeRaw(this.lastStringBytes);
+    const start = this.pos;
+    this.writeString(s);
+    this.lastString = s;
+    this.lastStringBytes = Buffer.from(this.buf.subarray(start, this.pos));
+  }
+
   writeString(s: string): void {
     const len = s.length;
     if (len < 64) {
@@ -387,6 +425,16 @@ export class MsgpackWriter {
     this.buf.copy(grown, 0, 0, this.pos);
     this.buf = grown;
   }
+}
+
+/** `{id: string, off: number}`, in that order and nothing else (a plain object, as positions are made). */
+function isPosition(value: unknown): value is { id: string; off: number } {
+  if (typeof value !== 'object' || value === null || Object.getPrototypeOf(value) !== Object.prototype) return false;
+  const position = value as { id?: unknown; off?: unknown };
+  if (typeof position.id !== 'string' || typeof position.off !== 'number') return false;
+  let keys = 0;
+  for (const key in value) if (key !== (keys++ === 0 ? 'id' : 'off')) return false;
+  return keys === 2;
 }
 
 function isContainer(value: object): boolean {
