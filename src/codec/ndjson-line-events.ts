@@ -4,6 +4,7 @@ import { EntryHeadReader } from './entry-head.js';
 import { INCOMPLETE, UNUSUAL } from './msgpack-plain.js';
 import { JsonOutput, MsgpackJsonTranscoder } from './msgpack-to-json.js';
 import type { Unpackr } from 'msgpackr/unpack';
+import type { ScannedPositions } from '../event/source-position.js';
 
 /**
  * An event read from MessagePack that carries its NDJSON line (what `eventToJSON` writes, and a
@@ -13,6 +14,8 @@ import type { Unpackr } from 'msgpackr/unpack';
 export class EventWithLine implements LogEvent {
   private decoded: EventRecord | undefined;
   private decodedOptions: EventRecord | undefined;
+  /** Its positions as scanned from the options' bytes, once asked for (scanned-position.ts). */
+  scannedPositions: ScannedPositions | undefined;
 
   constructor(
     readonly tag: string,

@@ -4,6 +4,7 @@ import type { EventTime } from '../event/event-time.js';
 import type { EventRecord, LogEvent } from '../event/event.js';
 import { EntryHeadReader } from './entry-head.js';
 import { INCOMPLETE, UNUSUAL, plainValueEnd, stringSpan } from './msgpack-plain.js';
+import type { ScannedPositions } from '../event/source-position.js';
 
 /**
  * An event read from MessagePack that keeps its record and options as bytes until something asks
@@ -13,6 +14,8 @@ import { INCOMPLETE, UNUSUAL, plainValueEnd, stringSpan } from './msgpack-plain.
 export class RawEntryEvent implements LogEvent {
   private recordValue: EventRecord | undefined;
   private optionsValue: EventRecord | undefined;
+  /** Its positions as scanned from the options' bytes, once asked for (scanned-position.ts). */
+  scannedPositions: ScannedPositions | undefined;
   /** The record, or the options, has been handed out as an object (or replaced): write that. */
   private recordTaken = false;
   private optionsTaken = false;

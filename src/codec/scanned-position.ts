@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import type { LogEvent } from '../event/event.js';
-import { sourcePositionOf, type SourcePositionOption } from '../event/source-position.js';
+import { sourcePositionOf, type ScannedPositions, type SourcePositionOption } from '../event/source-position.js';
 import { plainValueEnd, stringSpan } from './msgpack-plain.js';
 import { EventWithLine } from './ndjson-line-events.js';
 import { RawEntryEvent } from './raw-entry-event.js';
@@ -15,28 +15,35 @@ export interface ScannedPosition {
 export type PositionKey = 'src' | 'relay';
 
 /**
- * The position under `key` of an options map given as MessagePack bytes (`buf[start, end)`, a
- * plain map as the byte paths validated it), without decoding the map: undefined when there is
- * none, 'decode' when the bytes hold anything but the plain form `{key: {id: str, off: uint}}`
- * (a repeated key, another type), which the caller then reads from the decoded options.
+ * The positions (`src`, `relay`) of an options map given as MessagePack bytes (`buf[start, end)`,
+ * a plain map as the byte paths validated it), in one pass and without decoding the map: per key
+ * undefined when there is none, 'decode' when the bytes hold anything but the plain form
+ * `{key: {id: str, off: uint}}` (a repeated key, another type), which the caller then reads from
+ * the decoded options.
  */
-export function scanPosition(buf: Buffer, start: number, end: number, key: PositionKey = 'src'): ScannedPosition | undefined | 'decode' {
-  if (start >= end) return undefined;
+export function scanPositions(buf: Buffer, start: number, end: number): ScannedPositions {
+  const found: ScannedPositions = { src: undefined, relay: undefined };
+  if (start >= end) return found;
   let pos = start;
   const count = mapHeader(buf, pos);
-  if (count < 0) return 'decode';
+  if (count < 0) return { src: 'decode', relay: 'decode' };
   pos += headerLength(buf[pos]!);
-  let found: ScannedPosition | undefined | 'decode';
   for (let i = 0; i < count; i++) {
     const [from, length] = stringSpan(buf, pos, end);
     pos = from + length;
-    if (length === key.length && isKey(buf, from, key)) {
-      if (found !== undefined) return 'decode'; // a repeated key: the decoded map decides
-      found = scanSrc(buf, pos, end);
+    const key = length === 3 && isKey(buf, from, 'src') ? 'src' : length === 5 && isKey(buf, from, 'relay') ? 'relay' : undefined;
+    if (key !== undefined) {
+      // a repeated key: the decoded map decides
+      found[key] = found[key] === undefined ? scanSrc(buf, pos, end) : 'decode';
     }
     pos = plainValueEnd(buf, pos, end, 1);
   }
   return found;
+}
+
+/** The position under `key` alone (see scanPositions). */
+export function scanPosition(buf: Buffer, start: number, end: number, key: PositionKey = 'src'): ScannedPosition | undefined | 'decode' {
+  return scanPositions(buf, start, end)[key];
 }
 
 function scanSrc(buf: Buffer, pos: number, end: number): ScannedPosition | 'decode' {
@@ -110,13 +117,17 @@ function headerLength(b: number): number {
 
 /**
  * The position under `key` of an event read as bytes (EventWithLine, RawEntryEvent), scanned from
- * its options' bytes; 'decode' for any other event, or when the bytes are not the plain form.
+ * its options' bytes once (the store and its checkpoint both ask); 'decode' for any other event,
+ * or when the bytes are not the plain form.
  */
 export function scannedPosition(event: LogEvent, key: PositionKey = 'src'): ScannedPosition | undefined | 'decode' {
-  if (event instanceof EventWithLine) return scanPosition(event.source, event.optionsStart, event.optionsEnd, key);
+  if (event instanceof EventWithLine) {
+    return (event.scannedPositions ??= scanPositions(event.source, event.optionsStart, event.optionsEnd))[key];
+  }
   if (event instanceof RawEntryEvent) {
     const span = event.optionsSpan;
-    return span ? scanPosition(event.source, span[0], span[1], key) : 'decode';
+    if (!span) return 'decode';
+    return (event.scannedPositions ??= scanPositions(event.source, span[0], span[1]))[key];
   }
   return 'decode';
 }

@@ -6,6 +6,16 @@ export interface SourcePositionOption {
   off: number;
 }
 
+/**
+ * The positions (`src`, `relay`) of an event read as bytes, as scanning its options' bytes found
+ * them (src/codec/scanned-position.ts): per key a position, none (undefined), or 'decode' when
+ * only the decoded options can tell.
+ */
+export interface ScannedPositions {
+  src: SourcePositionOption | undefined | 'decode';
+  relay: SourcePositionOption | undefined | 'decode';
+}
+
 /** The identity receive gives an entry that came without one: the request's chunk id and the entry's index, stable across a resend of the same chunk. */
 export function chunkIdentity(chunkKey: string, index: number): SourcePositionOption {
   return { id: `${CHUNK_SOURCE}${chunkKey}`, off: index };
