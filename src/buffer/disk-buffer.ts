@@ -70,7 +70,19 @@ interface StoredChunk {
   readonly events: number;
   readonly meta: ChunkMeta;
   state: 'queued' | 'delivering' | 'done';
+  /**
+   * The payload as written, kept until it is first handed out (see FRESH_PAYLOAD_CHUNKS): a
+   * consumer that keeps up takes it from memory instead of reading back the file just written.
+   */
+  fresh?: Buffer;
 }
+
+/**
+ * How many chunks written and not yet handed out keep their payload in memory. A consumer that
+ * keeps up finds every chunk there; one that falls behind reads the rest from disk, and memory
+ * stays bounded by this many chunks.
+ */
+const FRESH_PAYLOAD_CHUNKS = 2;
 
 /** A chunk taken out of the open chunk, waiting for the sealer to write it. */
 interface PendingChunk {
@@ -114,6 +126,8 @@ export class DiskBuffer {
   private readonly options: Required<Omit<DiskBufferOptions, 'onDurable' | 'onAcked'>> & Pick<DiskBufferOptions, 'onDurable' | 'onAcked'>;
   /** Chunks on disk in sequence order; acknowledged ones stay (as 'done') until every earlier one is done too. */
   private readonly stored: StoredChunk[] = [];
+  /** Stored chunks holding their payload in memory (StoredChunk.fresh). */
+  private freshChunks = 0;
   private readonly pending: PendingChunk[] = [];
   private open = new OpenChunk();
   private ageTimer: NodeJS.Timeout | undefined;
@@ -443,7 +457,9 @@ export class DiskBuffer {
       await unlink(temp).catch(() => {});
       throw error;
     }
-    this.stored.push({ seq, size, events: chunk.events, meta: chunk.meta, state: 'queued' });
+    const fresh = this.freshChunks < FRESH_PAYLOAD_CHUNKS ? chunk.payload : undefined;
+    if (fresh) this.freshChunks++;
+    this.stored.push({ seq, size, events: chunk.events, meta: chunk.meta, state: 'queued', fresh });
     this.counters.chunksOnDisk++;
     this.counters.bytesOnDisk += size;
     this.counters.eventsOnDisk += chunk.events;
@@ -461,6 +477,10 @@ export class DiskBuffer {
       const stored = this.stored.find((c) => c.state === 'queued');
       if (stored) {
         stored.state = 'delivering';
+        if (stored.fresh) {
+          const payload = this.takeFresh(stored)!;
+          return { seq: stored.seq, id: stored.meta.uid, events: stored.events, payload, positions: stored.meta.src, created: stored.meta.created };
+        }
         const name = chunkFileName(stored.seq);
         let bytes: Buffer;
         try {
@@ -519,7 +539,18 @@ export class DiskBuffer {
     });
   }
 
+  /** The payload kept in memory for `stored`, which now lets go of it. */
+  private takeFresh(stored: StoredChunk): Buffer | undefined {
+    const payload = stored.fresh;
+    if (payload) {
+      stored.fresh = undefined;
+      this.freshChunks--;
+    }
+    return payload;
+  }
+
   private forget(stored: StoredChunk, countsAsAcked: boolean): void {
+    this.takeFresh(stored);
     stored.state = 'done';
     this.counters.chunksOnDisk--;
     this.counters.bytesOnDisk -= stored.size;
