@@ -92,7 +92,7 @@ export async function runForward(options: ForwardOptions, io: StageIO): Promise<
 
   const deadLetter = options.deadLetter !== undefined ? await DeadLetterFile.open(options.deadLetter) : undefined;
 
-  // A committing forward (--buffer, --checkpoint) reads its input into segments with source positions.
+  // A committing forward (--buffer, --checkpoint) reads its input into runs with source positions: chunk files, or segments in memory.
   const durable =
     options.buffer !== undefined || options.checkpoint !== undefined
       ? await DurableInput.open({

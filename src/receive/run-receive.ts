@@ -125,7 +125,7 @@ export async function runReceive(options: ReceiveOptions, io: StageIO): Promise<
       out,
     );
     sink = durable.sink;
-    // replay first: chunks left on disk go out before anything received now (chunk order)
+    // replay first: chunk files left on disk go out before anything received now (in their order)
     emitting = durable.emitter.run().catch((error: Error) => {
       emitError = error;
       failed.abort();
@@ -174,7 +174,7 @@ export async function runReceive(options: ReceiveOptions, io: StageIO): Promise<
   });
   if (durable) await durable.buffer.close();
   await metrics.finish();
-  if (stats.duplicateChunks > 0 && !options.metrics.stats) logger.info(`dropped ${stats.duplicateChunks} resent chunks already received (acknowledged again)`);
+  if (stats.duplicateChunks > 0 && !options.metrics.stats) logger.info(`dropped ${stats.duplicateChunks} resent requests already received (acknowledged again)`);
   // the writer to stdout may still be pending on a broken or stalled stdout: not waited for
   if (emitError) throw new ExitAtOnce(`receive: ${emitError.message}`, ExitCode.IO_ERROR);
   if (!drained) {
