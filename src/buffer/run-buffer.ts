@@ -195,8 +195,7 @@ class BufferStage {
       const stats = this.buffer.stats();
       const end = (): void => this.reachDrainDeadline(this.drainEnded(stats));
       this.flushCheckpoint().then(end, end);
-    }, this.options.drainTimeoutMs);
-    this.drainTimer.unref();
+    }, this.options.drainTimeoutMs); // not unref'd: the stage ends by it (cleared when it ends otherwise)
   }
 
   /** The end at the drain deadline: 0, or why not everything handed to this stage is safe. */

@@ -225,8 +225,8 @@ function observeDurable(registry: MetricsRegistry, durable: Durable): void {
 /** true when the promise settled in time, false on timeout. */
 function withTimeout(promise: Promise<unknown>, ms: number): Promise<boolean> {
   return new Promise((resolve) => {
+    // not unref'd: the stage ends by it when nothing else would wake it (cleared once settled)
     const timer = setTimeout(() => resolve(false), ms);
-    timer.unref();
     promise.then(
       () => {
         clearTimeout(timer);
