@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type YargsFactory from 'yargs';
 import { COMMAND_NAMES, loadAllCommands, loadCommand } from '../../commands/index.js';
-import { CliError, ExitCode } from '../base/exit-codes.js';
+import { CliError, ExitAtOnce, ExitCode } from '../base/exit-codes.js';
 import { LOG_FORMATS, LOG_LEVELS, log, type LogFormat, type LogLevel } from '../log/logger.js';
 import { exitQuietlyOnBrokenPipe } from './broken-pipe.js';
 import { stopOnSignals } from '../stream/shutdown.js';
@@ -93,9 +93,25 @@ function logSettingsIn(argv: readonly string[]): { level?: LogLevel; format?: Lo
   };
 }
 
-// The one place where an error becomes an exit status (exit-status-of.ts says which).
-main(process.argv.slice(2)).catch((error: unknown) => {
-  const { message, status } = exitStatusOf(error);
-  log.fatal(message);
-  process.exitCode = status;
+// The one place where the process ends: an error becomes an exit status (exit-status-of.ts says
+// which); a stage that gave up at its deadline (ExitAtOnce) ends it at once, without waiting for
+// what it abandoned; and a command whose work is pending with nothing left to wake it (the
+// event loop ran dry before it finished) fails rather than exiting 0 with its work undone.
+let settled = false;
+process.on('beforeExit', () => {
+  if (settled) return;
+  log.fatal(`${log.command ?? 'logkit'}: internal error: stalled with nothing left to wait for`);
+  process.exit(ExitCode.SOFTWARE);
 });
+main(process.argv.slice(2)).then(
+  () => {
+    settled = true;
+  },
+  (error: unknown) => {
+    settled = true;
+    const { message, status } = exitStatusOf(error);
+    if (message !== '') log.fatal(message);
+    if (error instanceof ExitAtOnce) process.exit(status);
+    process.exitCode = status;
+  },
+);

@@ -25,6 +25,20 @@ export class CliError extends Error {
   }
 }
 
+/**
+ * A stage that gave up at its deadline (a drain that did not finish in time, a buffer that
+ * failed while its consumer was stalled): it has finished its own cleanup, but work it no longer
+ * waits for (a write to a stdout nobody reads, an open stdin) must not keep the process alive.
+ * main.ts exits at once with `exitCode` (after `message`, when there is one); under `logkit run`
+ * the other stages finish first. Status 0 is a clean stop that left nothing undone it promised.
+ */
+export class ExitAtOnce extends CliError {
+  constructor(message: string, exitCode: ExitCodeValue) {
+    super(message, exitCode);
+    this.name = 'ExitAtOnce';
+  }
+}
+
 /** What each status means, for the EXIT STATUS section of the man pages. */
 const MEANINGS: Record<ExitCodeValue, string> = {
   0: 'success',

@@ -3,14 +3,14 @@ import type { DecodeError } from '../codec/decode-error.js';
 import { EventWriter, colorWanted, type OutputFormat } from '../codec/event-writer.js';
 import { MessageStreamDecoder } from '../codec/msgpack-reader.js';
 import type { InputFormat } from '../codec/read-events.js';
-import { CliError, ExitCode } from '../base/exit-codes.js';
+import { CliError, ExitAtOnce, ExitCode } from '../base/exit-codes.js';
 import { BufferError } from './buffer-error.js';
 import { checkTotalLimit } from './buffer-options.js';
 import { formatDuration } from '../base/units.js';
 import type { CheckpointTracker } from '../checkpoint/checkpoint-tracker.js';
 import { closeCheckpoint, openCheckpoint } from '../checkpoint/open-checkpoint.js';
 import { CommandMetrics } from '../metrics/command-metrics.js';
-import { log } from '../log/logger.js';
+import { inThisStage, log } from '../log/logger.js';
 import { bufferMetrics } from './buffer-metrics.js';
 import type { DiskBuffer, OverflowPolicy } from './disk-buffer.js';
 import { DurableStdin } from './durable-stdin.js';
@@ -54,7 +54,7 @@ export async function runBuffer(options: BufferStageOptions, io: StageIO): Promi
     limits: { chunkBytes: options.chunkBytes, chunkEvents: options.chunkEvents, chunkAgeMs: options.flushIntervalMs, totalLimitBytes, overflow: options.overflow },
   });
 
-  // the exit line is printed by report() below: this stage ends through process.exit
+  // the exit line is printed by report() below, on every way this stage ends
   const metrics = await CommandMetrics.start(bufferMetrics(durable.buffer), { metrics: options.metrics, statsIntervalMs: options.statsIntervalMs });
   const stage = new BufferStage(durable, checkpoint, options, metrics, io);
   await stage.run();
@@ -64,6 +64,10 @@ class BufferStage {
   private stopping = false;
   private downstreamGone = false;
   private deliveryError: Error | undefined;
+  private drainTimer: NodeJS.Timeout | undefined;
+  /** Settles with the end of a drain that ran out of time (see terminate()). */
+  private readonly drainDeadline: Promise<ExitAtOnce>;
+  private reachDrainDeadline: (end: ExitAtOnce) => void = () => {};
   private readonly out: Writable;
   private readonly buffer: DiskBuffer;
 
@@ -76,9 +80,41 @@ class BufferStage {
   ) {
     this.out = io.output.stream;
     this.buffer = durable.buffer;
+    this.drainDeadline = new Promise((resolve) => (this.reachDrainDeadline = resolve));
   }
 
+  /**
+   * Until the input has ended and everything is delivered, or until the drain deadline after a
+   * shutdown: then what is still pending (a write to a stalled consumer) is abandoned, and the
+   * process is told to exit at once (ExitAtOnce). The counters end on every path.
+   */
   async run(): Promise<void> {
+    // Shutdown; a second signal ends the process at once (durable chunks stay in DIR for the next start).
+    const forgetShutdown = onAbort(this.io.signal, () => this.terminate());
+    // SIGHUP: seal the open chunk now (make it durable and deliverable), and show the counters.
+    const onHangup = inThisStage((): void => {
+      this.buffer.flush().then(
+        () => this.printStats('SIGHUP'),
+        () => {},
+      );
+    });
+    process.on('SIGHUP', onHangup);
+    try {
+      const toEnd = this.runToEnd();
+      const ended = await Promise.race([toEnd.then(() => undefined), this.drainDeadline]);
+      if (ended) {
+        toEnd.catch(() => {}); // abandoned: its failure (EPIPE, a closed buffer) is no news now
+        throw ended;
+      }
+    } finally {
+      clearTimeout(this.drainTimer);
+      forgetShutdown();
+      process.off('SIGHUP', onHangup);
+      await this.metrics.finish();
+    }
+  }
+
+  private async runToEnd(): Promise<void> {
     const { buffer } = this;
     // This stage handles a vanished downstream itself: seal what it holds first, then exit.
     this.out.removeAllListeners('error');
@@ -86,16 +122,6 @@ class BufferStage {
       this.downstreamGone = true;
       this.stop();
     });
-    // Shutdown; a second signal ends the process at once (durable chunks stay in DIR for the next start).
-    const forgetShutdown = onAbort(this.io.signal, () => this.terminate());
-    // SIGHUP: seal the open chunk now (make it durable and deliverable), and show the counters.
-    process.on('SIGHUP', () => {
-      buffer.flush().then(
-        () => this.printStats('SIGHUP'),
-        () => {},
-      );
-    });
-
     // A delivery failure (other than a closed downstream) stops the input and is reported at the end.
     const delivery = this.deliver().catch((error: unknown) => {
       if (this.downstreamGone) return;
@@ -106,18 +132,17 @@ class BufferStage {
     try {
       finalError = await this.durable.fill(this.io.input, this.options.input);
     } catch (error) {
-      if (error instanceof BufferError) this.failNow(error);
+      if (error instanceof BufferError) throw await this.failed(error);
       throw error;
     }
     try {
       await buffer.finish();
     } catch (error) {
-      if (error instanceof BufferError) this.failNow(error);
+      if (error instanceof BufferError) throw await this.failed(error);
       throw error;
     }
     await this.flushCheckpoint();
     await delivery;
-    forgetShutdown();
     await buffer.close();
     if (this.deliveryError) throw new CliError(`buffer: ${this.deliveryError.message}`, ExitCode.IO_ERROR);
     this.report();
@@ -159,39 +184,41 @@ class BufferStage {
   }
 
   /**
-   * SIGTERM: stop reading, make what is held durable, keep delivering for up to --drain-timeout
-   * seconds, then exit 0. Chunks the consumer did not take stay in DIR for the next start.
+   * SIGTERM: stop reading, make what is held durable, keep delivering for up to --drain-timeout,
+   * then end with status 0 (see drainEnded). Chunks the consumer did not take stay in DIR for the next start.
    */
   private terminate(): void {
     if (this.stopping) return;
     this.stop();
     this.buffer.shutdown();
-    const timer = setTimeout(() => {
+    this.drainTimer = setTimeout(() => {
       const stats = this.buffer.stats();
-      const exit = () => {
-        this.report();
-        say(`stopped after --drain-timeout ${formatDuration(this.options.drainTimeoutMs)}; ${stats.eventsOnDisk} events in ${stats.chunksOnDisk} chunks kept in ${this.options.dir} for the next start`);
-        if (this.deliveryError) {
-          log.fatal(`buffer: ${this.deliveryError.message}`);
-          process.exit(ExitCode.IO_ERROR);
-        }
-        if (this.buffer.holdsUndurable()) {
-          // The disk stayed full (or the limit reached) to the end: these were never committed.
-          say('events held in memory could not be made durable in time (not checkpointed: tail reads them again)');
-          process.exit(ExitCode.TEMP_FAIL);
-        }
-        process.exit(ExitCode.OK);
-      };
-      this.flushCheckpoint().then(exit, exit);
-    }, this.options.drainTimeoutMs);
-    timer.unref();
+      const end = (): void => this.reachDrainDeadline(this.drainEnded(stats));
+      this.flushCheckpoint().then(end, end);
+    }, this.options.drainTimeoutMs); // not unref'd: the stage ends by it (cleared when it ends otherwise)
   }
 
-  private failNow(error: BufferError): never {
+  /** The end at the drain deadline: 0, or why not everything handed to this stage is safe. */
+  private drainEnded(stats: { eventsOnDisk: number; chunksOnDisk: number }): ExitAtOnce {
+    this.report();
+    say(`stopped after --drain-timeout ${formatDuration(this.options.drainTimeoutMs)}; ${stats.eventsOnDisk} events in ${stats.chunksOnDisk} chunks kept in ${this.options.dir} for the next start`);
+    if (this.deliveryError) return new ExitAtOnce(`buffer: ${this.deliveryError.message}`, ExitCode.IO_ERROR);
+    if (this.buffer.holdsUndurable()) {
+      // The disk stayed full (or the limit reached) to the end: these were never committed.
+      return new ExitAtOnce('buffer: events held in memory could not be made durable in time (not checkpointed: tail reads them again)', ExitCode.TEMP_FAIL);
+    }
+    return new ExitAtOnce('', ExitCode.OK);
+  }
+
+  /**
+   * The buffer failed (--overflow fail, a full disk): what was committed is checkpointed, and the
+   * stage ends at once with 75; the consumer may be stalled, so its delivery is not waited for.
+   */
+  private async failed(error: BufferError): Promise<ExitAtOnce> {
     const stats = this.buffer.stats();
     this.report();
-    log.fatal(`buffer: ${error.message}; ${stats.eventsOnDisk} events in ${stats.chunksOnDisk} chunks kept in ${this.options.dir} for the next start`);
-    process.exit(ExitCode.TEMP_FAIL);
+    await this.flushCheckpoint().catch((closeError: Error) => log.error(closeError.message));
+    return new ExitAtOnce(`buffer: ${error.message}; ${stats.eventsOnDisk} events in ${stats.chunksOnDisk} chunks kept in ${this.options.dir} for the next start`, ExitCode.TEMP_FAIL);
   }
 
   private async flushCheckpoint(): Promise<void> {

@@ -9,8 +9,8 @@ import type { CheckpointTracker } from '../checkpoint/checkpoint-tracker.js';
 import { closeCheckpoint, openCheckpoint } from '../checkpoint/open-checkpoint.js';
 import { log } from '../log/logger.js';
 import type { Forwarder } from './forwarder.js';
-import { MemorySegmentQueue, type SegmentQueue } from './segment-queue.js';
-import { SegmentSender } from './segment-sender.js';
+import { MemorySegmentQueue } from './segment-queue.js';
+import { InputRunSender, type InputRunQueue } from './input-run-sender.js';
 import type { StageInput } from '../stream/stage-io.js';
 
 export interface DurableOptions {
@@ -35,19 +35,19 @@ export interface DurableOutcome {
 
 /**
  * `forward` as the committing stage of a collector (ARCHITECTURE.md; docs/delivery.md). Input
- * events (with their source positions) go into segments — chunks of a DiskBuffer with --buffer,
- * memory segments without — and a SegmentSender turns each into forward chunks with stable ids.
- * With --buffer a chunk is durable before it is first sent, deleted once every forward chunk
- * cut from it is acknowledged, and replayed in order, before new input, after a restart; the
- * checkpoint advances when a chunk is durable. Without --buffer it advances when a segment and
- * every one before it are acknowledged.
+ * events (with their source positions) go into runs — chunk files of a DiskBuffer with --buffer,
+ * segments in memory without — and an InputRunSender turns each into forward chunks with stable
+ * ids. With --buffer a chunk file is durable before it is first sent, deleted once every forward
+ * chunk cut from it is acknowledged, and replayed in order, before new input, after a restart;
+ * the checkpoint advances when a chunk file is durable. Without --buffer it advances when a
+ * segment and every one before it are acknowledged.
  */
 export class DurableInput {
   private sending: Promise<void> = Promise.resolve();
   private sendError: Error | undefined;
 
   private constructor(
-    readonly sender: SegmentSender,
+    readonly sender: InputRunSender,
     private readonly options: DurableOptions,
     private readonly durable: DurableStdin | undefined,
     private readonly memory: MemorySegmentQueue | undefined,
@@ -58,7 +58,7 @@ export class DurableInput {
     const checkpoint = options.checkpoint ? await openCheckpoint('forward', options.checkpoint) : undefined;
     if (options.buffer === undefined) {
       const memory = new MemorySegmentQueue(options.chunkBytes, options.flushIntervalMs, (positions) => checkpoint?.commitPositions(positions));
-      return new DurableInput(new SegmentSender(memory, options.chunkBytes), options, undefined, memory, checkpoint);
+      return new DurableInput(new InputRunSender(memory, options.chunkBytes), options, undefined, memory, checkpoint);
     }
     const durable = await DurableStdin.open({
       dir: options.buffer,
@@ -74,12 +74,12 @@ export class DurableInput {
       },
     });
     const buffer = durable.buffer;
-    const queue: SegmentQueue = { next: () => buffer.next(), ack: (segment) => buffer.ack(segment as BufferChunk) };
-    return new DurableInput(new SegmentSender(queue, options.chunkBytes), options, durable, undefined, checkpoint);
+    const queue: InputRunQueue = { next: () => buffer.next(), ack: (chunkFile) => buffer.ack(chunkFile as BufferChunk) };
+    return new DurableInput(new InputRunSender(queue, options.chunkBytes), options, durable, undefined, checkpoint);
   }
 
   /**
-   * Reads the input into segments until its end or shutdown, sending them meanwhile. Returns the
+   * Reads the input into runs (chunk files or segments) until its end or shutdown, sending them meanwhile. Returns the
    * input's decode error (after keeping what came before it), if any.
    */
   async read(forwarder: Forwarder, input: StageInput, signal: AbortSignal): Promise<DecodeError | undefined> {

@@ -92,7 +92,7 @@ export async function runForward(options: ForwardOptions, io: StageIO): Promise<
 
   const deadLetter = options.deadLetter !== undefined ? await DeadLetterFile.open(options.deadLetter) : undefined;
 
-  // A committing forward (--buffer, --checkpoint) reads its input into segments with source positions.
+  // A committing forward (--buffer, --checkpoint) reads its input into runs with source positions: chunk files, or segments in memory.
   const durable =
     options.buffer !== undefined || options.checkpoint !== undefined
       ? await DurableInput.open({
@@ -145,16 +145,6 @@ export async function runForward(options: ForwardOptions, io: StageIO): Promise<
   // Shutdown (SIGTERM / SIGINT): stop reading, deliver what we hold, exit.
   const { signal } = io;
 
-  // Defensive: if the event loop ever ran dry before we finished (nothing left to wake us), say
-  // so and fail instead of exiting 0 with events undelivered.
-  let finished = false;
-  const stalled = (): void => {
-    if (finished) return;
-    log.fatal('forward: internal error: stalled with nothing left to wait for');
-    process.exit(ExitCode.SOFTWARE);
-  };
-  process.on('beforeExit', stalled);
-
   forwarder.start();
   let inputError: DecodeError | undefined;
   if (durable) {
@@ -165,7 +155,6 @@ export async function runForward(options: ForwardOptions, io: StageIO): Promise<
       outcome = await durable.complete(forwarder, options.drainTimeoutMs, signal.aborted);
     } finally {
       // also when the buffer failed (--overflow fail): the counters and the connections end cleanly
-      finished = true;
       io.input.close();
       await forwarder.close();
       await deadLetter?.close();
@@ -185,7 +174,6 @@ export async function runForward(options: ForwardOptions, io: StageIO): Promise<
       );
     }
     if (inputError) throw inputError;
-    if (!io.inProcess) process.exit(0);
     return;
   }
 
@@ -225,7 +213,6 @@ export async function runForward(options: ForwardOptions, io: StageIO): Promise<
   io.input.close();
 
   const undelivered = await forwarder.drain(options.drainTimeoutMs);
-  finished = true;
   const why = serverStates(forwarder);
   const refused = forwarder.ledger.refusedEvents;
   await forwarder.close();
@@ -241,8 +228,6 @@ export async function runForward(options: ForwardOptions, io: StageIO): Promise<
     );
   }
   if (inputError) throw inputError;
-  // stdin may still be open (SIGTERM with a live producer): do not wait for it.
-  if (!io.inProcess) process.exit(0);
 }
 
 function serverStates(forwarder: Forwarder): string {

@@ -4,29 +4,10 @@ import { recordPositions } from '../event/source-position.js';
 import type { LogEvent } from '../event/event.js';
 import { newChunkId } from './chunk.js';
 import { Signal } from '../stream/signal.js';
+import type { InputRun, InputRunQueue } from './input-run-sender.js';
 
-/**
- * A run of input events with an id, as a committing forward handles them: MessagePack
- * Message-mode entries (options and their source positions included) and the highest source
- * position per source among them. A disk buffer's chunk is one (it keeps its id across
- * restarts); without a disk buffer, MemorySegmentQueue cuts them.
- */
-export interface Segment {
-  readonly id: string;
-  readonly events: number;
-  readonly payload: Buffer;
-  readonly positions: PositionsRecord;
-}
-
-/** Where segments come from, in input order, and where their delivery is reported. */
-export interface SegmentQueue {
-  /** The next segment, waiting for one; undefined once input ended and every segment was handed out. */
-  next(): Promise<Segment | undefined>;
-  /** Every chunk of the segment was acknowledged. */
-  ack(segment: Segment): Promise<void>;
-}
-
-interface MemorySegment extends Segment {
+/** A segment: forward's in-memory run of input without --buffer (ARCHITECTURE.md, Words). */
+interface MemorySegment extends InputRun {
   done: boolean;
 }
 
@@ -38,7 +19,7 @@ interface MemorySegment extends Segment {
  * segment and at most two sealed ones not yet taken (append waits); what was taken is bounded
  * by the forwarder's --max-pending-bytes.
  */
-export class MemorySegmentQueue implements SegmentQueue {
+export class MemorySegmentQueue implements InputRunQueue {
   private writer = new MsgpackWriter();
   private events = 0;
   private positions: Record<string, number> = {};
@@ -74,7 +55,7 @@ export class MemorySegmentQueue implements SegmentQueue {
     this.signal.notify();
   }
 
-  async next(): Promise<Segment | undefined> {
+  async next(): Promise<InputRun | undefined> {
     for (;;) {
       const segment = this.sealed.shift();
       if (segment) {
@@ -87,7 +68,7 @@ export class MemorySegmentQueue implements SegmentQueue {
     }
   }
 
-  async ack(segment: Segment): Promise<void> {
+  async ack(segment: InputRun): Promise<void> {
     (segment as MemorySegment).done = true;
     let positions: Record<string, number> | undefined;
     while (this.outstanding.length > 0 && this.outstanding[0]!.done) {

@@ -1,8 +1,11 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+
 /**
  * logkit's own diagnostics, on standard error (standard output carries the event stream). One
  * process-wide logger, configured once from --log-level/--log-format (or LOGKIT_LOG_LEVEL /
  * LOGKIT_LOG_FORMAT, so that a whole pipeline can be switched at once). The text format is the
  * historical `logkit <command>: message`; json is one object a line, for journald/log shippers.
+ * Under `logkit run`, what a stage logs names it: `logkit run[forward]: message` (json: `stage`).
  */
 
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
@@ -13,6 +16,27 @@ export type LogFormat = (typeof LOG_FORMATS)[number];
 const RANK: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3 };
 
 export type LogFields = Record<string, string | number | boolean | undefined>;
+
+/**
+ * The stage of a `logkit run` chain whose code is running. Carried by the async context, so the
+ * modules of a stage keep logging through the one `log` (the piped form never sets it). Created
+ * on the first chain: in Node 20 a live AsyncLocalStorage makes every promise a little dearer.
+ */
+let currentStage: AsyncLocalStorage<string> | undefined;
+
+/** Runs `work` as stage `name` of a chain: everything it logs, now or later, names the stage. */
+export function runAsStage<T>(name: string, work: () => T): T {
+  currentStage ??= new AsyncLocalStorage<string>();
+  return currentStage.run(name, work);
+}
+
+/**
+ * `handler` bound to the stage running now, for a handler that a process-wide event calls later
+ * (a signal: it runs outside every stage's context otherwise).
+ */
+export function inThisStage<A extends unknown[], R>(handler: (...args: A) => R): (...args: A) => R {
+  return currentStage?.getStore() !== undefined ? AsyncLocalStorage.bind(handler) : handler;
+}
 
 export class Logger {
   private rank: number;
@@ -66,7 +90,9 @@ export class Logger {
   }
 
   private text(message: string, fields?: LogFields): string {
-    let line = this.command ? `logkit ${this.command}: ${message}` : `logkit: ${message}`;
+    const stage = currentStage?.getStore();
+    const name = this.command && stage !== undefined ? `${this.command}[${stage}]` : this.command;
+    let line = name ? `logkit ${name}: ${message}` : `logkit: ${message}`;
     if (fields) {
       for (const [key, value] of Object.entries(fields)) if (value !== undefined) line += ` ${key}=${value}`;
     }
@@ -75,7 +101,8 @@ export class Logger {
   }
 
   private json(level: LogLevel, message: string, fields?: LogFields): string {
-    return JSON.stringify({ time: new Date().toISOString(), level, command: this.command, msg: message, ...fields }) + '\n';
+    const stage = currentStage?.getStore();
+    return JSON.stringify({ time: new Date().toISOString(), level, command: this.command, stage, msg: message, ...fields }) + '\n';
   }
 }
 

@@ -1,4 +1,4 @@
-import { log } from '../log/logger.js';
+import { inThisStage, log } from '../log/logger.js';
 // the HTTP server (and node:http, a good part of a stage's start-up) is loaded only for --metrics
 import type { MetricsServer } from './metrics-server.js';
 import { MetricsRegistry } from './registry.js';
@@ -26,7 +26,8 @@ export interface CommandMetricsOptions {
  */
 export class CommandMetrics {
   private timer: NodeJS.Timeout | undefined;
-  private readonly onSignal = (): void => this.report('SIGUSR1');
+  // bound to the stage that started it: under `logkit run`, its line names the stage
+  private readonly onSignal = inThisStage((): void => this.report('SIGUSR1'));
 
   private constructor(
     readonly registry: MetricsRegistry,

@@ -1,7 +1,7 @@
 /**
  * Counters of a receive process. Incremented per request or per connection (never per event in
- * a loop); reported by `--stats`, SIGUSR1 and `--metrics`. `duplicateChunks` counts resent chunks
- * that the durable mode (`--buffer`) recognised by id and dropped. `openConnections` and
+ * a loop); reported by `--stats`, SIGUSR1 and `--metrics`. `duplicateChunks` counts resent requests
+ * that the durable mode (`--buffer`) recognised by their chunk id and dropped. `openConnections` and
  * `connections` count from the TCP accept (a TLS handshake in progress is a connection).
  */
 export class ReceiveStats {

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import type { TlsOptions } from 'node:tls';
-import { CliError, ExitCode } from '../base/exit-codes.js';
+import { CliError, ExitAtOnce, ExitCode } from '../base/exit-codes.js';
 import { EventWriter, colorWanted } from '../codec/event-writer.js';
 import { isLoopback, parseBindAddress } from '../net/bind-address.js';
 import { AuthBackoff } from './auth-backoff.js';
@@ -115,6 +115,9 @@ export async function runReceive(options: ReceiveOptions, io: StageIO): Promise<
   let emitting: Promise<void> | undefined;
   let writer: EventWriter | undefined;
   let sink: EventSink;
+  // A failure of the buffer's writer to stdout stops the server as SIGTERM would, then ends the stage.
+  const failed = new AbortController();
+  let emitError: Error | undefined;
   if (options.buffer !== undefined) {
     if (format !== 'msgpack') throw new CliError(`--buffer writes MessagePack to stdout (a pipe or file), not ${format}`, ExitCode.USAGE);
     durable = await openDurable(
@@ -122,10 +125,10 @@ export async function runReceive(options: ReceiveOptions, io: StageIO): Promise<
       out,
     );
     sink = durable.sink;
-    // replay first: chunks left on disk go out before anything received now (chunk order)
+    // replay first: chunk files left on disk go out before anything received now (in their order)
     emitting = durable.emitter.run().catch((error: Error) => {
-      logger.error(error.message);
-      process.exit(ExitCode.IO_ERROR);
+      emitError = error;
+      failed.abort();
     });
   } else {
     writer = new EventWriter(out, format, colorWanted(io.output.isTTY));
@@ -156,7 +159,7 @@ export async function runReceive(options: ReceiveOptions, io: StageIO): Promise<
 
   // Shutdown (SIGTERM/SIGINT): stop accepting, stop reading, let in-flight events reach stdout and their
   // acks reach the clients (bounded), flush, exit 0.
-  await new Promise<void>((resolve) => {
+  const drained = await new Promise<boolean>((resolve) => {
     let stopping = false;
     const stop = () => {
       if (stopping) return;
@@ -165,25 +168,25 @@ export async function runReceive(options: ReceiveOptions, io: StageIO): Promise<
       void server
         .closeConnections(5000)
         .then(() => withTimeout(durable ? drainDurable(durable, emitting!, out) : sink.flush(), 10_000))
-        .then((flushed) => {
-          if (!flushed) {
-            // stdout is stuck: what was not written was not acknowledged either, so the senders
-            // still hold it and will resend; say so and end rather than hang
-            logger.error(
-              durable
-                ? 'stdout did not drain within 10 s of SIGTERM; what it did not take stays in the buffer and is replayed at the next start'
-                : 'stdout did not drain within 10 s of SIGTERM; unwritten events were not acknowledged',
-            );
-            process.exit(ExitCode.TEMP_FAIL);
-          }
-          resolve();
-        }, resolve);
+        .then(resolve, () => resolve(true));
     };
-    onAbort(io.signal, stop);
+    onAbort(AbortSignal.any([io.signal, failed.signal]), stop);
   });
   if (durable) await durable.buffer.close();
   await metrics.finish();
-  if (stats.duplicateChunks > 0 && !options.metrics.stats) logger.info(`dropped ${stats.duplicateChunks} resent chunks already received (acknowledged again)`);
+  if (stats.duplicateChunks > 0 && !options.metrics.stats) logger.info(`dropped ${stats.duplicateChunks} resent requests already received (acknowledged again)`);
+  // the writer to stdout may still be pending on a broken or stalled stdout: not waited for
+  if (emitError) throw new ExitAtOnce(`receive: ${emitError.message}`, ExitCode.IO_ERROR);
+  if (!drained) {
+    // stdout is stuck: what was not written was not acknowledged either, so the senders still
+    // hold it and will resend; say so and end rather than hang
+    throw new ExitAtOnce(
+      durable
+        ? 'receive: stdout did not drain within 10 s of SIGTERM; what it did not take stays in the buffer and is replayed at the next start'
+        : 'receive: stdout did not drain within 10 s of SIGTERM; unwritten events were not acknowledged',
+      ExitCode.TEMP_FAIL,
+    );
+  }
 }
 
 /**
@@ -222,8 +225,8 @@ function observeDurable(registry: MetricsRegistry, durable: Durable): void {
 /** true when the promise settled in time, false on timeout. */
 function withTimeout(promise: Promise<unknown>, ms: number): Promise<boolean> {
   return new Promise((resolve) => {
+    // not unref'd: the stage ends by it when nothing else would wake it (cleared once settled)
     const timer = setTimeout(() => resolve(false), ms);
-    timer.unref();
     promise.then(
       () => {
         clearTimeout(timer);

@@ -1,7 +1,8 @@
-import { CliError, ExitCode } from '../base/exit-codes.js';
+import { CliError, ExitAtOnce, ExitCode } from '../base/exit-codes.js';
+import { exitStatusOf } from '../cli/exit-status-of.js';
 import type { CommandModule, CommandSpec } from '../cli/spec.js';
 import { parseStageArgs } from '../cli/stage-args.js';
-import { log } from '../log/logger.js';
+import { log, runAsStage } from '../log/logger.js';
 import { BatchChannel } from '../stream/batch-channel.js';
 import type { StageIO } from '../stream/stage-io.js';
 import { splitChain } from './chain-syntax.js';
@@ -48,12 +49,15 @@ export async function runChainCommand(options: RunChainOptions, io: StageIO): Pr
  * - every stage gets the process's shutdown signal, as every process of a pipeline gets a
  *   SIGTERM sent to the group (a systemd stop, a Ctrl-C);
  * - the status is that of the last stage that failed, as `set -o pipefail` gives; the other
- *   failures are logged.
+ *   failures are logged;
+ * - a stage that gave up at its deadline (ExitAtOnce) ends only itself: the others finish their
+ *   own shutdown (counters, checkpoints), and then the chain asks for the exit at once.
  */
 export async function runStages(stages: readonly ChainStage[], chain: StageIO): Promise<void> {
   const channels = stages.slice(1).map(() => new BatchChannel());
   const stops = stages.map(() => new AbortController());
   const failures: Array<{ name: string; error: unknown } | undefined> = [];
+  let atOnce = false;
   await Promise.all(
     stages.map(async (stage, i) => {
       const io: StageIO = {
@@ -63,8 +67,10 @@ export async function runStages(stages: readonly ChainStage[], chain: StageIO): 
         inProcess: true,
       };
       try {
-        await stage.run(io);
+        await runAsStage(stage.name, () => stage.run(io));
       } catch (error) {
+        if (error instanceof ExitAtOnce) atOnce = true;
+        if (error instanceof ExitAtOnce && error.exitCode === ExitCode.OK) return;
         if ((error as NodeJS.ErrnoException).code !== 'EPIPE') failures[i] = { name: stage.name, error };
       } finally {
         channels[i]?.end();
@@ -76,7 +82,14 @@ export async function runStages(stages: readonly ChainStage[], chain: StageIO): 
   const failed = failures.filter((f) => f !== undefined);
   const last = failed.pop();
   for (const { name, error } of failed) log.fatal(describe(name, error));
-  if (!last) return;
+  if (!last) {
+    if (atOnce) throw new ExitAtOnce('', ExitCode.OK);
+    return;
+  }
+  if (atOnce) {
+    const { message, status } = exitStatusOf(last.error);
+    throw new ExitAtOnce(named(last.name, message), status);
+  }
   if (last.error instanceof CliError) throw new CliError(named(last.name, last.error.message), last.error.exitCode);
   throw last.error;
 }

@@ -4,7 +4,7 @@ import { closeCheckpoint, openCheckpoint } from '../checkpoint/open-checkpoint.j
 import { BufferedInput } from './buffered-input.js';
 import { createSink, type SinkArgs } from './create-sink.js';
 import { runStore } from './run-store.js';
-import { log } from '../log/logger.js';
+import { inThisStage, log } from '../log/logger.js';
 import type { CommitHook } from './store-sink.js';
 import { onAbort } from '../stream/shutdown.js';
 import type { StageIO } from '../stream/stage-io.js';
@@ -47,12 +47,12 @@ export async function runStoreCommand(args: StoreCommandArgs, io: StageIO, onCom
   };
   const sink = await createSink(args, hook, say);
 
-  const onHangup = (): void => {
+  const onHangup = inThisStage((): void => {
     sink.reopen?.().then(
       () => log.info('SIGHUP: files closed; the next batch opens them again'),
       (error: unknown) => log.error(`cannot reopen files: ${(error as Error).message}`),
     );
-  };
+  });
   process.on('SIGHUP', onHangup);
   let filling: Promise<void> | undefined;
   let forgetShutdown = (): void => {};

@@ -1,4 +1,5 @@
 import { setMaxListeners } from 'node:events';
+import { inThisStage } from '../log/logger.js';
 
 /**
  * logkit's one shutdown model. The entry point makes one AbortSignal per process
@@ -30,7 +31,9 @@ export function stopOnSignals(): AbortSignal {
  * Runs `stop` once when `signal` aborts (now, if it already has). Returns the function that
  * forgets it, for when the work it would stop is over.
  */
-export function onAbort(signal: AbortSignal, stop: () => void): () => void {
+export function onAbort(signal: AbortSignal, work: () => void): () => void {
+  // an abort listener runs where the abort came from (the signal handler): keep the stage's context
+  const stop = inThisStage(work);
   if (signal.aborted) {
     queueMicrotask(stop);
     return () => {};

@@ -4,7 +4,8 @@ import test, { type ExecutionContext } from 'ava';
 import { DiskBuffer } from '../../src/buffer/disk-buffer.js';
 import { logkit, tempDir } from '../helpers/logkit.js';
 import { MessageStreamDecoder } from '../../src/codec/msgpack-reader.js';
-import { Collector, Feeder, audit, chunksIn, encodeNumbered, numbered, sleep, smallTmpfs, spawnStage, waitFor } from './helpers.js';
+import { Collector, Feeder, audit, chunksIn, encodeNumbered, numbered, smallTmpfs, spawnStage } from './helpers.js';
+import { sleep, waitFor, waitForSteady } from '../helpers/wait.js';
 
 const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
 
@@ -37,9 +38,8 @@ test('overflow block: the producer is held back while the consumer does not read
   const feeding = feeder.run();
   // Nobody reads stdout: the pipe fills, the buffer fills to its limit, then stdin stops being read.
   await waitFor(() => stage.stderr.includes('waiting for the consumer'), 'the buffer to report it is blocked');
-  await sleep(1000);
-  const held = feeder.accepted;
-  await sleep(1000);
+  const held = await waitForSteady(() => feeder.accepted, 'the bytes the producer got accepted', { intervalMs: 500 });
+  await sleep(1000); // not a wait for something: the window in which a producer that is not held back would progress
   t.is(feeder.accepted, held, 'the producer made no progress while blocked');
   t.true(held < payload.length / 2, `accepted ${held} of ${payload.length} bytes`);
   t.true((await chunksIn(dir)).bytes <= 128 * 1024);
@@ -144,7 +144,7 @@ test('SIGTERM: what is held is made durable and written out; with the consumer s
   const out = new Collector(stage.child.stdout!).start();
   await new Feeder(stage.child.stdin!, encodeNumbered(0, 20_500)).run(false);
   await waitFor(() => out.numbers.length >= 20_000, 'the sealed chunks to be written out');
-  await sleep(300);
+  await sleep(300); // not a wait for something: the window in which the open chunk must not be written out
   t.is(out.numbers.length, 20_000, 'the last 500 wait in the open chunk');
   const started = Date.now();
   stage.child.kill('SIGTERM');
@@ -160,14 +160,7 @@ test('SIGTERM: what is held is made durable and written out; with the consumer s
   const first = new Collector(stalled.child.stdout!).start(true);
   await new Feeder(stalled.child.stdin!, encodeNumbered(0, 20_500, 40)).run(false);
   // Wait until the stage has read all its input: 20 chunks sealed (some written out), the count steady.
-  let seen = -1;
-  await waitFor(async () => {
-    const now = (await chunksIn(dir2)).names.length;
-    const steady = now === seen && now >= 15;
-    seen = now;
-    if (!steady) await sleep(400);
-    return steady;
-  }, 'chunks on disk');
+  await waitForSteady(async () => (await chunksIn(dir2)).names.length, 'the chunks on disk', { intervalMs: 400, accept: (chunks) => chunks >= 15 });
   const t0 = Date.now();
   stalled.child.kill('SIGTERM');
   const stopped = await stalled.exited;
@@ -267,7 +260,7 @@ test('SIGHUP seals the open chunk at once and, with --stats, prints the counters
   await new Feeder(stage.child.stdin!, encodeNumbered(0, 100)).run(false);
   // Started (the lock is taken just before the signal handlers are installed): a SIGHUP before that would end it.
   await waitFor(async () => (await readdir(dir).catch(() => [] as string[])).includes('lock'), 'the stage to start');
-  await sleep(500);
+  await sleep(500); // not a wait for something: the window in which the open chunk must not be written out
   t.is(out.numbers.length, 0, 'held in the open chunk');
   stage.child.kill('SIGHUP');
   await waitFor(() => out.numbers.length === 100, 'the sealed chunk to be written out');

@@ -5,6 +5,7 @@ import { DiskBuffer, type Chunk, type SourcePositions } from '../../src/buffer/d
 import { MessageStreamDecoder } from '../../src/codec/msgpack-reader.js';
 import { tempDir } from '../helpers/logkit.js';
 import { chunksIn, numbered, smallTmpfs } from './helpers.js';
+import { sleep } from '../helpers/wait.js';
 
 const numbersOf = (chunk: Chunk) => new MessageStreamDecoder().push(chunk.payload).map((e) => e.record.n as number);
 
@@ -191,7 +192,7 @@ test('a request appended in parts between startRequest and endRequest lands whol
   const flushed = buffer.flush(); // a flush meanwhile waits for the whole request
   let flushDone = false;
   void flushed.then(() => (flushDone = true));
-  await new Promise((resolve) => setTimeout(resolve, 200)); // four times the age limit: nothing may be sealed by age
+  await sleep(200); // not a wait for something: four times the age limit, in which nothing may be sealed by age
   t.deepEqual((await chunksIn(dir)).names, [], 'nothing of the request is durable before its end');
   t.false(flushDone);
   await buffer.append(numbered(200, 400, 40), ['request-id']);

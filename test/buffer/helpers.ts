@@ -81,16 +81,6 @@ export class Feeder {
   }
 }
 
-export async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /** Chunk files in a buffer directory and their total size. */
 export async function chunksIn(dir: string): Promise<{ names: string[]; bytes: number }> {
   const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => /^chunk-\d+\.lkc$/.test(n));

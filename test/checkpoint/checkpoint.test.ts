@@ -8,6 +8,7 @@ import { CliError } from '../../src/base/exit-codes.js';
 import type { LogEvent } from '../../src/event/event.js';
 import { EventTime } from '../../src/event/event-time.js';
 import { tempDir } from '../helpers/logkit.js';
+import { sleep, waitFor } from '../helpers/wait.js';
 
 const event = (id: string, off: number): LogEvent => ({ tag: 't', time: new EventTime(1, 0), record: {}, options: { src: { id, off } } });
 
@@ -43,11 +44,11 @@ test('the tracker keeps the highest committed offset per source, keeps other sou
   tracker.commit([{ tag: 't', time: new EventTime(1, 0), record: {} }, { tag: 't', time: new EventTime(1, 0), record: {}, options: { src: { id: 'x', off: 'no' } } }]);
   t.is(tracker.offsetOf('a'), 9);
   // debounced: the first write is due at once, later ones wait for the interval
-  await new Promise((resolve) => setTimeout(resolve, 100));
-  const first = JSON.parse(await readFile(path, 'utf8'));
-  t.deepEqual(first.sources, { other: { off: 7 }, a: { off: 9 }, b: { off: 3 } });
+  const written = async () => JSON.parse(await readFile(path, 'utf8')) as { sources: Record<string, { off: number }> };
+  await waitFor(async () => (await written().catch(() => ({ sources: {} as Record<string, { off: number }> }))).sources.a !== undefined, 'the first write');
+  t.deepEqual((await written()).sources, { other: { off: 7 }, a: { off: 9 }, b: { off: 3 } });
   tracker.commit([event('b', 30)]);
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  await sleep(100); // not a wait for something: a window within the interval, in which nothing may be written
   t.is(JSON.parse(await readFile(path, 'utf8')).sources.b.off, 3, 'not written again within the interval');
   await tracker.close();
   t.is(JSON.parse(await readFile(path, 'utf8')).sources.b.off, 30, 'written at close');

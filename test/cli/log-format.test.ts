@@ -3,8 +3,11 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { logkit, tempDir } from '../helpers/logkit.js';
-import { StageProcess, waitFor } from '../helpers/stage-process.js';
-import { encode, freePort, numberedEvents, startReceive } from '../forward/helpers.js';
+import { StageProcess } from '../helpers/stage-process.js';
+import { encode, numberedEvents } from '../forward/helpers.js';
+import { freePort } from '../helpers/net.js';
+import { startReceive } from '../helpers/receive.js';
+import { waitFor } from '../helpers/wait.js';
 
 /**
  * `--log-format json` covers every message: the ones that used to be written to stderr directly
@@ -48,7 +51,7 @@ test('forward: a server down, up again, and the final error are JSON log lines',
   const forward = new StageProcess(t, ['forward', '--log-format', 'json', '--retry-max-interval', '200ms', '--heartbeat-interval', '100ms', '--drain-timeout', '1m', `127.0.0.1:${port}`], 'pipe');
   forward.child.stdin!.write(encode(numberedEvents(0, 10)));
   await waitFor(() => forward.stderr.includes('unavailable'), 'the server-down message');
-  const receiver = await startReceive(t, [], port);
+  const receiver = await startReceive(t, [], { port });
   await waitFor(() => forward.stderr.includes('up again'), 'the up-again message');
   forward.child.stdin!.end();
   t.is(await forward.exited, 0);
@@ -84,7 +87,7 @@ test('receive: a client sending garbage is a JSON log line', async (t) => {
   socket.on('error', () => {});
   socket.end(Buffer.from([0xc1, 0xc1, 0xc1, 0xc1]));
   await waitFor(() => receiver.stderr().split('\n').length > 2, 'the bad-client message');
-  await receiver.kill();
+  await receiver.stop();
   assertJsonLines(t, receiver.stderr(), /./, 'receive');
   t.true(receiver.stderr().split('\n').filter(Boolean).length >= 2, receiver.stderr());
 });

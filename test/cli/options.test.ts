@@ -1,8 +1,9 @@
 import test from 'ava';
 import { loadAllCommands } from '../../commands/index.js';
 import { logkit } from '../helpers/logkit.js';
-import { StageProcess, waitFor } from '../helpers/stage-process.js';
+import { StageProcess } from '../helpers/stage-process.js';
 import type { CommandSpec } from '../../src/cli/spec.js';
+import { waitFor } from '../helpers/wait.js';
 
 /** Arguments that satisfy a command's required positionals, so that only the option under test can fail. */
 const POSITIONALS: Record<string, string[]> = {

@@ -1,9 +1,11 @@
 import { join } from 'node:path';
 import test from 'ava';
 import { tempDir } from '../helpers/logkit.js';
-import { freePort, numberedEvents, sleep, startForward, waitFor } from '../forward/helpers.js';
+import { numberedEvents, startForward } from '../forward/helpers.js';
 import { aggregatorStarter, storedSeqs } from './helpers.js';
 import { FORMS } from '../run/chain-helpers.js';
+import { freePort } from '../helpers/net.js';
+import { waitFor } from '../helpers/wait.js';
 
 // piped: receive killed -9 (the store sees the end of its input); run: the one process killed -9
 for (const form of FORMS) test(`${form}: kill -9 of receive --buffer mid-stream: forward --buffer resends, the restarted aggregator stores every event`, async (t) => {
@@ -20,7 +22,6 @@ for (const form of FORMS) test(`${form}: kill -9 of receive --buffer mid-stream:
     if (round < 2) {
       aggregator.receive.kill('SIGKILL');
       await aggregator.done; // the store sees end of input, commits, exits
-      await sleep(200);
       aggregator = await start();
     }
   }

@@ -2,8 +2,11 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import test from 'ava';
 import { tempDir } from '../helpers/logkit.js';
-import { appendNumbers, firstArrivalsInOrder, freePort, numbersOf, sleep, startPipeline, startReceive, tally, waitFor } from './helpers.js';
+import { appendNumbers, firstArrivalsInOrder, numbersOf, startPipeline, tally } from './helpers.js';
 import { FORMS, startChain } from '../run/chain-helpers.js';
+import { freePort } from '../helpers/net.js';
+import { startReceive } from '../helpers/receive.js';
+import { waitFor } from '../helpers/wait.js';
 
 const collector = (log: string, spool: string, checkpoint: string, port: number, extra: string[] = []): string[][] => [
   ['tail', '--from-head', '--checkpoint', checkpoint, '--poll-interval', '50ms', log],
@@ -77,7 +80,7 @@ test('forward --buffer: the aggregator (receive | store file) down for a while, 
     ['receive', '--bind', `127.0.0.1:${port}`],
     ['store', 'file', join(store, '${tag}.ndjson'), '--flush-interval', '50ms'],
   ]);
-  await sleep(500);
+  await waitFor(() => aggregator.stderr().includes('listening on'), 'the aggregator listening');
   const second = startPipeline(t, collector(log, spool, checkpoint, port));
   await appendNumbers(log, 5001, 8000);
   const stored = async (): Promise<number[]> => {
@@ -114,7 +117,7 @@ test('forward --checkpoint without --buffer commits on acknowledgement: nothing 
   t.is(downExits[1]!.exitCode, 69, down.stderr());
   t.regex(down.stderr(), /3000 events could not be delivered.*not checkpointed, tail reads them again/);
   t.deepEqual(JSON.parse(await readFile(checkpoint, 'utf8')), { version: 1, sources: {} });
-  const receiver = await startReceive(t, [], port);
+  const receiver = await startReceive(t, [], { port });
   const up = run();
   t.deepEqual((await Promise.all(up.stages)).map((e) => e.exitCode), [0, 0], up.stderr());
   const result = tally(numbersOf(receiver.events), 3000);

@@ -2,7 +2,10 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import test from 'ava';
 import { logkit, tempDir } from '../helpers/logkit.js';
-import { encode, freePort, sampleEvents, startForward, startReceive, waitFor } from '../forward/helpers.js';
+import { encode, sampleEvents, startForward } from '../forward/helpers.js';
+import { freePort } from '../helpers/net.js';
+import { startReceive } from '../helpers/receive.js';
+import { waitFor, waitForSteady } from '../helpers/wait.js';
 
 // The policies themselves are DiskBuffer's (tested in test/buffer/); these check forward's wiring:
 // the receiver is down, so nothing is acknowledged and the spool only grows.
@@ -22,7 +25,7 @@ test('forward --buffer --overflow fail: exit 75 with a clear message once --tota
   t.is(result.exitCode, 75, String(result.stderr));
   t.regex(String(result.stderr), /logkit: forward: --buffer: the total limit of 65536 bytes is reached \(--overflow fail\); \d+ events in \d+ chunks kept in/);
   t.true((await spoolBytes(spool)) <= 65536);
-  const receiver = await startReceive(t, [], port);
+  const receiver = await startReceive(t, [], { port });
   const resend = await logkit(['forward', '--buffer', spool, `127.0.0.1:${port}`], { input: '' });
   t.is(resend.exitCode, 0, String(resend.stderr));
   t.regex(String(resend.stderr), /resending \d+ events in \d+ chunks/);
@@ -55,10 +58,10 @@ test('forward --buffer --overflow block: stdin is held back while the spool is f
   let written = false;
   const writing = forward.send(events).then(() => (written = true));
   await waitFor(async () => /waiting for the consumer to free space/.test(forward.stderr()), 'the block message');
-  await new Promise((resolve) => setTimeout(resolve, 500));
+  await waitForSteady(() => spoolBytes(spool), 'the spool', { intervalMs: 500 });
   t.false(written, 'stdin is held back');
   t.true((await spoolBytes(spool)) <= 65536);
-  const receiver = await startReceive(t, [], port);
+  const receiver = await startReceive(t, [], { port });
   await writing;
   await waitFor(() => receiver.events.length >= events.length, 'every event', 40_000);
   const got = receiver.events.map((e) => Number(e.record.i));
@@ -85,7 +88,7 @@ test('forward --buffer: SIGTERM while the server is down exits 0 at once with th
   t.is(stopped.exitCode, 0, forward.stderr());
   t.true(Date.now() - started < 10_000);
   t.regex(forward.stderr(), /3000 events in \d+ chunks not acknowledged .* are kept in/);
-  const receiver = await startReceive(t, [], port);
+  const receiver = await startReceive(t, [], { port });
   const again = await logkit(['forward', '--buffer', spool, `127.0.0.1:${port}`], { input: '' });
   t.is(again.exitCode, 0, String(again.stderr));
   await waitFor(() => receiver.events.length >= 3000, 'every event');

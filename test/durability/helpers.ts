@@ -6,10 +6,8 @@ import type { ResultPromise } from 'execa';
 import { LOGKIT_BIN, logkit } from '../helpers/logkit.js';
 import type { LogEvent } from '../../src/event/event.js';
 
-import { waitFor } from '../forward/helpers.js';
 import { chainText, type Form } from '../run/chain-helpers.js';
-
-export { freePort, sleep, startReceive, waitFor } from '../forward/helpers.js';
+import { waitFor } from '../helpers/wait.js';
 
 /** A pipeline of real logkit processes, tail's stdout piped into the next one's stdin, as a shell would. */
 export interface Pipeline {

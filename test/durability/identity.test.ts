@@ -7,7 +7,9 @@ import { FrameScanner } from '../../src/protocol/frame.js';
 import { readIdentities } from '../../src/protocol/identity-option.js';
 import { createInnerUnpackr, parseRequest } from '../../src/protocol/request.js';
 import { encodeAckForId } from '../../src/protocol/response.js';
-import { startForward, startReceive, waitFor } from '../forward/helpers.js';
+import { startForward } from '../forward/helpers.js';
+import { startReceive } from '../helpers/receive.js';
+import { waitFor } from '../helpers/wait.js';
 
 /** Lines of two files as tail emits them (options.src = file identity + offset), and some events without identity. */
 function tailedEvents(count: number): LogEvent[] {

@@ -8,9 +8,10 @@ import type { LogEvent } from '../../src/event/event.js';
 import { encodeEntryStream, encodePackedForward } from '../../src/protocol/encode-request.js';
 import { parseResponse } from '../../src/protocol/response.js';
 import { tempDir } from '../helpers/logkit.js';
-import { freePort, waitFor } from '../forward/helpers.js';
-import { RawClient } from '../receive/receive-helper.js';
+import { RawClient } from '../receive/raw-client.js';
 import { aggregatorStarter, storedSeqs } from './helpers.js';
+import { freePort } from '../helpers/net.js';
+import { waitFor } from '../helpers/wait.js';
 
 const EVENTS = 30_000;
 

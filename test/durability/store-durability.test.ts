@@ -2,7 +2,8 @@ import { readdir, readFile, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import test from 'ava';
 import { tempDir } from '../helpers/logkit.js';
-import { appendNumbers, numbersOf, startPipeline, tally, waitFor } from './helpers.js';
+import { appendNumbers, numbersOf, startPipeline, tally } from './helpers.js';
+import { waitFor } from '../helpers/wait.js';
 
 /** The numbers in every .ndjson file under `dir` (rotated ones included). */
 async function storedNumbers(dir: string): Promise<number[]> {

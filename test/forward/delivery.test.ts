@@ -1,7 +1,10 @@
 import test from 'ava';
 import { createServer, type Socket } from 'node:net';
 import { logkit } from '../helpers/logkit.js';
-import { encode, freePort, indexes, numberedEvents, sleep, startForward, startReceive, waitFor } from './helpers.js';
+import { encode, indexes, numberedEvents, startForward } from './helpers.js';
+import { freePort } from '../helpers/net.js';
+import { startReceive } from '../helpers/receive.js';
+import { sleep, waitFor, waitForSteady } from '../helpers/wait.js';
 
 /** A deliberately broken server: accepts connections and reads everything, never acknowledges. */
 async function silentServer(t: import('ava').ExecutionContext): Promise<{ port: number; bytes: () => number }> {
@@ -50,18 +53,12 @@ test('while the only server is down, forward holds at most --max-pending-bytes a
     }
   })();
   // Wait until the pipe stalls: nothing more written for a second.
-  let last = -1;
-  await waitFor(async () => {
-    const stalled = written === last && written > 0;
-    last = written;
-    await sleep(1000);
-    return stalled;
-  }, 'stdin to stall', 40_000);
+  await waitForSteady(() => written, 'what forward takes from stdin', { intervalMs: 1000, timeoutMs: 40_000, accept: (n) => n > 0 });
   t.true(written < total / 2, `stdin stalled after ${written} of ${total} events (back pressure)`);
   const stats = await forward.stats();
   const held = Number(/pending_bytes=(\d+)/.exec(stats)![1]);
   t.true(held < 200_000 + 100_000, `held ${held} bytes`);
-  const receiver = await startReceive(t, [], port);
+  const receiver = await startReceive(t, [], { port });
   await writing;
   const { exitCode } = await forward.end();
   t.is(exitCode, 0, forward.stderr());
@@ -76,7 +73,7 @@ test('SIGTERM: forward sends what it holds, waits for the acks and exits 0', asy
   const forward = startForward(t, [`127.0.0.1:${receiver.port}`, '--flush-interval', '60', '--flush-mode', 'interval', '--chunk-bytes', '2000', '--stats', '--stats-interval', '0.2']);
   await forward.send(numberedEvents(0, 300));
   await waitFor(() => receiver.events.length > 0, 'the full chunks');
-  await sleep(200);
+  await sleep(200); // not a wait for something: the window in which the partly filled chunk must stay held
   t.true(receiver.events.length < 300, 'a partly filled chunk is held');
   await waitFor(() => forward.stderr().includes('events='), 'periodic counters');
   forward.process.kill('SIGTERM');
@@ -104,13 +101,13 @@ test('UDP heartbeats: a server that stops answering is taken out, and back in wh
   await forward.send(numberedEvents(0, 200));
   await waitFor(() => a.events.length > 0 && b.events.length > 0, 'traffic to both');
   // SIGSTOP: the process hangs, its sockets stay open; only the heartbeat can tell.
-  a.process.kill('SIGSTOP');
-  t.teardown(() => a.process.kill('SIGCONT'));
+  a.child.kill('SIGSTOP');
+  t.teardown(() => a.child.kill('SIGCONT'));
   await waitFor(async () => /127\.0\.0\.1:\d+=down/.test(await forward.stats()) && forward.stderr().includes('heartbeats (udp) missed'), 'A taken out');
   await forward.send(numberedEvents(200, 300));
   const atB = (): number => [...indexes(b.events)].filter((i) => i >= 200).length;
   await waitFor(() => atB() === 300, 'the new events at B while A hangs');
-  a.process.kill('SIGCONT');
+  a.child.kill('SIGCONT');
   await waitFor(async () => (await forward.stats()).match(/=up/g)?.length === 2, 'A back in');
   const { exitCode } = await forward.end();
   t.is(exitCode, 0, forward.stderr());

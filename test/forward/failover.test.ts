@@ -1,5 +1,7 @@
 import test from 'ava';
-import { indexes, numberedEvents, serverState, sleep, startForward, startReceive, waitFor, type ForwardProcess } from './helpers.js';
+import { indexes, numberedEvents, serverState, startForward, type ForwardProcess } from './helpers.js';
+import { startReceive } from '../helpers/receive.js';
+import { sleep, waitFor } from '../helpers/wait.js';
 
 // Real processes: logkit forward → two or three logkit receive, receivers killed with SIGKILL
 // and restarted mid-stream.
@@ -10,7 +12,7 @@ const FAST_RECOVERY = ['--retry-max-interval', '0.5', '--heartbeat-interval', '0
 async function sendSpread(forward: ForwardProcess, from: number, count: number, batch = 50): Promise<void> {
   for (let i = 0; i < count; i += batch) {
     await forward.send(numberedEvents(from + i, Math.min(batch, count - i)));
-    await sleep(5);
+    await sleep(5); // the producer's pace, not a synchronization
   }
 }
 
@@ -27,15 +29,14 @@ test('a receiver killed with SIGKILL mid-stream: nothing lost, traffic moves ove
   await waitFor(() => a.events.length > 0 && b.events.length > 0, 'both receivers to get traffic');
   // Kill A while chunks are in flight to it: those without an ack must be resent to B.
   await sendSpread(forward, 2000, 500);
-  a.process.kill('SIGKILL');
-  await a.process;
+  await a.stop('SIGKILL');
   await sendSpread(forward, 2500, 1500);
   const killedA = a.events.length;
   await waitFor(() => indexes([...a.events, ...b.events]).size === 4000, 'all of phases 1 and 2 delivered');
   t.is(a.events.length, killedA, 'A was dead');
 
   // Restart A on the same port: the heartbeat finds it, forward reconnects, traffic returns.
-  const a2 = await startReceive(t, [], a.port);
+  const a2 = await startReceive(t, [], { port: a.port });
   await waitUntilState(forward, a.port, 'up');
   await sendSpread(forward, 4000, 2000);
   const { exitCode } = await forward.end();
@@ -79,19 +80,17 @@ test('a standby gets traffic only while every primary is down', async (t) => {
   await waitFor(() => p1.events.length + p2.events.length >= 1000, 'phase 1 at the primaries');
   t.is(standby.events.length, 0, 'no traffic to the standby while primaries are up');
 
-  p1.process.kill('SIGKILL');
-  await p1.process;
+  await p1.stop('SIGKILL');
   await sendSpread(forward, 1000, 500);
   await waitFor(() => indexes([...p1.events, ...p2.events]).size >= 1500, 'phase 2 at the remaining primary');
   t.is(standby.events.length, 0, 'one primary down: still no traffic to the standby');
 
-  p2.process.kill('SIGKILL');
-  await p2.process;
+  await p2.stop('SIGKILL');
   await sendSpread(forward, 1500, 1000);
   await waitFor(() => indexes([...p1.events, ...p2.events, ...standby.events]).size >= 2500, 'phase 3 at the standby');
   t.true(standby.events.length > 0, 'the standby took over');
 
-  const p1again = await startReceive(t, [], p1.port);
+  const p1again = await startReceive(t, [], { port: p1.port });
   await waitUntilState(forward, p1.port, 'up');
   const standbyBefore = standby.events.length;
   await sendSpread(forward, 2500, 1000);

@@ -1,97 +1,10 @@
-import { execFile } from 'node:child_process';
-import { createServer, connect } from 'node:net';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import type { ExecutionContext } from 'ava';
 import type { ResultPromise } from 'execa';
-import { MessageStreamDecoder } from '../../src/codec/msgpack-reader.js';
 import { encodeEntries } from '../../src/codec/msgpack-writer.js';
 import { EventTime } from '../../src/event/event-time.js';
 import type { LogEvent } from '../../src/event/event.js';
 import { logkit } from '../helpers/logkit.js';
-
-/** An ephemeral port that was free a moment ago (the kernel picks it). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Polls `condition` every 25 ms until it holds or `timeoutMs` passes (then throws with `what`). */
-export async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
-/** A running `logkit receive`, its events decoded from stdout as they arrive. */
-export interface Receiver {
-  port: number;
-  process: ResultPromise;
-  events: LogEvent[];
-  /** When each event was decoded from receive's stdout (performance.now()), same order as `events`. */
-  arrivals: number[];
-  stderr: () => string;
-  kill(signal?: NodeJS.Signals): Promise<void>;
-}
-
-/** Starts the real `logkit receive` on 127.0.0.1:`port` and waits until it accepts connections. */
-export async function startReceive(t: ExecutionContext, args: readonly string[] = [], port?: number): Promise<Receiver> {
-  const chosen = port ?? (await freePort());
-  const child = logkit(['receive', '--bind', `127.0.0.1:${chosen}`, '--output', 'msgpack', ...args], { buffer: false, stdin: 'ignore' });
-  const decoder = new MessageStreamDecoder();
-  const receiver: Receiver = {
-    port: chosen,
-    process: child,
-    events: [],
-    arrivals: [],
-    stderr: () => stderr,
-    kill: async (signal = 'SIGTERM') => {
-      child.kill(signal);
-      await child;
-    },
-  };
-  let stderr = '';
-  child.stderr!.on('data', (data: Buffer) => (stderr += data.toString()));
-  child.stdout!.on('data', (data: Buffer) => {
-    const events = decoder.push(data);
-    const now = performance.now();
-    for (const event of events) {
-      receiver.events.push(event);
-      receiver.arrivals.push(now);
-    }
-  });
-  t.teardown(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-  });
-  await waitFor(async () => {
-    if (child.exitCode !== null) throw new Error(`logkit receive exited (${child.exitCode}): ${stderr}`);
-    return canConnect(chosen);
-  }, `logkit receive on port ${chosen}`);
-  return receiver;
-}
+import { waitFor } from '../helpers/wait.js';
 
 /** Events with varied content: unicode, nesting, big integers, bytes, nanosecond times. */
 export function sampleEvents(count: number, tag = 'app.test'): LogEvent[] {
@@ -142,19 +55,6 @@ function normalize(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(normalize);
   if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, normalize(v)]));
   return value;
-}
-
-const run = promisify(execFile);
-
-/** A self-signed certificate for 127.0.0.1 and localhost, made with openssl. */
-export async function selfSignedCert(dir: string): Promise<{ cert: string; key: string }> {
-  const cert = join(dir, 'cert.pem');
-  const key = join(dir, 'key.pem');
-  await run('openssl', [
-    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2',
-    '-subj', '/CN=logkit-test', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
-  ]);
-  return { cert, key };
 }
 
 /** A running `logkit forward` fed through its stdin pipe. */

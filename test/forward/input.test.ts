@@ -2,7 +2,9 @@ import test from 'ava';
 import { MsgpackWriter } from '../../src/codec/msgpack-writer.js';
 import { EventTime } from '../../src/event/event-time.js';
 import { logkit } from '../helpers/logkit.js';
-import { encode, indexes, numberedEvents, startReceive, waitFor } from './helpers.js';
+import { encode, indexes, numberedEvents } from './helpers.js';
+import { startReceive } from '../helpers/receive.js';
+import { waitFor } from '../helpers/wait.js';
 
 test('NDJSON and raw text input go through the decoding path', async (t) => {
   const receiver = await startReceive(t);

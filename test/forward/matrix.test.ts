@@ -1,6 +1,9 @@
 import test from 'ava';
 import { logkit, tempDir } from '../helpers/logkit.js';
-import { assertSameEvents, encode, sampleEvents, selfSignedCert, startReceive, waitFor } from './helpers.js';
+import { assertSameEvents, encode, sampleEvents } from './helpers.js';
+import { selfSignedCert } from '../helpers/net.js';
+import { startReceive } from '../helpers/receive.js';
+import { waitFor } from '../helpers/wait.js';
 
 // logkit forward → logkit receive (both real processes) over every combination of
 // acknowledgements, gzip, TLS and shared-key authentication: every event arrives exactly once,
@@ -41,7 +44,7 @@ for (const ack of [true, false]) {
           const delivered = ack ? 'acked' : 'sent';
           t.regex(String(forward.stderr), new RegExp(`events=3000 chunks=\\d+ ${delivered}_chunks=\\d+ ${delivered}_events=3000 .*pending_chunks=0`));
           await waitFor(() => receiver.events.length >= EVENTS.length, 'all events at receive');
-          await receiver.kill();
+          await receiver.stop();
           assertSameEvents(t, receiver.events, EVENTS);
           t.notRegex(receiver.stderr(), /error|invalid|denied|mismatch/i);
         });

@@ -4,9 +4,12 @@ import { logkit, tempDir } from '../helpers/logkit.js';
 import { MsgpackWriter } from '../../src/codec/msgpack-writer.js';
 import { encodeMessage } from '../../src/protocol/encode-request.js';
 import { EventTime } from '../../src/event/event-time.js';
-import { RawClient } from '../receive/receive-helper.js';
+import { RawClient } from '../receive/raw-client.js';
 import { startFluentBitPeer } from './fluent-bit-peer.js';
-import { encode, indexes, numberedEvents, selfSignedCert, sleep, startForward, startReceive, waitFor } from './helpers.js';
+import { encode, indexes, numberedEvents, startForward } from './helpers.js';
+import { selfSignedCert } from '../helpers/net.js';
+import { startReceive } from '../helpers/receive.js';
+import { sleep, waitFor } from '../helpers/wait.js';
 
 // forward against peers as they really speak the protocol: a stand-in for Fluent Bit's in_forward
 // (test/forward/fluent-bit-peer.ts, after its source) and the real logkit receive.

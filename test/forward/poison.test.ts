@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { MessageStreamDecoder } from '../../src/codec/msgpack-reader.js';
 import type { LogEvent } from '../../src/event/event.js';
 import { logkit, tempDir } from '../helpers/logkit.js';
-import { encode, indexes, numberedEvents, startReceive, waitFor } from './helpers.js';
+import { encode, indexes, numberedEvents } from './helpers.js';
+import { startReceive } from '../helpers/receive.js';
+import { waitFor } from '../helpers/wait.js';
 
 // One event the server refuses (nested deeper than receive --max-depth allows) among many: it must
 // not block the others, and it must be kept, reported and replayable, never dropped in silence.

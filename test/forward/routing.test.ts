@@ -2,7 +2,9 @@ import test from 'ava';
 import { rendezvousScore } from '../../src/forward/balancer.js';
 import { EventTime } from '../../src/event/event-time.js';
 import type { LogEvent } from '../../src/event/event.js';
-import { indexes, serverState, startForward, startReceive, waitFor, type Receiver } from './helpers.js';
+import { indexes, serverState, startForward } from './helpers.js';
+import { type Receiver, startReceive } from '../helpers/receive.js';
+import { waitFor } from '../helpers/wait.js';
 
 // Real processes: logkit forward → several logkit receive, events from many sources (options.src
 // as tail gives it). Each source must reach exactly one receiver while that one is up, so that a
@@ -87,8 +89,7 @@ test('a receiver killed: its sources move, each to the next server of its own or
   const victimSources = [...before.keys()].filter((s) => homeOf(s) === victim.port);
   t.true(victimSources.length > 0 && victimSources.length < sources, `the victim had ${victimSources.length} sources`);
 
-  victim.process.kill('SIGKILL');
-  await victim.process.catch(() => {});
+  await victim.stop('SIGKILL');
   await waitFor(async () => serverState(await forward.stats(), victim.port) !== 'up', 'forward to see the receiver down');
   const phase2 = linesOf(sources, 10, phase1.length, 1);
   await sendAll(forward, phase2);
@@ -136,8 +137,7 @@ test('a receiver restarted within --failover-delay keeps its sources: their chun
   const atA = [...before].filter(([, ports]) => ports.has(a.port)).map(([s]) => s);
   t.true(atA.length > 0 && atA.length < sources, `A had ${atA.length} sources`);
 
-  a.process.kill('SIGKILL');
-  await a.process.catch(() => {});
+  await a.stop('SIGKILL');
   await waitFor(async () => serverState(await forward.stats(), a.port) !== 'up', 'forward to see A down');
   const phase2 = linesOf(sources, 10, phase1.length, 1);
   await sendAll(forward, phase2);
@@ -146,7 +146,7 @@ test('a receiver restarted within --failover-delay keeps its sources: their chun
   await waitFor(() => indexes(b.events.filter((e) => Number(e.record.i) >= phase1.length)).size === ofB.length, "B's sources of phase 2");
   t.deepEqual([...placement([b], phase1.length).keys()].filter((s) => atA.includes(s)), [], "A's sources did not move to B");
 
-  const again = await startReceive(t, [], a.port);
+  const again = await startReceive(t, [], { port: a.port });
   await waitFor(() => indexes(again.events).size === phase2.length - ofB.length, "A's sources of phase 2 at the restarted A");
   const { exitCode } = await forward.end();
   t.is(exitCode, 0, forward.stderr());

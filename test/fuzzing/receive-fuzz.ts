@@ -23,6 +23,7 @@ import { encodePing, parseHelo } from '../../src/protocol/handshake.js';
 import { parseResponse } from '../../src/protocol/response.js';
 import { LOGKIT_BIN } from '../helpers/logkit.js';
 import { mulberry32 } from '../helpers/prng.js';
+import { waitFor } from '../helpers/wait.js';
 
 export interface FuzzOptions {
   /** Inputs to send in all (framing and gzip; handshakes add about 1 in 50 on top). */
@@ -189,16 +190,14 @@ class FuzzedReceive {
   }
 
   async started(): Promise<void> {
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const match = /listening on tcp:\/\/127\.0\.0\.1:(\d+)/.exec(this.stderr);
-      if (match) {
-        this.port = Number(match[1]);
-        return;
-      }
-      if (Date.now() > deadline || this.child.exitCode !== null) throw new Error(`receive did not start: ${this.stderr}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    const listening = /listening on tcp:\/\/127\.0\.0\.1:(\d+)/;
+    await waitFor(() => {
+      if (this.child.exitCode !== null) throw new Error(`receive did not start: ${this.stderr}`);
+      return listening.test(this.stderr);
+    }, 'receive to listen', 30_000).catch((error: Error) => {
+      throw new Error(`${error.message}: ${this.stderr}`);
+    });
+    this.port = Number(listening.exec(this.stderr)![1]);
   }
 
   get running(): boolean {
@@ -319,8 +318,7 @@ export async function fuzzReceive(options: FuzzOptions): Promise<FuzzReport> {
 
     const good: LogEvent[] = Array.from({ length: 100 }, (_, i) => ({ tag: 'after.fuzz', time: new EventTime(1700000000, i), record: { i } }));
     const afterAck = survived && (await validClient(plain.port, good));
-    const deadline = Date.now() + 30_000;
-    while (plain.after.length < good.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await waitFor(() => plain.after.length >= good.length, 'the valid events after the fuzzing', 30_000).catch(() => {});
     const afterExact =
       plain.after.length === good.length && plain.after.every((e, i) => e.time.nsec === i && e.record.i === i && Object.keys(e.record).length === 1);
     const peakRssKiB = { plain: plain.peakRssKiB(), secured: secured.peakRssKiB() };

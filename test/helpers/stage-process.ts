@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { ExecutionContext } from 'ava';
 import { LOGKIT_BIN } from './logkit.js';
+import { waitFor } from './wait.js';
 
 /** A running `logkit …` whose stderr is collected; killed when the test ends. */
 export class StageProcess {
@@ -30,15 +31,6 @@ export class StageProcess {
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
     this.child.kill(signal);
     return this.exited;
-  }
-}
-
-/** Polls until `condition` holds; fails with `what` after the timeout. */
-export async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
 

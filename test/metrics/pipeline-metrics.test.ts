@@ -2,7 +2,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import test from 'ava';
 import { tempDir } from '../helpers/logkit.js';
-import { StageProcess, scrape, waitFor } from '../helpers/stage-process.js';
+import { StageProcess, scrape } from '../helpers/stage-process.js';
+import { waitFor } from '../helpers/wait.js';
 
 const GOOD = 1500;
 const BAD = 7;

@@ -4,8 +4,9 @@ import test from 'ava';
 import { MAX_DEPTH } from '../../src/codec/depth-limit.js';
 import { MessageStreamDecoder } from '../../src/codec/msgpack-reader.js';
 import { logkit, tempDir } from '../helpers/logkit.js';
-import { startReceive, waitFor } from '../forward/helpers.js';
 import { ndjson } from './helpers.js';
+import { startReceive } from '../helpers/receive.js';
+import { waitFor } from '../helpers/wait.js';
 
 /** A JSON object nested `levels` deep (the object itself is level 1), marked with `n`. */
 function deepLine(levels: number, n: number): string {

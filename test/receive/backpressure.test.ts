@@ -9,7 +9,8 @@ import { connect } from 'node:net';
 import test from 'ava';
 import { EventTime } from '../../src/event/event-time.js';
 import { encodeEntryStream, encodePackedForward } from '../../src/protocol/encode-request.js';
-import { sleep, startReceive } from './receive-helper.js';
+import { startReceive } from '../helpers/receive.js';
+import { sleep, waitForSteady } from '../helpers/wait.js';
 
 const rssMiB = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 
@@ -65,7 +66,7 @@ test('a stalled stdout stalls the senders (TCP back pressure), memory stays boun
 test('a large request (200,000 events, gzip and plain) is decoded a slice at a time and acked once, after its last event', async (t) => {
   const receive = await startReceive(t);
   const { gzipSync } = await import('node:zlib');
-  const { RawClient } = await import('./receive-helper.js');
+  const { RawClient } = await import('./raw-client.js');
   const { parseResponse } = await import('../../src/protocol/response.js');
   const N = 200_000;
   const entries = encodeEntryStream(Array.from({ length: N }, (_, i) => ({ tag: 'big', time: new EventTime(1700000000, i), record: { i, pad: 'y'.repeat(30) } })));
@@ -95,7 +96,8 @@ test('SIGTERM with a stdout that never drains ends within a bounded time, status
   await new Promise((resolve) => socket.once('connect', resolve));
   const entries = encodeEntryStream(Array.from({ length: 1000 }, (_, i) => ({ tag: 'stuck', time: new EventTime(1700000000, i), record: { i, pad: 'z'.repeat(60) } })));
   for (let r = 0; r < 200; r++) socket.write(encodePackedForward('stuck', entries, { chunk: `s${r}` }));
-  await sleep(1500);
+  // receive has taken all it will: stdout is full, and what the sender still queues stops shrinking
+  await waitForSteady(() => socket.writableLength, 'what the sender still queues', { intervalMs: 300, accept: (queued) => queued > 0 });
   const started = Date.now();
   process.kill(receive.pid, 'SIGTERM'); // not child.kill: execa would follow with SIGKILL after 5 s
   const result = await receive.child;

@@ -6,7 +6,9 @@ import type { LogEvent } from '../../src/event/event.js';
 import { encodeEntryStream, encodePackedForward } from '../../src/protocol/encode-request.js';
 import { parseResponse } from '../../src/protocol/response.js';
 import { tempDir } from '../helpers/logkit.js';
-import { RawClient, sleep, startReceive } from './receive-helper.js';
+import { RawClient } from './raw-client.js';
+import { startReceive } from '../helpers/receive.js';
+import { waitFor } from '../helpers/wait.js';
 
 const event = (i: number): LogEvent => ({ tag: 'app.durable', time: new EventTime(1700000000 + i, 0), record: { seq: i } });
 const events = (from: number, count: number) => Array.from({ length: count }, (_, i) => event(from + i));
@@ -37,11 +39,11 @@ test('receive --buffer: a resent chunk is acked and dropped, also after a kill -
   t.is(await sendChunk(first.port, 'chunk-B', events(4, 2)), 'chunk-B');
   // receive emits in the order chunks arrive: a resent A written again would come before B's events
   await first.waitForEvents(5);
-  t.deepEqual(seqs(first.events()), [1, 2, 3, 4, 5], 'the resent chunk was not written again');
-  t.deepEqual(offsets(first.events()), [1, 2, 3, 4, 5]);
-  t.is((first.events()[0]!.options?.relay as { id: string }).id, `receive:${resolve(buffer)}`);
+  t.deepEqual(seqs(first.events), [1, 2, 3, 4, 5], 'the resent chunk was not written again');
+  t.deepEqual(offsets(first.events), [1, 2, 3, 4, 5]);
+  t.is((first.events[0]!.options?.relay as { id: string }).id, `receive:${resolve(buffer)}`);
   t.deepEqual(
-    first.events().map((e) => e.options?.src),
+    first.events.map((e) => e.options?.src),
     [chunkSrc('chunk-A', 0), chunkSrc('chunk-A', 1), chunkSrc('chunk-A', 2), chunkSrc('chunk-B', 0), chunkSrc('chunk-B', 1)],
     'events sent without identities get the chunk id and their index: the same for every resend',
   );
@@ -55,8 +57,8 @@ test('receive --buffer: a resent chunk is acked and dropped, also after a kill -
   t.is(await sendChunk(second.port, 'chunk-B', events(4, 2)), 'chunk-B');
   t.is(await sendChunk(second.port, 'chunk-C', events(6, 1)), 'chunk-C');
   await second.waitForEvents(6); // (a resent B written again would come before C)
-  t.deepEqual(seqs(second.events()), [1, 2, 3, 4, 5, 6], 'replayed, then only the new chunk');
-  t.deepEqual(offsets(second.events()), [1, 2, 3, 4, 5, 6], 'offsets keep increasing across the restart');
+  t.deepEqual(seqs(second.events), [1, 2, 3, 4, 5, 6], 'replayed, then only the new chunk');
+  t.deepEqual(offsets(second.events), [1, 2, 3, 4, 5, 6], 'offsets keep increasing across the restart');
   t.is(await second.stop(), 0);
   t.regex(second.stderr(), /duplicate_chunks=1\b/);
   t.regex(second.stderr(), /replayed_chunks=2\b/);
@@ -84,14 +86,13 @@ test('receive --buffer replays from the store checkpoint and deletes the chunks 
 
   // the store commits everything: receive deletes the rest
   await writeFile(checkpoint, JSON.stringify({ version: 1, sources: { [id]: { off: 100 } } }));
-  const deadline = Date.now() + 10_000;
-  while ((await chunkFiles(buffer)).length > 0 && Date.now() < deadline) await sleep(50);
+  await waitFor(async () => (await chunkFiles(buffer)).length === 0, 'the committed chunks deleted', 10_000).catch(() => {});
   t.deepEqual(await chunkFiles(buffer), []);
   // new events continue after 100; the duplicate memory outlived the deleted chunks
   t.is(await sendChunk(second.port, 'c9', events(91, 10)), 'c9');
   t.is(await sendChunk(second.port, 'new', events(101, 1)), 'new');
   await second.waitForEvents(56); // (a resent c9 written again would come before the new event)
-  t.deepEqual(offsets(second.events().slice(55)), [101]);
+  t.deepEqual(offsets(second.events.slice(55)), [101]);
   t.is(await second.stop(), 0);
   t.regex(second.stderr(), /duplicate_chunks=1\b/);
 });
@@ -114,7 +115,7 @@ test('receive --buffer: a corrupt chunk is moved aside and the rest replays', as
 
   const second = await startReceive(t, args);
   await second.waitForEvents(20); // (replayed in order: the corrupt chunk's events would come before k2's)
-  t.deepEqual(seqs(second.events()), [...events(1, 10), ...events(21, 10)].map((e) => e.record.seq as number));
+  t.deepEqual(seqs(second.events), [...events(1, 10), ...events(21, 10)].map((e) => e.record.seq as number));
   t.regex(second.stderr(), /unusable \(checksum mismatch\); moved it to .*corrupt/);
   t.is((await readdir(join(buffer, 'corrupt'))).length, 1);
   t.is(await second.stop(), 0);
@@ -150,7 +151,7 @@ test('receive --buffer: resends out of order (after a restart, interleaved with 
   t.is(await sendChunk(second.port, 'B', events(4, 3)), 'B');
   await second.waitForEvents(11);
   t.is(await second.stop(), 0);
-  t.deepEqual(seqs(second.events()), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], 'each event once: the replay, then only D');
-  t.deepEqual(second.events().slice(9).map((e) => e.options?.src), [chunkSrc('D', 0), chunkSrc('D', 1)]);
-  t.deepEqual(second.events()[3]!.options?.src, chunkSrc('B', 0), 'the replayed events keep their identity');
+  t.deepEqual(seqs(second.events), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], 'each event once: the replay, then only D');
+  t.deepEqual(second.events.slice(9).map((e) => e.options?.src), [chunkSrc('D', 0), chunkSrc('D', 1)]);
+  t.deepEqual(second.events[3]!.options?.src, chunkSrc('B', 0), 'the replayed events keep their identity');
 });

@@ -14,8 +14,10 @@ import { encodeEntryStream, encodePackedForward } from '../../src/protocol/encod
 import { encodePing, parseHelo, verifyPong } from '../../src/protocol/handshake.js';
 import { parseResponse } from '../../src/protocol/response.js';
 import { tempDir } from '../helpers/logkit.js';
-import { waitFor } from '../helpers/stage-process.js';
-import { RawClient, selfSignedCert, startReceive } from './receive-helper.js';
+import { RawClient } from './raw-client.js';
+import { selfSignedCert } from '../helpers/net.js';
+import { startReceive } from '../helpers/receive.js';
+import { waitFor } from '../helpers/wait.js';
 
 const ABUSER = '127.0.0.1';
 const OTHER = '127.0.0.2';

@@ -10,7 +10,8 @@ import test, { type ExecutionContext } from 'ava';
 import { execa } from 'execa';
 import type { LogEvent } from '../../src/event/event.js';
 import { ROOT, tempDir } from '../helpers/logkit.js';
-import { selfSignedCert, startReceive } from './receive-helper.js';
+import { selfSignedCert } from '../helpers/net.js';
+import { startReceive } from '../helpers/receive.js';
 
 const NODE_CLIENT = join(ROOT, 'dist', 'test', 'receive', 'clients', 'node-fluent-logger.js');
 const PYTHON_CLIENT = join(ROOT, 'test', 'receive', 'clients', 'python_fluent_logger.py');
@@ -51,7 +52,7 @@ for (const c of nodeCases) {
     const client = await execa(process.execPath, [NODE_CLIENT, JSON.stringify({ port: receive.port, ...c, tlsCa: cert?.cert })], { reject: false, timeout: 50_000 });
     t.is(client.exitCode, 0, String(client.stderr));
     const events = bySeq(t, await receive.waitForEvents(c.count), c.count);
-    t.is(receive.events().length, c.count);
+    t.is(receive.events.length, c.count);
     for (let i = 0; i < c.count; i++) {
       const e = events[i]!;
       if (!e) {
@@ -73,7 +74,7 @@ test('npm fluent-logger with a wrong shared key is refused and nothing is emitte
   const client = await execa(process.execPath, [NODE_CLIENT, JSON.stringify({ port: receive.port, mode: 'Message', ack: true, count: 5, sharedKey: 'wrong' })], { reject: false, timeout: 20_000 });
   t.not(client.exitCode, 0);
   t.regex(String(client.stderr), /Authentication failed: shared_key mismatch/);
-  t.is(receive.events().length, 0);
+  t.is(receive.events.length, 0);
   t.regex(receive.stderr(), /authentication failed \(shared_key mismatch\)/);
 });
 

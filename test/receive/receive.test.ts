@@ -10,8 +10,10 @@ import { encodeEntryStream, encodeForward, encodeMessage, encodePackedForward } 
 import { encodePing, parseHelo, verifyPong } from '../../src/protocol/handshake.js';
 import { parseResponse } from '../../src/protocol/response.js';
 import { tempDir } from '../helpers/logkit.js';
-import { waitFor } from '../helpers/stage-process.js';
-import { RawClient, selfSignedCert, sleep, startReceive } from './receive-helper.js';
+import { RawClient } from './raw-client.js';
+import { selfSignedCert } from '../helpers/net.js';
+import { startReceive } from '../helpers/receive.js';
+import { sleep, waitFor } from '../helpers/wait.js';
 
 const event = (i: number, tag = 'app.web'): LogEvent => ({
   tag,
@@ -95,7 +97,7 @@ test('an oversize request gets an explicit {error} rejection, then the close', a
   t.true('error' in parsed);
   t.regex((parsed as { error: string }).error, /exceeds the limit of 10000 bytes/);
   t.true(await client.waitForClose());
-  t.is(receive.events().length, 0);
+  t.is(receive.events.length, 0);
   // the server still serves others
   const other = new RawClient(receive.port);
   await other.ready;
@@ -117,13 +119,18 @@ test('--max-connections: a connection beyond the limit is closed at once, the ot
   t.true(await c.waitForClose(5000), 'third connection closed');
   t.regex(receive.stderr(), /refused, already 2 connections/);
   a.destroy();
-  await sleep(200);
-  const d = new RawClient(receive.port);
-  await d.ready;
-  d.write(encodeMessage(event(3), { chunk: 'd' }));
-  t.is((await d.waitForResponses(1)).length, 1);
+  // once receive has seen a's close, a new connection is served (until then it is refused)
+  let served = 0;
+  await waitFor(async () => {
+    const d = new RawClient(receive.port);
+    await d.ready;
+    d.write(encodeMessage(event(3), { chunk: 'd' }));
+    served = (await d.waitForResponses(1, 2000)).length;
+    d.destroy();
+    return served === 1;
+  }, 'a connection served once one of the two closed');
+  t.is(served, 1);
   b.destroy();
-  d.destroy();
 });
 
 test('UDP heartbeat on the same port is answered with 0x00', async (t) => {
@@ -208,8 +215,10 @@ test('shared key: the right key passes the handshake; a wrong key gets the failu
   await rude.waitForResponses(1);
   rude.write(encodeMessage(event(9)));
   t.true(await rude.waitForClose());
-  await sleep(200);
-  t.deepEqual(receive.events().map((e) => e.record.seq), [1]);
+  // an event after it, on the authenticated connection: the rude one's would have come before
+  good.write(encodeMessage(event(2), { chunk: 'after' }));
+  await good.waitForResponses(4);
+  t.deepEqual((await receive.waitForEvents(2)).map((e) => e.record.seq), [1, 2]);
   t.regex(receive.stderr(), /authentication failed \(shared_key mismatch\)/);
   good.destroy();
 });
@@ -264,15 +273,14 @@ test('SIGTERM: exits 0, and every acknowledged chunk is on stdout; SIGUSR1 and -
   client.write(encodePackedForward('s', encodeEntryStream([event(0)]), { chunk: 'first' }));
   await client.waitForResponses(1);
   receive.child.kill('SIGUSR1');
-  const deadline = Date.now() + 5000;
-  while (!/stats \(SIGUSR1\)/.test(receive.stderr()) && Date.now() < deadline) await sleep(20);
+  await waitFor(() => /stats \(SIGUSR1\)/.test(receive.stderr()), 'the SIGUSR1 stats line', 5000).catch(() => {});
   t.regex(receive.stderr(), /stats \(SIGUSR1\) connections=1 open_connections=1 .*requests=1 events=1 .*acks=1/);
   for (let i = 1; i < 200; i++) client.write(encodePackedForward('s', encodeEntryStream([event(i)]), { chunk: `c${i}` }));
-  await sleep(5);
+  await sleep(5); // SIGTERM while those are still arriving
   t.is(await receive.stop(), 0);
   const acked = client.responses.length;
   t.true(acked >= 1);
-  t.true(receive.events().length >= acked, `${acked} acked, ${receive.events().length} on stdout`);
+  t.true(receive.events.length >= acked, `${acked} acked, ${receive.events.length} on stdout`);
   t.regex(receive.stderr(), /stats \(exit\) .*protocol_errors=0/);
 });
 
@@ -324,7 +332,7 @@ test('-o json writes NDJSON events with nanosecond times', async (t) => {
   t.teardown(() => child.kill('SIGKILL'));
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d));
-  while (!/listening on/.test(stderr)) await sleep(20);
+  await waitFor(() => /listening on/.test(stderr), 'receive listening');
   const port = Number(/:(\d+) /.exec(stderr)![1]);
   const client = new RawClient(port);
   await client.ready;
@@ -355,7 +363,7 @@ test('--max-buffered-bytes: when requests in progress hold too much together, a 
   for (const c of big) {
     c.write(partial);
     c.write(Buffer.alloc(3 << 20)); // 3 MiB of the 7 MiB each: 9 MiB together
-    await sleep(200);
+    await waitFor(() => c.socket.writableLength === 0 || c.closed, 'the kernel to take the 3 MiB');
   }
   const refused = await Promise.all(big.map((c) => c.waitForClose(5000)));
   t.true(refused.some(Boolean), 'at least one big request refused');

@@ -4,9 +4,10 @@ import test from 'ava';
 import { splitChain } from '../../src/run/chain-syntax.js';
 import { CliError } from '../../src/base/exit-codes.js';
 import { logkit, tempDir } from '../helpers/logkit.js';
-import { freePort, waitFor } from '../durability/helpers.js';
 import { FORMS, runChain, startChain } from './chain-helpers.js';
 import { StageProcess } from '../helpers/stage-process.js';
+import { freePort } from '../helpers/net.js';
+import { waitFor } from '../helpers/wait.js';
 
 /** JSON lines with their own times (so both runs give the same events), one line that is not JSON. */
 async function appLog(dir: string, count: number): Promise<string> {

@@ -1,10 +1,11 @@
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import test from 'ava';
 import { execa } from 'execa';
 import { ROOT, logkit, tempDir } from '../helpers/logkit.js';
 import { countSeqs, resendsOutOfOrder } from './dedup-scenario.js';
 import { eventFile, feedStore, makeEvent, range, sourcedEvents, storeEvents } from './store-helpers.js';
+import { freePort } from '../helpers/net.js';
+import { waitFor } from '../helpers/wait.js';
 
 /**
  * The ClickHouse server of tools/test-env/start-clickhouse.sh (which `npm run test:all` calls and which exports
@@ -27,16 +28,6 @@ async function query(sql: string): Promise<string> {
   const text = await response.text();
   if (!response.ok) throw new Error(text);
   return text;
-}
-
-/** A port nothing listens on (bound, then closed). */
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function tableName(label: string): string {
@@ -130,7 +121,7 @@ test.serial('SIGTERM while the server is unreachable: retries for --drain-timeou
   // it says it is retrying once its handlers are installed and the first attempt failed
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  for (let i = 0; i < 200 && !/retrying/.test(stderr); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+  await waitFor(() => /retrying/.test(stderr), 'the store to say it is retrying', 10_000);
   child.kill('SIGTERM');
   const r = await child;
   t.is(r.exitCode, 75, String(r.stderr));

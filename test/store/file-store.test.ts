@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { appendFile, mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { gunzipSync } from 'node:zlib';
 import test from 'ava';
 import { execa } from 'execa';
@@ -9,6 +8,7 @@ import { EventTime } from '../../src/event/event-time.js';
 import type { LogEvent } from '../../src/event/event.js';
 import { logkit, tempDir } from '../helpers/logkit.js';
 import { encode } from './store-helpers.js';
+import { sleep } from '../helpers/wait.js';
 
 /** Bytes in DIR/TAG.ndjson.gz for each tag (0 for a file not made yet). */
 async function sizeOfTagFiles(dir: string, tags: readonly string[]): Promise<number> {

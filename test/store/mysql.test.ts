@@ -1,8 +1,8 @@
 import test from 'ava';
 import mysql from 'mysql2/promise';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { logkit, tempDir } from '../helpers/logkit.js';
 import { eventFile, feedStore, makeEvent, microsText } from './store-helpers.js';
+import { waitFor } from '../helpers/wait.js';
 
 /** MariaDB (or MySQL) (started by `npm run test:all`): 127.0.0.1:3306, root without password, database test. */
 const URL = process.env.LOGKIT_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
@@ -86,14 +86,14 @@ test('a connection KILLed mid-stream loses nothing; duplicates at most one batch
     midway: async () => {
       // only the store's own connection: the one caught running an INSERT into this test's table
       await withConnection(async (c) => {
-        for (let attempt = 0; attempt < 500 && killed === 0; attempt++) {
+        await waitFor(async () => {
           const [rows] = await c.query(`SELECT id FROM information_schema.processlist WHERE id <> CONNECTION_ID() AND info LIKE ?`, [`INSERT INTO \`${table}\`%`]);
           for (const { id } of rows as Array<{ id: number }>) {
             await c.query(`KILL ${Number(id)}`).catch(() => {});
             killed++;
           }
-          if (killed === 0) await sleep(10);
-        }
+          return killed > 0;
+        }, 'an INSERT of the store running', 5000, 10).catch(() => {});
       });
     },
   });
@@ -109,16 +109,13 @@ test('a connection KILLed mid-stream loses nothing; duplicates at most one batch
 test('SIGTERM flushes what was read, commits, exits 0', async (t) => {
   const table = tableName('term');
   t.teardown(() => dropTable(table));
-  const child = logkit(['store', 'mysql', URL, '--table', table, '--create', '--flush-interval', '60000ms'], { stdin: 'pipe' });
+  const child = logkit(['store', 'mysql', URL, '--table', table, '--create', '--flush-interval', '60000ms', '--stats-interval', '100ms'], { stdin: 'pipe' });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const { encode, makeEvents } = await import('./store-helpers.js');
   child.stdin!.write(encode(makeEvents(0, 777)));
-  // the table exists once the store is connected (and its SIGTERM handler installed)
-  for (let i = 0; i < 200; i++) {
-    await sleep(100);
-    const [rows] = await withConnection((c) => c.query(`SELECT 1 FROM information_schema.tables WHERE table_name = ?`, [table]));
-    if ((rows as unknown[]).length > 0) break;
-  }
-  await sleep(300);
+  // stdin stays open: only SIGTERM ends it; the long flush interval means nothing is stored before
+  await waitFor(() => /events_in=777 /.test(stderr), 'the store to have read the 777 events');
   child.kill('SIGTERM');
   const r = await child;
   t.is(r.exitCode, 0, String(r.stderr));

@@ -1,8 +1,8 @@
 import test from 'ava';
 import pg from 'pg';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { logkit, tempDir } from '../helpers/logkit.js';
 import { eventFile, feedStore, makeEvent, microsText } from './store-helpers.js';
+import { waitFor } from '../helpers/wait.js';
 
 /** PostgreSQL (started by `npm run test:all`): 127.0.0.1:5432, trust authentication, database test. */
 const URL = process.env.LOGKIT_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -95,16 +95,13 @@ test('a backend terminated mid-stream (pg_terminate_backend) loses nothing; dupl
 test('SIGTERM flushes what was read, commits, exits 0', async (t) => {
   const table = tableName('term');
   t.teardown(() => dropTable(table));
-  const child = logkit(['store', 'postgres', URL, '--table', table, '--create', '--flush-interval', '60000ms'], { stdin: 'pipe' });
+  const child = logkit(['store', 'postgres', URL, '--table', table, '--create', '--flush-interval', '60000ms', '--stats-interval', '100ms'], { stdin: 'pipe' });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const { encode, makeEvents } = await import('./store-helpers.js');
   child.stdin!.write(encode(makeEvents(0, 1234)));
   // stdin stays open: only SIGTERM ends it; the long flush interval means nothing is stored before
-  for (let i = 0; i < 100; i++) {
-    await sleep(100);
-    const exists = await withClient((c) => c.query(`SELECT 1 FROM pg_tables WHERE tablename = $1`, [table]));
-    if (exists.rowCount) break;
-  }
-  await sleep(500);
+  await waitFor(() => /events_in=1234 /.test(stderr), 'the store to have read the 1234 events');
   child.kill('SIGTERM');
   const r = await child;
   t.is(r.exitCode, 0, String(r.stderr));
@@ -148,10 +145,10 @@ test('a permanent failure mid-stream (table dropped) stops with exit 69 and repo
     pauseMs: 20,
     midway: async () => {
       // wait until some batches are in, then take the table away
-      for (let i = 0; i < 100 && storedBeforeDrop === 0; i++) {
-        await sleep(50);
+      await waitFor(async () => {
         storedBeforeDrop = Number((await withClient((c) => c.query(`SELECT count(*) AS n FROM "${table}"`))).rows[0].n);
-      }
+        return storedBeforeDrop > 0;
+      }, 'some batches stored', 5000, 50).catch(() => {});
       await withClient((c) => c.query(`DROP TABLE "${table}"`));
     },
   });

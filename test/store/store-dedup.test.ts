@@ -5,9 +5,9 @@ import type { ResultPromise } from 'execa';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { logkit, tempDir } from '../helpers/logkit.js';
-import { waitFor } from '../helpers/stage-process.js';
 import { countSeqs, resendsOutOfOrder } from './dedup-scenario.js';
 import { range, sourcedEvents, storeEvents } from './store-helpers.js';
+import { waitFor } from '../helpers/wait.js';
 
 /**
  * Every store drops what it already committed, by identity (options.src = {id, off}), with

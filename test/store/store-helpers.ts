@@ -1,11 +1,11 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { ExecutionContext } from 'ava';
 import { EventTime } from '../../src/event/event-time.js';
 import type { LogEvent } from '../../src/event/event.js';
 import { MsgpackWriter } from '../../src/codec/msgpack-writer.js';
 import { logkit } from '../helpers/logkit.js';
+import { sleep } from '../helpers/wait.js';
 
 /** Tags that a database must keep exactly: quotes, backslashes, SQL, unicode, tab and newline. */
 export const SPECIAL_TAGS = [

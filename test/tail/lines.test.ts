@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import test from 'ava';
 import { parseJSON } from '../../src/codec/ndjson.js';
 import { logkit, tempDir } from '../helpers/logkit.js';
-import { TailProcess, type TailEvent, untilFollowing } from './tail-process.js';
+import { TailProcess, holdsDeleted, type TailEvent, untilFollowing } from './tail-process.js';
+import { waitFor } from '../helpers/wait.js';
 
 function eventsOf(stdout: unknown): TailEvent[] {
   return String(stdout)
@@ -167,7 +168,8 @@ test('deletion and re-creation, and a symbolic link moved to another file, are f
   await appendFile(join(dir, 'link.log'), 'via link\n');
   await tail.waitForEvents(2);
   await unlink(file);
-  await new Promise((resolve) => setTimeout(resolve, 400));
+  // a deletion, then a new file: tail has let go of the deleted one before the new one appears
+  await waitFor(async () => !(await holdsDeleted(tail.child.pid!, file)), 'tail to close the deleted file', 20_000);
   await writeFile(file, 'recreated\n');
   await writeFile(join(dir, 'real', 'b'), 'b 1\n');
   await unlink(join(dir, 'link.log'));

@@ -1,9 +1,10 @@
-import { appendFile } from 'node:fs/promises';
+import { appendFile, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ExecutionContext } from 'ava';
 import { execa, type ResultPromise } from 'execa';
 import { parseJSON } from '../../src/codec/ndjson.js';
 import { LOGKIT_BIN, ROOT } from '../helpers/logkit.js';
+import { waitFor } from '../helpers/wait.js';
 
 /** The fixture that writes numbered lines while rotating the file. */
 export const ROTATING_WRITER = join(ROOT, 'test', 'fixtures', 'rotating-writer.mjs');
@@ -47,14 +48,14 @@ export class TailProcess {
     return this.events.map((e) => String(e.record.message));
   }
 
-  /** Polls until `condition` holds; fails with what was seen after `timeoutMs`. */
+  /** Polls until `condition` holds; fails with what was seen after `timeoutMs`, or at once if tail exits. */
   async waitFor(condition: () => boolean, timeoutMs = 30_000, what = 'condition'): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!condition()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; ${this.events.length} events so far; stderr: ${this.stderr}`);
+    await waitFor(() => {
       if (this.child.exitCode !== null) throw new Error(`tail exited (${this.child.exitCode}) while waiting for ${what}; stderr: ${this.stderr}`);
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
+      return condition();
+    }, what, timeoutMs).catch((error: Error) => {
+      throw error.message.startsWith('timed out') ? new Error(`${error.message}; ${this.events.length} events so far; stderr: ${this.stderr}`) : error;
+    });
   }
 
   async waitForEvents(count: number, timeoutMs = 30_000): Promise<void> {
@@ -93,10 +94,16 @@ export function countNumbers(messages: readonly string[], first: number, total: 
  * tail was up would otherwise be missed by the test, not by tail.
  */
 export async function untilFollowing(tail: TailProcess, file: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!tail.messages().includes('ping')) {
-    if (Date.now() > deadline) throw new Error(`tail never followed ${file}; stderr: ${tail.stderr}`);
+  await waitFor(async () => {
+    if (tail.messages().includes('ping')) return true;
     await appendFile(file, 'ping\n');
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+    return false;
+  }, `tail to follow ${file}; stderr: ${tail.stderr}`, timeoutMs, 200);
+}
+
+/** Whether process `pid` still holds `path` open after its deletion (Linux: /proc/PID/fd). */
+export async function holdsDeleted(pid: number, path: string): Promise<boolean> {
+  const fds = await readdir(`/proc/${pid}/fd`).catch(() => [] as string[]);
+  for (const fd of fds) if ((await readlink(`/proc/${pid}/fd/${fd}`).catch(() => '')) === `${path} (deleted)`) return true;
+  return false;
 }
