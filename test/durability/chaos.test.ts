@@ -20,7 +20,7 @@ interface Summary extends StoreResult {
 
 /** Runs bench/chaos.mjs (see its header) and returns its JSON summary. */
 async function chaos(t: ExecutionContext, args: readonly string[]): Promise<{ summary: Summary; exitCode: number | undefined }> {
-  const run = await execa(process.execPath, [join(ROOT, 'bench', 'chaos.mjs'), ...args, '--json'], { reject: false, timeout: 170_000, env: { NO_COLOR: '' } });
+  const run = await execa(process.execPath, [join(ROOT, 'bench', 'chaos.mjs'), ...args, '--json'], { reject: false, timeout: 260_000, env: { NO_COLOR: '' } });
   t.log(run.stdout);
   if (run.exitCode !== 0) t.log(run.stderr.split('\n').slice(-40).join('\n'));
   return { summary: JSON.parse(run.stdout.trim().split('\n').at(-1)!) as Summary, exitCode: run.exitCode };
@@ -35,7 +35,7 @@ async function chaos(t: ExecutionContext, args: readonly string[]): Promise<{ su
 // to one aggregator, which keeps it across its own restarts (--failover-delay), so every replay
 // reaches the file store that has seen it, and that store drops it.
 test('chaos: 20,000 lines, 20 random kill -9 across the topology, nothing lost, nothing twice, every identity exact', async (t) => {
-  const { summary, exitCode } = await chaos(t, ['--lines', '20000', '--kills', '20', '--seconds', '30', '--seed', '1', '--drain-timeout', '60']);
+  const { summary, exitCode } = await chaos(t, ['--lines', '20000', '--kills', '20', '--seconds', '30', '--seed', '1', '--drain-timeout', '120']);
   t.true(summary.kills >= 20, `${summary.kills} kills`);
   t.is(summary.lost, 0, 'no number is missing from the stores');
   t.is(summary.distinct, 20000);
@@ -50,7 +50,7 @@ test('chaos: 20,000 lines, 20 random kill -9 across the topology, nothing lost, 
 // buffer is drained at the end (its disk recovered). Identities survive the failover: events that
 // went through either aggregator name the file and offset of their line.
 test('chaos with failover: aggregator 2 killed for good mid-run, nothing lost, every identity exact after the failover', async (t) => {
-  const { summary, exitCode } = await chaos(t, ['--lines', '10000', '--kills', '10', '--seconds', '20', '--seed', '2', '--failover-at', '8', '--failover-delay', '2', '--drain-timeout', '60', '--allow-duplicates']);
+  const { summary, exitCode } = await chaos(t, ['--lines', '10000', '--kills', '10', '--seconds', '20', '--seed', '2', '--failover-at', '8', '--failover-delay', '2', '--drain-timeout', '120', '--allow-duplicates']);
   t.true(summary.failover);
   t.is(summary.lost, 0, 'no number is missing from the stores');
   t.is(summary.wrongIdentity, 0, 'every stored event names the file and offset of its line');
