@@ -17,8 +17,8 @@ export class BrokenPipeError extends Error {
 }
 
 /** What may wait in a channel: this many events, or bytes (or one batch, whatever its size). */
-export const CHANNEL_EVENTS = 8192;
-export const CHANNEL_BYTES = 1024 * 1024;
+export const CHANNEL_EVENTS = 1024;
+export const CHANNEL_BYTES = 256 * 1024;
 
 /**
  * The pipe between two stages of `logkit run`: batches pass by reference, in order, with no
