@@ -10,12 +10,15 @@ import { applySpec, yargsCommandString } from '../cli/yargs-wiring.js';
 import { resolveOptionValues } from '../cli/option-values.js';
 import { renamedOptionError } from '../cli/renamed-options.js';
 import { exitStatusOf } from '../cli/exit-status-of.js';
+import { plainArgs } from '../cli/plain-args.js';
+import type { CommandModule, CommandSpec } from '../cli/spec.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 /**
- * The logkit entry point. Only the command being run is imported (plus yargs), so that
- * `logkit --version` and short pipeline stages start fast.
+ * The logkit entry point. Only the command being run is imported, and yargs only for help and
+ * for command lines that are not plain (see plain-args.ts), so that `logkit --version` and short
+ * pipeline stages start fast.
  */
 async function main(argv: string[]): Promise<void> {
   exitQuietlyOnBrokenPipe(process.stdout);
@@ -25,9 +28,6 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(`${VERSION}\n`);
     return;
   }
-  // yargs 17 through require(): its CommonJS build loads in ~18 ms here, its ESM build (and
-  // yargs 18) in ~30–70 ms — most of a short stage's start-up (bench/startup.mjs).
-  const yargs = createRequire(import.meta.url)('yargs') as typeof YargsFactory;
   const first = argv[0];
   // An unknown command is a usage error whatever follows it (`logkit nosuch --help` too).
   if (first !== undefined && !first.startsWith('-') && !COMMAND_NAMES.includes(first)) {
@@ -35,11 +35,18 @@ async function main(argv: string[]): Promise<void> {
   }
   const requested = first !== undefined && COMMAND_NAMES.includes(first) ? first : undefined;
   const wantsList = !requested && !argv.includes('--version');
-  const modules = requested ? [await loadCommand(requested)] : wantsList ? await loadAllCommands() : [];
-  if (requested) {
-    const renamed = renamedOptionError(modules[0]!.spec, argv.slice(1));
+  const command = requested ? await loadCommand(requested) : undefined;
+  if (command) {
+    const renamed = renamedOptionError(command.spec, argv.slice(1));
     if (renamed) throw new CliError(renamed, ExitCode.USAGE);
+    // A plain, valid command line runs without loading yargs; anything else is yargs' to read.
+    const args = plainArgs(command.spec, argv.slice(1));
+    if (args) return runCommand(command, args);
   }
+  const modules = command ? [command] : wantsList ? await loadAllCommands() : [];
+  // yargs 17 through require(): its CommonJS build loads in ~18 ms here, its ESM build (and
+  // yargs 18) in ~30–70 ms — most of a short stage's start-up (bench/startup.mjs).
+  const yargs = createRequire(import.meta.url)('yargs') as typeof YargsFactory;
 
   const cli = yargs(argv)
     .scriptName('logkit')
@@ -65,17 +72,21 @@ async function main(argv: string[]): Promise<void> {
       yargsCommandString(spec),
       spec.summary,
       (y) => applySpec(y, spec),
-      async (args) => {
-        const { logLevel, logFormat } = args as { logLevel?: LogLevel; logFormat?: LogFormat };
-        log.configure({ command: spec.name, level: logLevel, format: logFormat });
-        resolveOptionValues(spec, args);
-        // the stream code loads with the command that uses it, not for --version or --help
-        const { pipedIO } = await import('../stream/stage-io.js');
-        return module.run(args as never, pipedIO(stopOnSignals()));
-      },
+      (args) => runCommand(module, args),
     );
   }
   await cli.parseAsync();
+}
+
+/** Runs a command with its parsed arguments, on standard input and output. */
+async function runCommand(module: CommandModule<CommandSpec>, args: Record<string, unknown>): Promise<void> {
+  const { spec } = module;
+  const { logLevel, logFormat } = args as { logLevel?: LogLevel; logFormat?: LogFormat };
+  log.configure({ command: spec.name, level: logLevel, format: logFormat });
+  resolveOptionValues(spec, args);
+  // the stream code loads with the command that uses it, not for --version or --help
+  const { pipedIO } = await import('../stream/stage-io.js');
+  return module.run(args as never, pipedIO(stopOnSignals()));
 }
 
 /** --log-level and --log-format as given, read ahead of the parser (invalid values are left to it). */

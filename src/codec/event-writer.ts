@@ -31,7 +31,7 @@ export function colorWanted(isTTY: boolean | undefined, env: NodeJS.ProcessEnv =
  */
 export class EventWriter {
   private readonly msgpack = new MsgpackWriter();
-  private readonly pretty: PrettyFormatter | undefined;
+  private pretty: PrettyFormatter | undefined;
   written = 0;
   /** Bytes handed to the stream (for the metrics: read, never reset). */
   bytesWritten = 0;
@@ -39,14 +39,8 @@ export class EventWriter {
   constructor(
     private readonly out: Writable,
     readonly format: OutputFormat,
-    color = false,
-  ) {
-    // the human format (and chalk, ~15 ms to load) only when asked for: pipeline stages never are
-    if (format === 'pretty') {
-      const { PrettyFormatter: Formatter } = createRequire(import.meta.url)('./pretty.js') as typeof import('./pretty.js');
-      this.pretty = new Formatter(color);
-    }
-  }
+    private readonly color = false,
+  ) {}
 
   encode(events: readonly LogEvent[]): Buffer | string {
     switch (this.format) {
@@ -59,7 +53,9 @@ export class EventWriter {
         return text;
       }
       case 'pretty':
-        return this.pretty!.format(events);
+        // the human format loads with the first event it shows: pipeline stages never show one
+        this.pretty ??= new (createRequire(import.meta.url)('./pretty.js') as typeof import('./pretty.js')).PrettyFormatter(this.color);
+        return this.pretty.format(events);
     }
   }
 

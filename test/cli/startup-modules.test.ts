@@ -21,3 +21,25 @@ for (const args of [['--version'], ['--help'], ['parse', '--help'], ['store', '-
     t.deepEqual(loaded.filter((name) => !ALLOWED.test(name)), []);
   });
 }
+
+/** The packages a command line loads through require() (yargs, chalk and lossless-json load so, on demand), and its exit status. */
+async function packagesRequiredBy(args: string[], input = '', env: Record<string, string> = {}): Promise<{ packages: string[]; exitCode?: number }> {
+  const r = await execa(process.execPath, ['--require', join(ROOT, 'test', 'fixtures', 'trace-requires.cjs'), LOGKIT_BIN, ...args], { reject: false, input, env });
+  const packages = String(r.stderr).split('\n').filter((line) => line.startsWith('required ')).map((line) => line.slice('required '.length));
+  return { packages, exitCode: r.exitCode };
+}
+
+const EVENT = '{"time":1,"tag":"app","record":{"message":"hi","level":"warn"}}\n';
+
+test('a plain command line runs without yargs', async (t) => {
+  t.deepEqual(await packagesRequiredBy(['cat']), { packages: [], exitCode: 0 });
+  t.deepEqual(await packagesRequiredBy(['cat', '--output', 'json', '-i=auto'], EVENT), { packages: [], exitCode: 0 });
+  // help, and any line that is not plain, are yargs' work
+  t.deepEqual(await packagesRequiredBy(['cat', '--help']), { packages: ['yargs'], exitCode: 0 });
+  t.deepEqual(await packagesRequiredBy(['cat', '--no-such-option']), { packages: ['yargs'], exitCode: 64 });
+});
+
+test('the human format loads chalk only for color', async (t) => {
+  t.deepEqual(await packagesRequiredBy(['cat'], EVENT, { NO_COLOR: '1' }), { packages: [], exitCode: 0 });
+  t.deepEqual(await packagesRequiredBy(['cat'], EVENT, { FORCE_COLOR: '1' }), { packages: ['chalk'], exitCode: 0 });
+});
