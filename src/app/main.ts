@@ -13,7 +13,7 @@ import { exitStatusOf } from '../cli/exit-status-of.js';
 import { plainArgs } from '../cli/plain-args.js';
 import type { CommandModule, CommandSpec } from '../cli/spec.js';
 
-const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const VERSION = packageVersion();
 
 /**
  * The logkit entry point. Only the command being run is imported, and yargs only for help and
@@ -87,6 +87,20 @@ async function runCommand(module: CommandModule<CommandSpec>, args: Record<strin
   // the stream code loads with the command that uses it, not for --version or --help
   const { pipedIO } = await import('../stream/stage-io.js');
   return module.run(args as never, pipedIO(stopOnSignals()));
+}
+
+/**
+ * The version in logkit's package.json, the nearest one above this module: this module runs from
+ * dist/src/app/ as tsc wrote it and from the build's bundle in dist/ (tools/bundle.mjs).
+ */
+function packageVersion(): string {
+  for (let dir = new URL('./', import.meta.url); ; dir = new URL('../', dir)) {
+    try {
+      return (JSON.parse(readFileSync(new URL('package.json', dir), 'utf8')) as { version: string }).version;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || dir.pathname === '/') throw error;
+    }
+  }
 }
 
 /** --log-level and --log-format as given, read ahead of the parser (invalid values are left to it). */

@@ -1,10 +1,9 @@
 import { once } from 'node:events';
-import { createRequire } from 'node:module';
 import type { Writable } from 'node:stream';
 import type { LogEvent } from '../event/event.js';
 import { MsgpackWriter } from './msgpack-writer.js';
 import { eventToJSON } from './ndjson.js';
-import type { PrettyFormatter } from './pretty.js';
+import { PrettyFormatter } from './pretty.js';
 
 import { OUTPUT_FORMATS, type OutputFormat } from './stream-formats.js';
 export { OUTPUT_FORMATS, type OutputFormat } from './stream-formats.js';
@@ -53,8 +52,7 @@ export class EventWriter {
         return text;
       }
       case 'pretty':
-        // the human format loads with the first event it shows: pipeline stages never show one
-        this.pretty ??= new (createRequire(import.meta.url)('./pretty.js') as typeof import('./pretty.js')).PrettyFormatter(this.color);
+        this.pretty ??= new PrettyFormatter(this.color);
         return this.pretty.format(events);
     }
   }
