@@ -13,8 +13,6 @@ import { exitStatusOf } from '../cli/exit-status-of.js';
 import { plainArgs } from '../cli/plain-args.js';
 import type { CommandModule, CommandSpec } from '../cli/spec.js';
 
-const VERSION = packageVersion();
-
 /**
  * The logkit entry point. Only the command being run is imported, and yargs only for help and
  * for command lines that are not plain (see plain-args.ts), so that `logkit --version` and short
@@ -25,7 +23,7 @@ async function main(argv: string[]): Promise<void> {
   // Before the options are parsed, so that a usage error is logged as asked too.
   log.configure({ command: argv[0] && COMMAND_NAMES.includes(argv[0]) ? argv[0] : undefined, ...logSettingsIn(argv) });
   if (argv.length === 1 && argv[0] === '--version') {
-    process.stdout.write(`${VERSION}\n`);
+    process.stdout.write(`${packageVersion()}\n`);
     return;
   }
   const first = argv[0];
@@ -53,7 +51,7 @@ async function main(argv: string[]): Promise<void> {
     // numbers, durations and sizes are untyped for yargs: their text (units included) reaches resolveOptionValues
     .parserConfiguration({ 'parse-numbers': false })
     .usage('logkit <command> [options]\n\nComposable log collection commands that speak the Fluentd Forward Protocol.')
-    .version(VERSION)
+    .version(packageVersion())
     .help()
     .alias('h', 'help')
     .strict()
@@ -91,7 +89,8 @@ async function runCommand(module: CommandModule<CommandSpec>, args: Record<strin
 
 /**
  * The version in logkit's package.json, the nearest one above this module: this module runs from
- * dist/src/app/ as tsc wrote it and from the build's bundle in dist/ (tools/bundle.mjs).
+ * dist/src/app/ as tsc wrote it and from the build's bundle in dist/ (tools/bundle.mjs). Read only
+ * for --version and help, not by every stage that starts.
  */
 function packageVersion(): string {
   for (let dir = new URL('./', import.meta.url); ; dir = new URL('../', dir)) {
