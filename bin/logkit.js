@@ -2,7 +2,7 @@
 // The installed entry point, plain CommonJS (bin/package.json says so) so that it exists before
 // the build and starts without Node's ESM loader. It runs the build's one-file bundle of logkit
 // (dist/logkit.cjs, made by tools/bundle.mjs) from V8's code cache of it, which the build writes
-// beside it: V8 then deserializes the compiled script instead of parsing 0.8 MB again. A cache
+// beside it: V8 then deserializes the compiled script instead of parsing all of it again. A cache
 // that does not fit this Node (another version, or V8 flags such as --max-semi-space-size) is
 // rejected by V8 and the bundle is compiled as usual. docs/performance.md has the figures.
 'use strict';

@@ -6,10 +6,11 @@ import { camelCase } from './option-values.js';
  * yargs: yargs costs about 35 ms of CPU to load, a third of a short stage's start-up, and each
  * process of a pipeline pays it. Undefined means "not plain": anything that could be an error or
  * that yargs reads in a way of its own (help, unknown or repeated options, `--`, `-`, `-abc`,
- * boolean values as separate words, words after an array option's value, missing or extra positionals, a value that is not
- * one of the choices, a value that starts with a dash). The caller then hands the line to yargs,
- * so that every message and exit status stays yargs' own. For the lines it accepts, the result
- * is what yargs would return (test/cli/plain-args.test.ts checks both against each other).
+ * boolean values as separate words, words after an array option's value, missing or extra
+ * positionals, a value that is not one of the choices or that starts with a dash). The caller
+ * then hands the line to yargs, so that every message and exit status stays yargs' own. For the
+ * lines it accepts, the result is what yargs would return (test/cli/plain-args.test.ts checks
+ * both against each other).
  */
 export function plainArgs(spec: CommandSpec, argv: readonly string[]): Record<string, unknown> | undefined {
   const options = new Map<string, [name: string, option: OptionSpec]>();
@@ -61,8 +62,8 @@ export function plainArgs(spec: CommandSpec, argv: readonly string[]): Record<st
     if (positional.type !== 'string') return undefined;
     const values = positional.variadic ? positionals.slice(p) : positionals.slice(p, p + 1);
     p += values.length;
-    if (positional.required && values.length === 0) return undefined;
-    if (!positional.variadic && values.length === 0) return undefined;
+    // a missing positional is an error, or (optional, not variadic) left out as yargs leaves it
+    if (values.length === 0 && (positional.required || !positional.variadic)) return undefined;
     if (positional.choices && values.some((v) => !positional.choices!.includes(v))) return undefined;
     setArg(args, positional.name, positional.variadic ? values : values[0]);
   }
