@@ -1,10 +1,9 @@
 import { once } from 'node:events';
-import { createRequire } from 'node:module';
 import type { Writable } from 'node:stream';
 import type { LogEvent } from '../event/event.js';
 import { MsgpackWriter } from './msgpack-writer.js';
 import { eventToJSON } from './ndjson.js';
-import type { PrettyFormatter } from './pretty.js';
+import { PrettyFormatter } from './pretty.js';
 
 import { OUTPUT_FORMATS, type OutputFormat } from './stream-formats.js';
 export { OUTPUT_FORMATS, type OutputFormat } from './stream-formats.js';
@@ -31,7 +30,7 @@ export function colorWanted(isTTY: boolean | undefined, env: NodeJS.ProcessEnv =
  */
 export class EventWriter {
   private readonly msgpack = new MsgpackWriter();
-  private readonly pretty: PrettyFormatter | undefined;
+  private pretty: PrettyFormatter | undefined;
   written = 0;
   /** Bytes handed to the stream (for the metrics: read, never reset). */
   bytesWritten = 0;
@@ -39,14 +38,8 @@ export class EventWriter {
   constructor(
     private readonly out: Writable,
     readonly format: OutputFormat,
-    color = false,
-  ) {
-    // the human format (and chalk, ~15 ms to load) only when asked for: pipeline stages never are
-    if (format === 'pretty') {
-      const { PrettyFormatter: Formatter } = createRequire(import.meta.url)('./pretty.js') as typeof import('./pretty.js');
-      this.pretty = new Formatter(color);
-    }
-  }
+    private readonly color = false,
+  ) {}
 
   encode(events: readonly LogEvent[]): Buffer | string {
     switch (this.format) {
@@ -59,7 +52,8 @@ export class EventWriter {
         return text;
       }
       case 'pretty':
-        return this.pretty!.format(events);
+        this.pretty ??= new PrettyFormatter(this.color);
+        return this.pretty.format(events);
     }
   }
 

@@ -1,11 +1,39 @@
-import { Chalk, type ChalkInstance } from 'chalk';
+import { createRequire } from 'node:module';
 import type { LogEvent } from '../event/event.js';
 import { valueToJSON } from './ndjson.js';
+import type * as ChalkModule from 'chalk';
 
 const LEVEL_KEYS = ['level', 'severity', 'lvl', 'loglevel', 'log_level', 'levelname'];
 const MESSAGE_KEYS = ['message', 'msg', 'log'];
 
 type Paint = (text: string) => string;
+
+/** The colors of the human format: dim for times and field names, cyan for tags, one per level. */
+interface Palette {
+  readonly dim: Paint;
+  readonly cyan: Paint;
+  /** By normalized level name; a level not here is left unpainted. */
+  readonly levels: Readonly<Record<string, Paint>>;
+}
+
+const unpainted: Paint = (text) => text;
+
+/** No color: what chalk at level 0 paints, without loading chalk (~15 ms of start-up). */
+const PLAIN: Palette = { dim: unpainted, cyan: unpainted, levels: {} };
+
+/** The palette on a terminal, 16 colors (which every terminal has). */
+function colorPalette(): Palette {
+  const { Chalk } = createRequire(import.meta.url)('chalk') as typeof ChalkModule;
+  const c = new Chalk({ level: 1 });
+  return {
+    dim: c.dim,
+    cyan: c.cyan,
+    levels: {
+      TRACE: c.gray, DEBUG: c.gray, INFO: c.green, NOTICE: c.cyan,
+      WARN: c.yellow, ERROR: c.red, CRIT: c.redBright.bold, ALERT: c.redBright.bold, FATAL: c.redBright.bold,
+    },
+  };
+}
 
 /**
  * The human format: one aligned line per event —
@@ -14,16 +42,10 @@ type Paint = (text: string) => string;
  */
 export class PrettyFormatter {
   private tagWidth = 8;
-  private readonly chalk: ChalkInstance;
-  private readonly levelPaint: Record<string, Paint>;
+  private readonly palette: Palette;
 
   constructor(color: boolean) {
-    this.chalk = new Chalk({ level: color ? 1 : 0 });
-    const c = this.chalk;
-    this.levelPaint = {
-      TRACE: c.gray, DEBUG: c.gray, INFO: c.green, NOTICE: c.cyan,
-      WARN: c.yellow, ERROR: c.red, CRIT: c.redBright.bold, ALERT: c.redBright.bold, FATAL: c.redBright.bold,
-    };
+    this.palette = color ? colorPalette() : PLAIN;
   }
 
   format(events: readonly LogEvent[]): string {
@@ -33,13 +55,13 @@ export class PrettyFormatter {
   }
 
   private line(event: LogEvent): string {
-    const c = this.chalk;
+    const c = this.palette;
     const { record } = event;
     if (event.tag.length > this.tagWidth) this.tagWidth = Math.min(event.tag.length, 40);
     const levelKey = LEVEL_KEYS.find((k) => record[k] !== undefined);
     const messageKey = MESSAGE_KEYS.find((k) => typeof record[k] === 'string');
     const level = levelKey ? normalizeLevel(record[levelKey]) : '';
-    const paint: Paint = this.levelPaint[level] ?? ((s) => s);
+    const paint: Paint = c.levels[level] ?? unpainted;
     let line = `${c.dim(event.time.toISO())}  ${c.cyan(event.tag.padEnd(this.tagWidth))}  ${paint(level.padEnd(5))}`;
     if (messageKey) line += `  ${paint(String(record[messageKey]).replace(/\n/g, '\\n'))}`;
     for (const key of Object.keys(record)) {

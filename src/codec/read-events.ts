@@ -6,7 +6,7 @@ import { DecodeError } from './decode-error.js';
 import { ByteLineSplitter, DEFAULT_MAX_LINE_BYTES, LineBatch, type LineText } from './line-splitter.js';
 import { log } from '../log/logger.js';
 import { decodeEscapedUtf8 } from './escaped-utf8.js';
-import { MessageStreamDecoder, type EntryForm } from './msgpack-reader.js';
+import type { EntryForm } from './msgpack-reader.js';
 import { isEventLine, jsonToEvent } from './ndjson.js';
 
 import type { InputFormat } from './stream-formats.js';
@@ -77,6 +77,8 @@ function looksTextual(byte: number): boolean {
 }
 
 async function* readMessagePack(chunks: AsyncIterable<Buffer>, options: ReadOptions): AsyncGenerator<LogEvent[]> {
+  // the decoder (and msgpackr) loads with the first MessagePack input: NDJSON, text or no input never needs it
+  const { MessageStreamDecoder } = await import('./msgpack-reader.js');
   const decoder = new MessageStreamDecoder(options.maxEntryBytes, options.entries);
   for await (const chunk of chunks) {
     const events = decoder.push(chunk);
