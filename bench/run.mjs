@@ -378,7 +378,14 @@ async function w5() {
     console.log(`${name.padEnd(20)} ${fmt(a, 0).padStart(6)} MB ${fmt(b, 0).padStart(6)} MB ${b > 100 ? '(over 100 MB)' : ''}`);
   }
   const worst = Math.max(...Object.values(result).map((r) => Math.max(r.small, r.large)));
-  console.log(targetLine('W5 peak RSS per process (piped form), worst at both sizes', worst, PIPED_TARGETS.processRssMB, 'MB', FLUENT_BIT.w1RssMB));
+  if (FORM === 'run') {
+    // each side one process: the collector and the aggregator have their own bars
+    const [collector, aggregator] = Object.values(result);
+    console.log(targetLine('W5 collector peak RSS (one process), worst at both sizes', Math.max(collector.small, collector.large), TARGETS.collectorRssMB, 'MB'));
+    console.log(targetLine('W5 aggregator peak RSS (one process), worst at both sizes', Math.max(aggregator.small, aggregator.large), TARGETS.aggregatorRssMB, 'MB'));
+  } else {
+    console.log(targetLine('W5 peak RSS per process (piped form), worst at both sizes', worst, PIPED_TARGETS.processRssMB, 'MB', FLUENT_BIT.w1RssMB));
+  }
   return { lines: LINES, largeLines: big, exact: small.exact && large.exact, processes: result, worstMB: worst };
 }
 
