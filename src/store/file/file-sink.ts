@@ -7,6 +7,7 @@ import type { RangesRecord } from '../../checkpoint/committed-ranges.js';
 import { PermanentStoreError, TransientStoreError, errorMessage } from '../store-errors.js';
 import type { CommitHook, StoreSink } from '../store-sink.js';
 import { storedIdentityOf } from '../stored-identity.js';
+import { appendBytes } from './append-bytes.js';
 import { CommittedJournal, type IntendedWrite } from './committed-journal.js';
 import { FileEncoder, type FileFormat } from './file-format.js';
 import { PathTemplate } from './path-template.js';
@@ -248,11 +249,8 @@ export class FileSink implements StoreSink {
       for (const [path, unit] of units) {
         const file = await this.file(path);
         touched.push({ file, before: file.size });
-        // O_APPEND: each write lands at the end; a short write (disk full) is continued or fails
-        for (let done = 0; done < unit.length; ) {
-          const { bytesWritten } = await file.handle.write(unit, done, unit.length - done, null);
-          done += bytesWritten;
-        }
+        // O_APPEND: each write lands at the end
+        await appendBytes(file.handle, unit);
         file.size += unit.length;
         file.dirty = true;
       }
