@@ -40,9 +40,9 @@ type ReadResult = 'none' | 'read' | 'more';
  *
  * Files are known by device + inode, never by name, so a renamed file is the same file and a
  * new file under an old name is a new one. Every read is checked against the file's
- * fingerprint (its first bytes) before and after, so a truncation — even one the writer has
- * already written past — is seen, and data read from a rewritten file is never emitted as if
- * it were the old content.
+ * fingerprint (its first bytes) after it is made (and a file whose size stood still, before), so
+ * a truncation — even one the writer has already written past — is seen, and data read from a
+ * rewritten file is never emitted as if it were the old content.
  */
 export class Tailer {
   private readonly sources = new Map<string, FileSource>();
