@@ -45,24 +45,47 @@ export function onAbort(signal: AbortSignal, work: () => void): () => void {
 export const ABORTED: unique symbol = Symbol('aborted');
 
 /**
- * Resolves with what `work` resolves with, or with ABORTED as soon as `signal` aborts. One
- * listener per wait, removed when the wait ends: racing every read against one long-lived
- * promise would pile reactions on it, each holding the batch it resolved with.
+ * Resolves with what `work` resolves with, or with ABORTED as soon as `signal` aborts. A wait
+ * holds no reaction on a long-lived promise (racing every read against one would pile reactions
+ * on it, each holding the batch it resolved with) and adds no listener to the signal: each
+ * signal has one listener, which ends the waits registered in its set (an EventTarget listener
+ * added and removed per wait cost more than the rest of a small batch's wait).
  */
 export function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T | typeof ABORTED> {
   if (signal.aborted) return Promise.resolve(ABORTED);
+  const waits = abortWaits(signal);
   return new Promise<T | typeof ABORTED>((resolve, reject) => {
     const abort = (): void => resolve(ABORTED);
-    signal.addEventListener('abort', abort, { once: true });
+    waits.add(abort);
     work.then(
       (value) => {
-        signal.removeEventListener('abort', abort);
+        waits.delete(abort);
         resolve(value);
       },
       (error: unknown) => {
-        signal.removeEventListener('abort', abort);
+        waits.delete(abort);
         reject(error);
       },
     );
   });
+}
+
+const waitsBySignal = new WeakMap<AbortSignal, Set<() => void>>();
+
+/** The waits a signal ends when it aborts (its one listener is added with the first wait). */
+function abortWaits(signal: AbortSignal): Set<() => void> {
+  let waits = waitsBySignal.get(signal);
+  if (!waits) {
+    const set = (waits = new Set());
+    waitsBySignal.set(signal, set);
+    signal.addEventListener(
+      'abort',
+      () => {
+        for (const end of set) end();
+        set.clear();
+      },
+      { once: true },
+    );
+  }
+  return waits;
 }

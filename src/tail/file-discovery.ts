@@ -1,4 +1,4 @@
-import { watch, type FSWatcher, type Stats } from 'node:fs';
+import { statSync, watch, type FSWatcher, type Stats } from 'node:fs';
 import { lstat, realpath, stat } from 'node:fs/promises';
 import { dirname, resolve, sep } from 'node:path';
 import { glob, isDynamicPattern } from 'tinyglobby';
@@ -27,7 +27,11 @@ export type SkipReporter = (path: string, reason: string) => void;
  * the policy refuses is skipped and reported through `onSkip`.
  */
 export class FileDiscovery {
+  /** The directories to watch (at most MAX_WATCHED_DIRS), each with its watcher while not paused. */
+  private readonly dirs = new Set<string>();
   private readonly watchers = new Map<string, FSWatcher>();
+  /** While paused: each directory's modification time when the pause began (a rename or a new file changes it). */
+  private pausedDirTimes: Map<string, number> | undefined;
   private readonly excluded: Set<string>;
   /** The real directories a link may point into under the `inside` policy (resolved once per scan, when needed). */
   private allowedRoots: string[] | undefined;
@@ -90,6 +94,56 @@ export class FileDiscovery {
   close(): void {
     for (const watcher of this.watchers.values()) watcher.close();
     this.watchers.clear();
+    this.dirs.clear();
+  }
+
+  get paused(): boolean {
+    return this.pausedDirTimes !== undefined;
+  }
+
+  /**
+   * Stops watching while tail reads a busy file on a timer anyway: a watched directory wakes the
+   * process at every write to any file in it (a thousand a second for a line-by-line writer), and
+   * those wake-ups cost more than the reading. The directories' modification times stand in for
+   * the events meanwhile (see dirsChanged).
+   */
+  pause(): void {
+    if (this.pausedDirTimes) return;
+    this.pausedDirTimes = new Map();
+    for (const dir of this.dirs) this.pausedDirTimes.set(dir, dirTime(dir));
+    for (const watcher of this.watchers.values()) watcher.close();
+    this.watchers.clear();
+  }
+
+  /**
+   * Watches again; true when a directory changed during the pause (a file was created, renamed or
+   * deleted: rescan). Data written between the caller's last read and this call raises no event:
+   * the caller reads once more after resuming.
+   */
+  resume(): boolean {
+    if (!this.pausedDirTimes) return false;
+    const changed = this.dirsChanged();
+    this.pausedDirTimes = undefined;
+    for (const dir of this.dirs) this.startWatching(dir);
+    return changed;
+  }
+
+  /**
+   * While paused: whether a watched directory's modification time moved since the pause began (or
+   * since the last call that said so), as a rename event would have said. One stat per directory.
+   */
+  dirsChanged(): boolean {
+    const times = this.pausedDirTimes;
+    if (!times) return false;
+    let changed = false;
+    for (const dir of this.dirs) {
+      const now = dirTime(dir);
+      if (times.get(dir) !== now) {
+        times.set(dir, now);
+        changed = true;
+      }
+    }
+    return changed;
   }
 
   /** Why the symlink policy refuses this path (a link, or a path through a linked directory), or undefined. */
@@ -108,18 +162,38 @@ export class FileDiscovery {
 
   private watchDir(dir: string): void {
     const full = resolve(dir);
-    if (this.watchers.has(full) || this.watchers.size >= MAX_WATCHED_DIRS) return;
+    if (this.dirs.has(full) || this.dirs.size >= MAX_WATCHED_DIRS) {
+      // (a directory that could not be watched is tried again)
+      if (this.dirs.has(full) && !this.pausedDirTimes) this.startWatching(full);
+      return;
+    }
+    this.dirs.add(full);
+    if (this.pausedDirTimes) this.pausedDirTimes.set(full, dirTime(full));
+    else this.startWatching(full);
+  }
+
+  private startWatching(full: string): void {
+    if (this.watchers.has(full)) return;
     try {
       const watcher = watch(full, { persistent: false }, (kind) => this.onChange(kind === 'rename' ? 'rename' : 'change'));
       // a watched directory removed, or inotify limits reached: polling carries on
       watcher.on('error', () => {
         watcher.close();
-        this.watchers.delete(full);
+        if (this.watchers.get(full) === watcher) this.watchers.delete(full);
       });
       this.watchers.set(full, watcher);
     } catch {
       // missing directory (it may appear later: the next scan retries) or no watches left
     }
+  }
+}
+
+/** A directory's modification time (-1 when it cannot be read: gone, say). */
+function dirTime(dir: string): number {
+  try {
+    return statSync(dir, { throwIfNoEntry: false })?.mtimeMs ?? -1;
+  } catch {
+    return -1;
   }
 }
 

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { readSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 
 /**
@@ -50,4 +51,10 @@ export async function readHead(handle: FileHandle): Promise<Buffer> {
   const buffer = Buffer.allocUnsafe(FINGERPRINT_BYTES);
   const { bytesRead } = await handle.read(buffer, 0, FINGERPRINT_BYTES, 0);
   return buffer.subarray(0, bytesRead);
+}
+
+/** The same, read at once (a page-cache read of 1 KiB: cheaper than a trip through the thread pool). */
+export function readHeadSync(handle: FileHandle): Buffer {
+  const buffer = Buffer.allocUnsafe(FINGERPRINT_BYTES);
+  return buffer.subarray(0, readSync(handle.fd, buffer, 0, FINGERPRINT_BYTES, 0));
 }

@@ -33,5 +33,11 @@ export interface TailOptions {
 
 /** Bytes asked for in one read; each read becomes one batch of events. */
 export const READ_BYTES = 512 * 1024;
+/**
+ * New data up to this size is read at once (fstat and pread without the thread pool, whose
+ * round trip costs more than a small page-cache read: the common case of a file followed as it
+ * is written); more is read through the thread pool, two reads in flight.
+ */
+export const SMALL_READ_BYTES = 64 * 1024;
 /** Bytes read from one file before the others get their turn. */
 export const MAX_BYTES_PER_TURN = 8 * 1024 * 1024;

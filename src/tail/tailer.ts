@@ -1,3 +1,4 @@
+import { fstatSync, readSync } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { isDynamicPattern } from 'tinyglobby';
 import { CliError, ExitCode } from '../base/exit-codes.js';
@@ -6,7 +7,7 @@ import type { Writable } from 'node:stream';
 import { readCheckpointFile, writeCheckpointFile, formatCheckpoint, type SourcePositions } from '../checkpoint/checkpoint-file.js';
 import type { EventWriter } from '../codec/event-writer.js';
 import type { LogEvent } from '../event/event.js';
-import { FINGERPRINT_BYTES, makeIdentity, readHead, type FileIdentity } from './file-identity.js';
+import { FINGERPRINT_BYTES, makeIdentity, readHead, readHeadSync, type FileIdentity } from './file-identity.js';
 import { FileDiscovery, type FoundFile } from './file-discovery.js';
 import { describeFileType } from './file-type.js';
 import { PathTrouble } from './path-trouble.js';
@@ -15,7 +16,7 @@ import { KnownPositions } from './known-positions.js';
 import { LinePipeline, type PipelineOptions } from './line-pipeline.js';
 import { multilineFactory } from './multiline.js';
 import { expandTag } from './tag.js';
-import { MAX_BYTES_PER_TURN, READ_BYTES, type TailOptions } from './tail-options.js';
+import { MAX_BYTES_PER_TURN, READ_BYTES, SMALL_READ_BYTES, type TailOptions } from './tail-options.js';
 import { Signal } from '../stream/signal.js';
 
 /** Shortest time between two rescans asked for by directory events. */
@@ -24,9 +25,14 @@ const RESCAN_GAP_MS = 50;
  * A file event wakes the tailer this long later, so the lines a writer appends in a burst (or
  * one at a time at a modest rate) are read and sent on together: at 1,000 lines/s each line
  * alone costs every stage downstream a read, a write and the store an fsync. A few ms of delay
- * buys batches of several lines.
+ * buys batches of several lines. While a file keeps growing, tail reads it every this long with
+ * its directory watches paused (see FileDiscovery.pause), so it wakes once per batch, not once
+ * per write.
  */
 const WAKE_COALESCE_MS = 8;
+
+/** What reading a file gave: nothing new, all there was, or not all yet (read on at once). */
+type ReadResult = 'none' | 'read' | 'more';
 
 /**
  * Follows files: finds them (globs, rescans, directory watches), reads each from the right
@@ -34,9 +40,9 @@ const WAKE_COALESCE_MS = 8;
  *
  * Files are known by device + inode, never by name, so a renamed file is the same file and a
  * new file under an old name is a new one. Every read is checked against the file's
- * fingerprint (its first bytes) before and after, so a truncation — even one the writer has
- * already written past — is seen, and data read from a rewritten file is never emitted as if
- * it were the old content.
+ * fingerprint (its first bytes) after it is made (and a file whose size stood still, before), so
+ * a truncation — even one the writer has already written past — is seen, and data read from a
+ * rewritten file is never emitted as if it were the old content.
  */
 export class Tailer {
   private readonly sources = new Map<string, FileSource>();
@@ -86,7 +92,7 @@ export class Tailer {
       await this.reportMissing();
       await this.savePositions(); // fails early when the position file cannot be written
       if (!options.follow) {
-        while (!this.stopping && (await this.turn())) {}
+        while (!this.stopping && (await this.turn()) !== 'none') {}
         for (const source of this.sources.values()) if (source.state === 'active') await this.emit(source.pipeline.flushAll());
       } else {
         await this.follow();
@@ -109,14 +115,26 @@ export class Tailer {
       let now = Date.now();
       // directory events ask for a rescan; a burst of them costs one scan per RESCAN_GAP_MS
       if ((this.rescanRequested && now - this.lastScan >= RESCAN_GAP_MS) || now - this.lastScan >= o.refreshIntervalMs) await this.rescan(false);
-      const worked = await this.turn();
+      const got = await this.turn();
       now = Date.now();
       for (const source of this.sources.values()) {
         if (source.state === 'active') await this.emit(source.pipeline.flushIdle(now, o.partialFlushMs, o.multilineFlushMs));
       }
       await this.closeFinished(now);
       if (now - this.lastPosSave >= o.posIntervalMs) await this.savePositions();
-      if (!worked) await this.sleep(o.pollIntervalMs);
+      if (got === 'more') continue;
+      if (got === 'read') {
+        // a file is being written: read it again a coalescing window later, unwoken meanwhile
+        await this.hold();
+        continue;
+      }
+      // Nothing new. Coming out of a busy spell, watch again and look once more: what was written
+      // between the last read and the watch raised no event.
+      if (this.discovery.paused) {
+        if (this.discovery.resume()) this.rescanRequested = true;
+        continue;
+      }
+      await this.sleep(o.pollIntervalMs);
     }
     // Stopping. With a position file, held partial lines and groups stay unread: the saved
     // position is before them and the next run reads them whole. Without one, nothing could
@@ -260,9 +278,9 @@ export class Tailer {
 
   // ------------------------------------------------------------------- reading
 
-  /** One turn over every file; true when anything was read or changed. */
-  private async turn(): Promise<boolean> {
-    let worked = false;
+  /** One turn over every file: what the busiest of them gave. */
+  private async turn(): Promise<ReadResult> {
+    let got: ReadResult = 'none';
     const now = Date.now();
     for (const source of [...this.sources.values()]) {
       if (this.stopping) break;
@@ -270,9 +288,10 @@ export class Tailer {
       try {
         if (source.state === 'undecided') {
           await this.classify(source, await readHead(source.handle), now);
-          if ((source.state as string) === 'active') worked = true;
+          if ((source.state as string) === 'active') got = 'more';
         } else if (source.state === 'active') {
-          if (await this.read(source)) worked = true;
+          const read = await this.read(source);
+          if (read === 'more' || got === 'none') got = read;
         }
       } catch (error) {
         // One file's I/O error (EIO from a failing disk, say) must not stop the others: it is
@@ -281,31 +300,38 @@ export class Tailer {
         await this.letGo(source);
       }
     }
-    return worked;
+    return got;
   }
 
-  private async read(source: FileSource): Promise<boolean> {
+  /**
+   * Reads what is new in a file. The fstat and a small read are made at once (see
+   * SMALL_READ_BYTES); a larger one goes through the thread pool.
+   */
+  private async read(source: FileSource): Promise<ReadResult> {
     const { handle, pipeline } = source;
-    const st = await handle.stat();
+    const st = fstatSync(handle.fd);
     source.size = st.size;
     let off = pipeline.pos;
     if (st.size < off) {
       await this.truncated(source, st.size);
-      return true;
+      return 'more';
     }
     // (a modification time is coarse: an idle file's fingerprint is also checked once a second)
     const now = Date.now();
     const modified = st.mtimeMs !== source.mtimeMs || now - source.verifiedAt >= 1000;
     source.mtimeMs = st.mtimeMs;
     if (modified) source.verifiedAt = now;
-    // Same size but written to: truncated and rewritten to exactly the old length (it happens
-    // with fixed-length lines); only the fingerprint tells.
-    if (st.size === off && !(modified && source.head && off > 0)) return false;
-    if (source.head && off > 0 && !startsWith(await readHead(handle), source.head)) {
-      await this.truncated(source, st.size);
-      return true;
+    if (st.size === off) {
+      // Same size but written to: truncated and rewritten to exactly the old length (it happens
+      // with fixed-length lines); only the fingerprint tells. (A file that grew is checked after
+      // its read, below.)
+      if (modified && source.head && off > 0 && !startsWith(readHeadSync(handle), source.head)) {
+        await this.truncated(source, st.size);
+        return 'more';
+      }
+      return 'none';
     }
-    if (st.size === off) return false;
+    if (st.size - off <= SMALL_READ_BYTES) return this.readSmall(source, st.size);
     // Two buffers: the next chunk is read while this one is split and encoded.
     const buffers = this.readBuffers;
     let which = 0;
@@ -321,10 +347,12 @@ export class Tailer {
       return reading;
     };
     let next = request(off);
+    let full = false;
     while (next) {
       const { chunk, want } = await next;
       if (chunk.length === 0) break;
-      next = chunk.length === want ? request(off + chunk.length) : undefined;
+      full = chunk.length === want;
+      next = full ? request(off + chunk.length) : undefined;
       // Read first, check after: if the file was truncated and rewritten meanwhile, these
       // bytes may be the new content; they are dropped and read again from the right place.
       const head = off === 0 ? chunk : await readHead(handle);
@@ -333,7 +361,7 @@ export class Tailer {
       } else if (!startsWith(head, source.head)) {
         await next?.catch(() => undefined);
         await this.truncated(source, st.size);
-        return true;
+        return 'more';
       }
       const events = pipeline.push(chunk);
       off += chunk.length;
@@ -342,7 +370,29 @@ export class Tailer {
       // a long catch-up must not leave the saved positions behind for its whole duration
       if (Date.now() - this.lastPosSave >= this.options.posIntervalMs) await this.savePositions();
     }
-    return true;
+    // stopped by the per-turn bound with the last read full: there is more to read now
+    return full && requested >= MAX_BYTES_PER_TURN ? 'more' : 'read';
+  }
+
+  /** Reads up to `size` from where the file was read to, at once, checking the fingerprint after. */
+  private async readSmall(source: FileSource, size: number): Promise<ReadResult> {
+    const { handle, pipeline } = source;
+    const off = pipeline.pos;
+    const buffer = this.readBuffers[0]!;
+    const chunk = buffer.subarray(0, readSync(handle.fd, buffer, 0, size - off, off));
+    if (chunk.length === 0) return 'none';
+    // read first, check after (as above)
+    const head = off === 0 ? chunk : readHeadSync(handle);
+    if (!source.head) {
+      this.setIdentity(source, head);
+    } else if (!startsWith(head, source.head)) {
+      await this.truncated(source, size);
+      return 'more';
+    }
+    const events = pipeline.push(chunk);
+    source.size = Math.max(source.size, off + chunk.length);
+    await this.emit(events);
+    return 'read';
   }
 
   /**
@@ -461,14 +511,25 @@ export class Tailer {
   /**
    * Sleeps until the poll interval passes or something wakes the loop. A wake-up that came
    * before (or while the loop was waking) is kept for the next sleep: at worst one turn too many,
-   * never a wake-up lost. A file event ends the sleep WAKE_COALESCE_MS later (events meanwhile are
-   * read by the same turn); stop() ends it at once.
+   * never a wake-up lost. A file event ends the sleep WAKE_COALESCE_MS later (see hold); stop()
+   * ends it at once.
    */
   private async sleep(ms: number): Promise<void> {
     if (!this.woken) await this.changed.wait(ms);
     if (!this.woken) return; // the poll interval passed
+    await this.hold();
+  }
+
+  /**
+   * Waits WAKE_COALESCE_MS with the directory watches paused, so the writes meanwhile wake
+   * nothing (the next turn reads them together); stop() ends the wait at once. A directory that
+   * changed meanwhile asks for a rescan, as its rename event would have.
+   */
+  private async hold(): Promise<void> {
+    this.discovery.pause();
+    this.woken = false;
     const until = Date.now() + WAKE_COALESCE_MS;
     for (let left = WAKE_COALESCE_MS; left > 0 && !this.stopping; left = until - Date.now()) await this.changed.wait(left);
-    this.woken = false;
+    if (this.discovery.dirsChanged()) this.rescanRequested = true;
   }
 }

@@ -3,6 +3,7 @@ import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { replaceFileAtomically } from '../../checkpoint/checkpoint-file.js';
 import { CommittedRanges, normalizeRanges, type RangesRecord } from '../../checkpoint/committed-ranges.js';
+import { appendBytes } from './append-bytes.js';
 import { isOtherLiveWriter, thisProcess, type WriterProcess } from './writer-process.js';
 
 /** The journal is folded into a new snapshot once it grows past this (or past the snapshot, when that is bigger). */
@@ -111,7 +112,7 @@ export class CommittedJournal {
 
   private async write(line: string, durable: boolean): Promise<void> {
     this.journal ??= await open(this.journalPath, 'a');
-    await this.journal.write(line);
+    await appendBytes(this.journal, line);
     if (durable) await this.journal.datasync();
     this.journalBytes += Buffer.byteLength(line);
   }

@@ -7,6 +7,7 @@ import type { RangesRecord } from '../../checkpoint/committed-ranges.js';
 import { PermanentStoreError, TransientStoreError, errorMessage } from '../store-errors.js';
 import type { CommitHook, StoreSink } from '../store-sink.js';
 import { storedIdentityOf } from '../stored-identity.js';
+import { appendBytes, byteLengthOf } from './append-bytes.js';
 import { CommittedJournal, type IntendedWrite } from './committed-journal.js';
 import { FileEncoder, type FileFormat } from './file-format.js';
 import { PathTemplate } from './path-template.js';
@@ -259,8 +260,8 @@ export class FileSink implements StoreSink {
       for (const [path, unit] of units) {
         const file = await this.file(path);
         touched.push({ file, before: file.size });
-        const length = await appendAll(file.handle, unit);
-        file.size += length;
+        // O_APPEND: each write lands at the end
+        file.size += await appendBytes(file.handle, unit);
         file.dirty = true;
       }
       if (this.options.fsync === 'always') await Promise.all(touched.map(({ file }) => this.sync(file)));
@@ -279,7 +280,7 @@ export class FileSink implements StoreSink {
     const writes: IntendedWrite[] = [];
     for (const [path, unit] of units) {
       const file = await this.file(path);
-      writes.push({ path, ino: file.ino, size: file.size, end: file.size + byteLength(unit) });
+      writes.push({ path, ino: file.ino, size: file.size, end: file.size + byteLengthOf(unit) });
     }
     await this.committed!.intend(writes, this.options.fsync === 'always');
   }
@@ -379,32 +380,4 @@ function classify(error: unknown): Error {
   const code = (error as NodeJS.ErrnoException).code;
   if (code && TRANSIENT_FS.has(code)) return new TransientStoreError(errorMessage(error), error);
   return new PermanentStoreError(errorMessage(error), error);
-}
-
-function byteLength(parts: readonly Buffer[]): number {
-  let length = 0;
-  for (const part of parts) length += part.length;
-  return length;
-}
-
-/**
- * Appends `parts` with as few writev calls as the kernel allows (O_APPEND: each lands at the end);
- * a short write (disk full) is continued from where it stopped, or fails. Returns the bytes written.
- */
-async function appendAll(handle: FileHandle, parts: Buffer[]): Promise<number> {
-  const length = byteLength(parts);
-  let left = parts;
-  for (let done = 0; done < length; ) {
-    const { bytesWritten } = await handle.writev(left);
-    done += bytesWritten;
-    if (done < length) left = remainderOf(left, bytesWritten);
-  }
-  return length;
-}
-
-/** What is left of `parts` once their first `written` bytes are written. */
-function remainderOf(parts: Buffer[], written: number): Buffer[] {
-  let i = 0;
-  while (written >= parts[i]!.length) written -= parts[i++]!.length;
-  return [parts[i]!.subarray(written), ...parts.slice(i + 1)];
 }
