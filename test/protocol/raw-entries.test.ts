@@ -116,3 +116,23 @@ test('50,000 mutated payloads: the fast path output always decodes, and agrees w
   t.log({ agreed, refusedByBoth });
   t.true(agreed > 5_000);
 });
+
+test('receive --buffer: relay positions stamped while copying are what the durable sink stamps on decoded events', (t) => {
+  const payload = Buffer.concat([
+    hex('92 ce 55ece6f8 81 a1 61 01'), // [t, {a: 1}]: carried identity
+    hex('92 ce 55ece6f8 81 a1 61 02'), // no identity: its relay position is its identity too
+    hex('92 92 d7 00 55ece6f8 00000005 81 a1 6b a1 76 81 a1 66 c3'), // v1.5 metadata, then the positions
+  ]);
+  const w = new MsgpackWriter();
+  w.writeString('t');
+  const encodedTag = w.take();
+  const identities = [{ id: 'file:1', off: 120 }, undefined, { id: 'file:1', off: 240 }];
+  const count = transcodeEntries(payload, encodedTag, limits, w, (i) => identities[i], { id: 'receive:/b', firstOff: 41 });
+  t.is(count, 3);
+  const events = new MessageStreamDecoder().push(w.take());
+  t.deepEqual(events.map((e) => e.options), [
+    { src: { id: 'file:1', off: 120 }, relay: { id: 'receive:/b', off: 41 } },
+    { src: { id: 'receive:/b', off: 42 }, relay: { id: 'receive:/b', off: 42 } },
+    { metadata: { k: 'v' }, src: { id: 'file:1', off: 240 }, relay: { id: 'receive:/b', off: 43 } },
+  ]);
+});
