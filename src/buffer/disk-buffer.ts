@@ -92,7 +92,8 @@ interface PendingChunk {
 }
 
 class OpenChunk {
-  readonly writer = new MsgpackWriter();
+  /** The writer of the chunk before, once taken: its buffer has grown to a chunk's size already. */
+  constructor(readonly writer = new MsgpackWriter()) {}
   events = 0;
   positions: Record<string, number> = {};
   ids: string[] = [];
@@ -346,9 +347,10 @@ export class DiskBuffer {
     this.ageTimer = undefined;
     const open = this.open;
     if (open.events === 0) return;
-    this.open = new OpenChunk();
+    const payload = open.writer.take();
+    this.open = new OpenChunk(open.writer);
     this.pending.push({
-      payload: open.writer.take(),
+      payload,
       events: open.events,
       meta: { uid: newChunkUid(), created: open.created, src: open.positions, ...(open.ids.length > 0 ? { ids: open.ids } : {}) },
     });
