@@ -27,13 +27,22 @@ export class KnownPositions {
     for (const [id, position] of positions) this.addFrom(id, position, now);
   }
 
-  /** Checkpoint offsets replace read offsets of the same source (and add sources tail had not saved). */
+  /**
+   * The committing stage's checkpoint decides: its offsets replace the read offsets of the same
+   * sources (and add sources tail had not saved), and a source tail had read (--pos) that the
+   * checkpoint does not name has nothing committed, so it is read again from its head. (Its read
+   * offset would skip what tail read and the stage after it lost: a collector killed just after
+   * a rotation lost the new file's first lines that way.)
+   */
   override(positions: SourcePositions, now = Date.now()): void {
+    const committed = new Set<string>();
     for (const [id, position] of positions) {
+      committed.add(id);
       const known = this.entries.get(id);
       if (known) known.off = position.off;
       else this.addFrom(id, position, now);
     }
+    for (const [id, known] of this.entries) if (!committed.has(id)) known.off = 0;
   }
 
   add(identity: FileIdentity, off: number, path: string | undefined, now = Date.now()): void {

@@ -96,6 +96,25 @@ test('--checkpoint: tail resumes from the offsets a committing stage committed, 
   t.is(String(own.stdout), '');
 });
 
+test('--checkpoint: a file tail read (its --pos says so) that nothing committed is read again from its head', async (t) => {
+  // a collector killed just after a rotation: tail had read the new file's first lines and saved
+  // its position, the stage after it lost them before making them durable (no checkpoint entry)
+  const dir = await tempDir(t);
+  const log = join(dir, 'app.log');
+  const pos = join(dir, 'tail.pos');
+  const checkpoint = join(dir, 'committed.json');
+  await writeFile(log, numbered(1, 100));
+  const first = await logkit(['tail', '--no-follow', '--pos', pos, '-o', 'json', log]);
+  t.is(eventsOf(first.stdout).length, 100);
+  const tracker = await CheckpointTracker.open(checkpoint, { intervalMs: 10_000 });
+  tracker.commit([{ tag: 'x', time: new EventTime(0, 0), record: {}, options: { src: { id: 'another-file', off: 5 } } }]);
+  await tracker.close();
+
+  const resumed = await logkit(['tail', '--no-follow', '--pos', pos, '--checkpoint', checkpoint, '-o', 'json', log]);
+  t.is(resumed.exitCode, 0, String(resumed.stderr));
+  t.deepEqual(eventsOf(resumed.stdout).map((e) => Number(e.record.message)), Array.from({ length: 100 }, (_, i) => i + 1));
+});
+
 test('a rewritten file (same inode, other first bytes) is read from 0, not from the saved offset', async (t) => {
   const dir = await tempDir(t);
   const log = join(dir, 'app.log');
