@@ -34,7 +34,7 @@ export default defineCommand(
       'from-head': { type: 'boolean', default: false, describe: 'Read files present at start from their beginning (files found later always are)', group: 'Reading' },
       follow: { type: 'boolean', default: true, describe: 'Keep following; --no-follow reads what is there (from the beginning, or from --pos) and exits', group: 'Reading' },
       pos: { type: 'string', value: 'FILE', completion: 'file', describe: 'Save read positions to FILE (atomically, at most every --pos-interval and at exit) and resume from them', group: 'Positions' },
-      checkpoint: { type: 'string', value: 'FILE', completion: 'file', describe: 'Resume from the committed offsets a committing stage wrote to FILE, in preference to --pos', group: 'Positions' },
+      checkpoint: { type: 'string', value: 'FILE', completion: 'file', describe: 'Resume from the committed offsets a committing stage wrote to FILE, in preference to --pos; a file --pos knows that FILE does not is read again from its head', group: 'Positions' },
       'pos-interval': { type: 'duration', default: '1s', min: 0, max: '1d', describe: 'Save positions at most this often', group: 'Positions' },
       'refresh-interval': { type: 'duration', default: '10s', min: '1ms', max: '1d', describe: 'Rescan the globs this often, besides on directory events', group: 'Reading' },
       'poll-interval': { type: 'duration', default: '250ms', min: '1ms', max: '1d', describe: 'Check idle files for new data this often when no file event arrives', group: 'Reading' },
@@ -69,7 +69,7 @@ export default defineCommand(
           'off the byte offset just past the event\'s last line. --pos and --checkpoint files are JSON ' +
           '{"version":1,"sources":{"<id>":{"off":N}}}, replaced atomically (temporary file, fsync, rename). A saved --pos offset ' +
           'never covers a line still inside tail, so after kill -9 lines may be read twice, never lost. With --checkpoint, files ' +
-          'whose identity is in the checkpoint resume at the committed offset.',
+          'whose identity is in the checkpoint resume at the committed offset, and files --pos knows that the checkpoint does not (read, never committed) from their head.',
       ],
     ],
   },
