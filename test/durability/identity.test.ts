@@ -83,6 +83,9 @@ for (const [mode, expectFirst, expectLater] of [
     const sent = tailedEvents(40);
     await forward.send(sent.slice(0, 20));
     await waitFor(() => server.chunks.length >= 1, 'the first chunk', 20_000);
+    // its acknowledgement, which says whether the server restores identities, must have reached
+    // forward before the next events are sent (on a loaded machine it can take longer than a flush)
+    await waitFor(async () => /acked_chunks=[1-9]/.test(await forward.stats()), 'forward to have the first acknowledgement', 20_000, 50);
     await forward.send(sent.slice(20));
     t.is((await forward.end()).exitCode, 0, forward.stderr());
     t.true(server.chunks.length >= 2);
