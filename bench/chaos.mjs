@@ -39,7 +39,7 @@
 // (the union of the files after a failover aside: see above) unless --allow-duplicates; 1 otherwise.
 import { spawn } from 'node:child_process';
 import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from './lib/free-port.mjs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -86,17 +86,6 @@ function prng(seed) {
   };
 }
 const random = prng(SEED);
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 const q = (s) => `'${s.replace(/'/g, `'\\''`)}'`;
 

@@ -2,7 +2,6 @@
 // ports, line counting that reads only what is new.
 import { spawn } from 'node:child_process';
 import { open, readdir, readFile, stat } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -51,17 +50,6 @@ export function startDaemon(command) {
   };
 }
 
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
-
 /** Counts newlines in every regular file under dir, reading each file only from where it was last counted. */
 export class LineCounter {
   constructor(dir) { this.dir = dir; this.seen = new Map(); this.total = 0; }
@@ -105,3 +93,5 @@ export async function waitFor(predicate, { timeoutMs = 600_000, intervalMs = 20 
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+export { freePort } from './free-port.mjs';

@@ -1,17 +1,16 @@
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { execa } from 'execa';
+import { ROOT } from './logkit.js';
 
-/** An ephemeral port that was free a moment ago (the kernel picks it; nothing listens on it now). */
+/**
+ * A port on 127.0.0.1 that was free a moment ago, below the kernel's ephemeral range, for a
+ * server a test starts again on the same port (bench/lib/free-port.mjs says why: no port-0 bind
+ * of another test can take it while the server is down).
+ */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
+  const { freePort: pick } = (await import(pathToFileURL(join(ROOT, 'bench', 'lib', 'free-port.mjs')).href)) as { freePort: () => Promise<number> };
+  return pick();
 }
 
 /** A self-signed certificate for 127.0.0.1 and localhost (openssl), written to DIR/NAME.pem and DIR/NAME.key. */
