@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import type { LogEvent } from '../event/event.js';
-import { CHUNK_SOURCE, relayPositionOf, sourcePositionOf, type SourcePositionOption } from '../event/source-position.js';
-import { scannedPosition } from '../codec/scanned-position.js';
+import { CHUNK_SOURCE, type SourcePositionOption } from '../event/source-position.js';
+import { positionOf } from '../codec/scanned-position.js';
 import { readCheckpointFile, writeCheckpointFile, type SourcePositions } from './checkpoint-file.js';
 export interface CheckpointTrackerOptions {
   /** Write at most this often (milliseconds); `flush()` writes at once. */
@@ -77,10 +77,8 @@ export class CheckpointTracker {
     const highest = new Map<string, number>();
     for (let i = 0; i < events.length; i++) {
       const event = events[i]!;
-      const src = scannedPosition(event, 'src');
-      note(highest, src === 'decode' ? sourcePositionOf(event) : src);
-      const relay = scannedPosition(event, 'relay');
-      note(highest, relay === 'decode' ? relayPositionOf(event) : relay);
+      note(highest, positionOf(event, 'src'));
+      note(highest, positionOf(event, 'relay'));
     }
     let changed = false;
     for (const [id, off] of highest) {

@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import type { LogEvent } from '../event/event.js';
-import { sourcePositionOf, type ScannedPositions, type SourcePositionOption } from '../event/source-position.js';
+import { relayPositionOf, sourcePositionOf, type ScannedPositions, type SourcePositionOption } from '../event/source-position.js';
 import { plainValueEnd, stringSpan } from './msgpack-plain.js';
 import { EventWithLine } from './ndjson-line-events.js';
 import { RawEntryEvent } from './raw-entry-event.js';
@@ -132,8 +132,12 @@ export function scannedPosition(event: LogEvent, key: PositionKey = 'src'): Scan
   return 'decode';
 }
 
-/** An event's identity (`options.src`): scanned from its bytes where it can be, decoded otherwise. */
-export function sourcePositionOfAny(event: LogEvent): SourcePositionOption | undefined {
-  const scanned = scannedPosition(event, 'src');
-  return scanned === 'decode' ? sourcePositionOf(event) : scanned;
+/**
+ * An event's position under `key` (its identity `src`, or its `relay`): scanned from its bytes
+ * where it can be, decoded otherwise.
+ */
+export function positionOf(event: LogEvent, key: PositionKey = 'src'): SourcePositionOption | undefined {
+  const scanned = scannedPosition(event, key);
+  if (scanned !== 'decode') return scanned;
+  return key === 'src' ? sourcePositionOf(event) : relayPositionOf(event);
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { sourcePositionOfAny } from '../codec/scanned-position.js';
+import { positionOf } from '../codec/scanned-position.js';
 import type { LogEvent } from '../event/event.js';
 
 /** A source id longer than this is stored as its SHA-256 (`sha256:` + 64 hex digits): bounded keys and memory. */
@@ -16,7 +16,7 @@ export interface StoredIdentity {
  * replays still match). Undefined for an event without one: it is stored as it comes.
  */
 export function storedIdentityOf(event: LogEvent): StoredIdentity | undefined {
-  const src = sourcePositionOfAny(event);
+  const src = positionOf(event, 'src');
   if (!src || src.id.length <= MAX_SOURCE_ID_CHARS) return src;
   return { id: `sha256:${createHash('sha256').update(src.id).digest('hex')}`, off: src.off };
 }
