@@ -30,10 +30,11 @@
 //
 // Full run (the documented one; several minutes on 2 cores):
 //   npm run build && node bench/chaos.mjs --lines 200000 --kills 20 --seconds 90 --seed 1
-// The suite runs a reduced one (test/durability/chaos.test.ts): --lines 20000 --kills 20 --seconds 30.
+// The suite runs reduced ones (test/durability/chaos.test.ts): --lines 20000 --kills 20 --seconds 30, into
+// the file store and into PostgreSQL, and a failover run into each.
 // Options: --lines N --kills N --seconds S (writer duration) --rotations N --seed N --drain-timeout S
 //          --only UNIT (kill only in units named so: collector, aggregator) --keep (keep the temp dir) --json (print a JSON summary as the last line)
-//          --store file|postgres (postgres: LOGKIT_CHAOS_PG_URL, default postgres://postgres@127.0.0.1:5432/test; a fresh table per run, dropped after)
+//          --store file|postgres (postgres: LOGKIT_CHAOS_PG_URL, default postgres://postgres@127.0.0.1:5432/test; a fresh table per run, dropped after, even on SIGINT/SIGTERM; the JSON summary names it)
 //          --failover-at S (see above) --failover-delay S (forward's, default 10) --allow-duplicates (duplicates do not fail the run).
 // Exit status: 0 when nothing is lost, every stored identity is right, and no store holds a duplicate
 // (the union of the files after a failover aside: see above) unless --allow-duplicates; 1 otherwise.
@@ -287,7 +288,9 @@ async function cleanup() {
   if (!KEEP) rmSync(root, { recursive: true, force: true });
   else say(`kept ${root}`);
 }
+// interrupted (^C, or a test's timeout): no unit outlives the run, and the table goes too
 process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
+process.on('SIGTERM', () => void cleanup().then(() => process.exit(143)));
 
 async function main() {
   const { mkdirSync } = await import('node:fs');
@@ -453,6 +456,7 @@ async function main() {
   const summary = {
     lines: LINES,
     store: STORE,
+    ...(STORE === 'postgres' ? { table: pgTable } : {}),
     failover: failedOver,
     failedOverAtSeconds: failedOver ? Number(failedOverAt) : undefined,
     kills: kills.length,
