@@ -6,6 +6,7 @@ import { MessageStreamDecoder } from '../../src/codec/msgpack-reader.js';
 import { tempDir } from '../helpers/logkit.js';
 import { chunksIn, numbered, smallTmpfs } from './helpers.js';
 import { sleep } from '../helpers/wait.js';
+import { zombie } from '../helpers/zombie.js';
 
 const numbersOf = (chunk: Chunk) => new MessageStreamDecoder().push(chunk.payload).map((e) => e.record.n as number);
 
@@ -158,6 +159,19 @@ test('a second process cannot open a directory in use', async (t) => {
   const reused = await DiskBuffer.open(dir);
   t.regex(await readFile(join(dir, 'lock'), 'utf8'), new RegExp(`^${process.pid} \\d+\n$`));
   await reused.close();
+});
+
+// A process killed -9 stays a zombie until its parent reaps it: with the parent gone too, until
+// PID 1 does, which in a container can take seconds or never happen (an init that reaps late, or
+// none). It has exited and holds nothing; a restarted receive was refused meanwhile ("in use by
+// process N", the zombie: seen in chaos runs, whose units are killed as a whole).
+test('a lock left by a process that has exited but is not reaped (a zombie) is stale: taken over', async (t) => {
+  const dir = await tempDir(t);
+  const owner = await zombie(t);
+  await writeFile(join(dir, 'lock'), `${owner.pid} ${owner.start}\n`); // as it wrote it
+  const buffer = await DiskBuffer.open(dir);
+  t.regex(await readFile(join(dir, 'lock'), 'utf8'), new RegExp(`^${process.pid} \\d+\n$`));
+  await buffer.close();
 });
 
 test('a full disk under drop-oldest drops the oldest chunks to make room, with no partial chunk left', async (t) => {

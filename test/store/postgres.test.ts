@@ -1,6 +1,7 @@
 import test from 'ava';
 import pg from 'pg';
 import { logkit, tempDir } from '../helpers/logkit.js';
+import { PostgresSink } from '../../src/store/sql/postgres-sink.js';
 import { eventFile, feedStore, makeEvent, microsText } from './store-helpers.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -158,4 +159,23 @@ test('a permanent failure mid-stream (table dropped) stops with exit 69 and repo
   const match = /(\d+) events read were not stored/.exec(String(r.stderr));
   t.truthy(match, String(r.stderr));
   t.regex(String(r.stderr), /does not exist/);
+});
+
+// Two aggregators storing into one table start together (the chaos topology; any fleet after a
+// reboot): CREATE TABLE/INDEX IF NOT EXISTS is not atomic in PostgreSQL, and the loser of the race
+// failed on pg_class's own unique key ("duplicate key value violates unique constraint
+// pg_class_relname_nsp_index", SQLSTATE 23505) and stopped.
+test('--create: stores starting together on one new table all open it (no race on CREATE … IF NOT EXISTS)', async (t) => {
+  for (let round = 0; round < 5; round++) {
+    const table = tableName(`race${round}`);
+    t.teardown(() => dropTable(table));
+    const sinks = Array.from({ length: 8 }, () => new PostgresSink({ url: URL, table: { table }, create: true, dedup: 'auto', log: () => {}, onCommit: async () => {} }));
+    const opened = await Promise.allSettled(sinks.map((s) => s.open()));
+    await Promise.all(sinks.map((s) => s.close()));
+    const failures = opened.flatMap((o) => (o.status === 'rejected' ? [String(o.reason)] : []));
+    t.deepEqual(failures, [], `round ${round}`);
+    // and the table each of them found is the whole one, identity key included
+    const keyed = await withClient((c) => c.query(`SELECT 1 FROM pg_indexes WHERE tablename = $1 AND indexname = $2`, [table, `${table}_src`]));
+    t.is(keyed.rowCount, 1);
+  }
 });

@@ -7,7 +7,7 @@ import type { LogEvent } from '../../src/event/event.js';
 import { CommittedJournal } from '../../src/store/file/committed-journal.js';
 import { FileSink, type FileStoreOptions } from '../../src/store/file/file-sink.js';
 import { undoUncommittedWrites } from '../../src/store/file/uncommitted-writes.js';
-import { startTime } from '../../src/store/file/writer-process.js';
+import { stampOf } from '../../src/base/process-stamp.js';
 import { tempDir } from '../helpers/logkit.js';
 import { makeEvents, range, sourcedEvents } from './store-helpers.js';
 
@@ -192,7 +192,7 @@ test('stores with other tags on the same template share the journal: a live stor
     const { ino } = await stat(path);
     return ['intent', writer, [{ path, ino, size: 0, end: 16 }]];
   };
-  const pid1 = { pid: 1, start: startTime(1) }; // running for as long as the machine is
+  const pid1 = stampOf(1); // running for as long as the machine is
   const exited = { pid: process.pid, start: 'an earlier run' };
   const lines = [await intent(pid1, live), await intent(exited, gone), ['commit', { pid: 2 ** 31, start: 'another store' }, { s: [1, 1] }]];
   await writeFile(journalPath, lines.map((l) => JSON.stringify(l) + '\n').join(''));

@@ -52,16 +52,26 @@ export class PostgresSink implements StoreSink {
 
   async open(): Promise<void> {
     const client = await this.connection();
+    const { create } = this.options;
     try {
-      if (this.options.create) await this.createTable(client);
+      // CREATE … IF NOT EXISTS is not atomic: of stores starting together on a new table (two
+      // aggregators into one), the losers failed on the catalog's unique key (SQLSTATE 23505).
+      // One transaction under a lock named after the table makes them take turns.
+      if (create) {
+        await client.query('BEGIN');
+        await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`logkit create ${plainName(this.options.table)}`]);
+        await this.createTable(client);
+      }
       await this.checkTable(client);
       // the identity key, where the table has its columns (one made before them is not altered:
       // see identity-columns.ts); NULLs never conflict, so events without an identity are all kept
-      if (this.options.create && this.columns.present && !this.columns.unique) {
+      if (create && this.columns.present && !this.columns.unique) {
         await client.query(`CREATE UNIQUE INDEX IF NOT EXISTS "${this.options.table.table}_src" ON ${this.quoted} (src_id, src_off)`);
         this.columns.unique = true;
       }
+      if (create) await client.query('COMMIT');
     } catch (error) {
+      if (create) await client.query('ROLLBACK').catch(() => this.drop());
       throw this.classify(error);
     }
     const addKey = `CREATE UNIQUE INDEX "${this.options.table.table}_src" ON ${this.quoted} (src_id, src_off)`;
