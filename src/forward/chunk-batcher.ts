@@ -26,7 +26,7 @@ class RouteBatch {
   constructor(
     readonly tag: string,
     readonly route: string | undefined,
-    readonly source: string | undefined,
+    public source: string | undefined,
     initialBytes: number,
   ) {
     this.writer = new MsgpackWriter(initialBytes);
@@ -46,8 +46,13 @@ class RouteBatch {
  * (`options.src`), which goes with the chunk as the logkit_src option (protocol/identity-option.ts).
  */
 export class ChunkBatcher implements RawEntrySink {
-  /** tag → route (undefined: no identity) → batch. */
-  private readonly batches = new Map<string, Map<string | undefined, RouteBatch>>();
+  /**
+   * tag → route (undefined: no identity) → batch, of the batches that got events since the last
+   * flush, in the order they got their first: the order flush() seals them in.
+   */
+  private batches = new Map<string, Map<string | undefined, RouteBatch>>();
+  /** The batches the last flush sealed, kept for their grown buffers: reused when their tag and route come back. */
+  private spare = new Map<string, Map<string | undefined, RouteBatch>>();
   private buffered = 0;
   /** Batches that became full during addRaw calls, collected by takeSealed(). */
   private full: SealedBatch[] = [];
@@ -132,8 +137,14 @@ export class ChunkBatcher implements RawEntrySink {
     }
     let batch = byRoute.get(route);
     if (batch === undefined) {
-      // Small at first: many tags and routes at once must not cost a large buffer each; a busy one grows it.
-      batch = new RouteBatch(tag, route, source, Math.min(this.chunkBytes + 1024, 4096));
+      batch = this.spare.get(tag)?.get(route);
+      if (batch !== undefined) {
+        this.spare.get(tag)!.delete(route);
+        batch.source = source;
+      } else {
+        // Small at first: many tags and routes at once must not cost a large buffer each; a busy one grows it.
+        batch = new RouteBatch(tag, route, source, Math.min(this.chunkBytes + 1024, 4096));
+      }
       byRoute.set(route, batch);
     }
     this.lastSource = source;
@@ -142,20 +153,24 @@ export class ChunkBatcher implements RawEntrySink {
   }
 
   /**
-   * Seals every batch that holds events. A batch that held none since the last flush is dropped:
-   * tags and sources come and go, and an idle one must not keep its buffer. A busy one keeps it,
-   * so that the next chunk is packed into a buffer already grown to a chunk's size rather than
-   * doubled up to it again (megabytes of garbage per chunk).
+   * Seals every batch that holds events, in the order their tag and route first got events since
+   * the last flush, whatever came before: forward --buffer names a replayed run's chunks by their
+   * index in it, so a restarted forward (a fresh batcher) must cut a run as the one before did.
+   * A batch that held none since the last flush is dropped: tags and sources come and go, and an
+   * idle one must not keep its buffer. A busy one keeps it (as a spare), so that the next chunk is
+   * packed into a buffer already grown to a chunk's size rather than doubled up to it again
+   * (megabytes of garbage per chunk).
    */
   flush(): SealedBatch[] {
     const sealed: SealedBatch[] = [];
-    for (const [tag, byRoute] of this.batches) {
+    for (const byRoute of this.batches.values()) {
       for (const [route, batch] of byRoute) {
         if (batch.events > 0) sealed.push(this.seal(batch));
         else byRoute.delete(route);
       }
-      if (byRoute.size === 0) this.batches.delete(tag);
     }
+    this.spare = this.batches;
+    this.batches = new Map();
     this.lastSource = undefined;
     this.lastBatch = undefined;
     return sealed;

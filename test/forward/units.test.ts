@@ -67,6 +67,29 @@ test('the batcher keeps one route per batch: events of two files interleaved mak
   t.deepEqual(byRoute.sort(), ['f1:1,3,4', 'f3:2']);
 });
 
+// forward --buffer names a replayed run's chunks by their index in it (input-run-sender.ts), so a
+// receiver that saw a chunk drops its replay. The order of a flush's batches was the order in
+// which the batcher had first seen their tag and route, ever: a busy batch kept its place across
+// flushes. A run replayed by a restarted forward (a fresh batcher) was then cut in another order:
+// chunk 0 held the other file's events, the receiver dropped them as seen, and they were lost
+// (chaos into PostgreSQL with failover: 557 and 629 lines at the head of a rotated file).
+test('the order of the batches of a flush depends only on what was added since the last flush, as in a fresh batcher', (t) => {
+  const withSource = (i: number, id: string): LogEvent => ({ ...event('a', i), options: { src: { id, off: i * 10 } } });
+  const routeOf = (source: string) => (source === 'new' ? 'route-1' : 'route-2');
+  const run = [withSource(1, 'old'), withSource(2, 'old'), withSource(3, 'new'), withSource(4, 'new')]; // a rotation: the old file's end, the new one's head
+  const order = (sealed: readonly { source?: string; events: number }[]) => sealed.map((s) => `${s.source}:${s.events}`);
+  const fresh = new ChunkBatcher(1 << 20, routeOf);
+  fresh.add(run);
+  const expected = order(fresh.flush());
+  t.deepEqual(expected, ['old:2', 'new:2']);
+  // the same run after a flush of the new file's events only (its batch busy, so kept)
+  const used = new ChunkBatcher(1 << 20, routeOf);
+  used.add([withSource(0, 'new')]);
+  used.flush();
+  used.add(run);
+  t.deepEqual(order(used.flush()), expected);
+});
+
 test('rendezvous routing: shares follow the weights over many sources, an order is stable, and removing a server moves only its sources', (t) => {
   const servers = [
     { label: 'a:1', weight: 1 },
