@@ -47,14 +47,21 @@ for (const compress of ['none', 'gzip']) {
   });
 }
 
-/** A server that acknowledges like Fluentd (no logkit mark) and records each chunk's identity option. */
-async function fluentdLike(t: import('ava').ExecutionContext): Promise<{ port: number; chunks: Array<{ carried: boolean; size: number }> }> {
+/**
+ * A server that acknowledges like Fluentd (no logkit mark) and records each chunk's identity
+ * option; `closeAfterAck`: it closes each connection once it has acknowledged a chunk on it.
+ */
+async function fluentdLike(t: import('ava').ExecutionContext, closeAfterAck = false): Promise<{ port: number; chunks: Array<{ carried: boolean; size: number }>; connections: number }> {
   const chunks: Array<{ carried: boolean; size: number }> = [];
   const unpackr: Unpackr = createInnerUnpackr();
+  const result = { port: 0, chunks, connections: 0 };
   const server = createServer((socket: Socket) => {
+    result.connections++;
     const scanner = new FrameScanner({ maxBytes: 64 << 20, maxDepth: 64 });
     let pending = Buffer.alloc(0);
+    let ended = false;
     socket.on('data', (data: Buffer) => {
+      if (ended) return; // closing: what comes now is neither recorded nor acknowledged (forward resends it)
       pending = Buffer.concat([pending, data]);
       let n: number;
       while ((n = scanner.scan(pending)) >= 0) {
@@ -63,13 +70,19 @@ async function fluentdLike(t: import('ava').ExecutionContext): Promise<{ port: n
         const carried = request.identities !== undefined && Array.isArray(readIdentities(unpackr.unpack(request.identities), request.size!));
         chunks.push({ carried, size: request.size! });
         if (request.chunk) socket.write(encodeAckForId(request.chunk.subarray(1).toString('latin1')));
+        if (closeAfterAck) {
+          ended = true;
+          socket.end();
+          return;
+        }
       }
     });
     socket.on('error', () => {});
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.teardown(() => server.close());
-  return { port: (server.address() as { port: number }).port, chunks };
+  result.port = (server.address() as { port: number }).port;
+  return result;
 }
 
 for (const [mode, expectFirst, expectLater] of [
@@ -100,3 +113,31 @@ for (const [mode, expectFirst, expectLater] of [
     t.is(server.chunks.reduce((sum, c) => sum + c.size, 0), 40);
   });
 }
+
+test('--identities auto: what the first acknowledgement of a server said holds across reconnections (a Fluentd gets identities only before its first ack, not again on each new connection)', async (t) => {
+  const server = await fluentdLike(t, true);
+  const forward = startForward(t, [`127.0.0.1:${server.port}`, '--identities', 'auto']);
+  const sent = tailedEvents(60);
+  for (let i = 0; i < 3; i++) {
+    await forward.send(sent.slice(i * 20, i * 20 + 20));
+    // the server acknowledges, then closes: chunks after its first ack go on new connections
+    await waitFor(() => server.chunks.reduce((sum, c) => sum + c.size, 0) >= 20 * (i + 1), `the server to have ${20 * (i + 1)} events`, 20_000);
+  }
+  t.is((await forward.end()).exitCode, 0, forward.stderr());
+  t.true(server.connections >= 3, `${server.connections} connections`);
+  t.true(server.chunks[0]!.carried);
+  t.true(server.chunks.slice(1).every((c) => !c.carried), JSON.stringify(server.chunks));
+  t.is(server.chunks.reduce((sum, c) => sum + c.size, 0), 60);
+});
+
+test('--no-ack: auto sends no identities (no acknowledgement can tell that the server is logkit), on sends them', async (t) => {
+  for (const [mode, carried] of [['auto', false], ['on', true]] as const) {
+    const server = await fluentdLike(t);
+    const forward = startForward(t, [`127.0.0.1:${server.port}`, '--no-ack', '--identities', mode]);
+    const sent = tailedEvents(40).filter((e) => e.options !== undefined);
+    await forward.send(sent);
+    t.is((await forward.end()).exitCode, 0, forward.stderr());
+    await waitFor(() => server.chunks.reduce((sum, c) => sum + c.size, 0) >= sent.length, `the server to have ${sent.length} events`);
+    t.true(server.chunks.every((c) => c.carried === carried), `${mode}: ${JSON.stringify(server.chunks)}`);
+  }
+});
