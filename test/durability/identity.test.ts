@@ -1,4 +1,6 @@
+import { readdir, readFile } from 'node:fs/promises';
 import { createServer, type Socket } from 'node:net';
+import { join } from 'node:path';
 import test from 'ava';
 import { Unpackr } from 'msgpackr/unpack';
 import { EventTime } from '../../src/event/event-time.js';
@@ -7,9 +9,15 @@ import { FrameScanner } from '../../src/protocol/frame.js';
 import { readIdentities } from '../../src/protocol/identity-option.js';
 import { createInnerUnpackr, parseRequest } from '../../src/protocol/request.js';
 import { encodeAckForId } from '../../src/protocol/response.js';
+import { CHUNK_NAME } from '../../src/buffer/chunk-file.js';
+import { encodeEntries } from '../../src/codec/msgpack-writer.js';
 import { startForward } from '../forward/helpers.js';
+import { logkit, tempDir } from '../helpers/logkit.js';
+import { freePort } from '../helpers/net.js';
 import { startReceive } from '../helpers/receive.js';
+import { startTcpProxy } from '../helpers/tcp-proxy.js';
 import { waitFor } from '../helpers/wait.js';
+import { aggregatorStarter, storedSeqs } from './helpers.js';
 
 /** Lines of two files as tail emits them (options.src = file identity + offset), and some events without identity. */
 function tailedEvents(count: number): LogEvent[] {
@@ -140,4 +148,37 @@ test('--no-ack: auto sends no identities (no acknowledgement can tell that the s
     await waitFor(() => server.chunks.reduce((sum, c) => sum + c.size, 0) >= sent.length, `the server to have ${sent.length} events`);
     t.true(server.chunks.every((c) => c.carried === carried), `${mode}: ${JSON.stringify(server.chunks)}`);
   }
+});
+
+// A chunk cut in halves (poison-isolation.ts) after a server stored it and failed before its
+// acknowledgement left: the halves are new chunks with new ids, so only their events' identities
+// let the store recognise what it has. They used to go without them (receive then stamped each
+// half's events `chunk:<half id>/index`) and the store took all of them a second time.
+test('a chunk the aggregator stored, then cut in halves after two lost acknowledgements: the halves carry their events\' identities and the store keeps each event once', async (t) => {
+  const dir = await tempDir(t);
+  const port = await freePort();
+  const start = aggregatorStarter(t, port, dir);
+  await start();
+  // the first two answers (acknowledgements of the chunk, which receive has made durable) never
+  // reach forward: the connection is cut instead, twice with the chunk alone in flight, so forward cuts it
+  let answers = 0;
+  const proxy = await startTcpProxy(t, port, { cutOnResponse: () => ++answers <= 2 });
+  const sent = tailedEvents(100).map((event, i) => ({ ...event, options: { src: { id: 'dev:ino:split', off: 1000 + i * 57 } } }));
+  const forward = await logkit(['forward', `127.0.0.1:${proxy.port}`, '--retry-max-interval', '0.1'], { input: encodeEntries(sent) });
+  t.is(forward.exitCode, 0, String(forward.stderr));
+  t.is(proxy.cut, 2);
+  t.regex(String(forward.stderr), /refused a chunk of 100 events 2 times .*sending it in halves of 50 and 50/);
+
+  // every buffered chunk committed by the store (receive deletes it then): the store has all it will have
+  const buffer = join(dir, 'rbuf');
+  await waitFor(async () => (await readdir(buffer)).every((name) => !CHUNK_NAME.test(name)), 'the store to commit every buffered chunk', 30_000);
+  const seqs = await storedSeqs(dir);
+  t.is(new Set(seqs).size, 100, 'nothing lost');
+  t.is(seqs.length - 100, 0, 'duplicates in the store');
+  const stored = (await readFile(join(dir, 'out', 'app.id.ndjson'), 'utf8')).split('\n').filter(Boolean);
+  const wrong = stored.filter((line) => {
+    const event = JSON.parse(line) as { record: { i: number }; options?: { src?: { id: string; off: number } } };
+    return event.options?.src?.id !== 'dev:ino:split' || event.options.src.off !== 1000 + event.record.i * 57;
+  });
+  t.deepEqual(wrong, [], 'every stored event has its own identity');
 });
