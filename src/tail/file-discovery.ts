@@ -1,6 +1,7 @@
 import { statSync, watch, type FSWatcher, type Stats } from 'node:fs';
-import { lstat, realpath, stat } from 'node:fs/promises';
-import { dirname, resolve, sep } from 'node:path';
+import { lstat, readdir, realpath, stat } from 'node:fs/promises';
+import { dirname, join, resolve, sep } from 'node:path';
+import picomatch from 'picomatch';
 import { glob, isDynamicPattern } from 'tinyglobby';
 import { describeFileType } from './file-type.js';
 import type { SymlinkPolicy } from './symlink-policy.js';
@@ -23,8 +24,8 @@ export type SkipReporter = (path: string, reason: string) => void;
  * Finds the regular files the PATH and GLOB arguments name (symbolic links followed as the
  * policy allows: a file is known by the device and inode it resolves to), and watches their
  * directories so that tail wakes at once on a write, a rename or a new file instead of at the
- * next poll. A matched path that is not a regular file (a FIFO, a device, a directory) or a link
- * the policy refuses is skipped and reported through `onSkip`.
+ * next poll. A matched path that is not a regular file (a FIFO, a socket, a device; a directory
+ * named literally) or a link the policy refuses is skipped and reported through `onSkip`.
  */
 export class FileDiscovery {
   /** The directories to watch (at most MAX_WATCHED_DIRS), each with its watcher while not paused. */
@@ -55,14 +56,14 @@ export class FileDiscovery {
     const paths = new Set(literal);
     const globbed = new Set<string>();
     if (dynamic.length > 0) {
-      // (not onlyFiles: a device a glob matches is named below, not dropped unseen; the glob
-      // library itself never lists FIFOs and sockets, so only a literal path to one is named)
+      // (not onlyFiles: a device a glob matches is named below, not dropped unseen)
       const followSymbolicLinks = this.symlinks !== 'never';
       for (const path of await glob(dynamic, { onlyFiles: false, followSymbolicLinks, expandDirectories: false })) {
         if (path.endsWith('/')) continue; // a directory: globs match those routinely
         paths.add(path);
         globbed.add(path);
       }
+      for (const path of await unlistedMatches(dynamic, globbed)) paths.add(path);
     }
     const found: FoundFile[] = [];
     const seen = new Set<string>();
@@ -186,6 +187,32 @@ export class FileDiscovery {
       // missing directory (it may appear later: the next scan retries) or no watches left
     }
   }
+}
+
+/**
+ * The FIFOs, sockets and devices the globs match: the glob library never lists them, so a glob
+ * that matched one would skip it unsaid, where a literal path to it is named. One readdir with
+ * types (no stat per entry) of each glob's base directory and of each directory a glob matched a
+ * file in; a deeper directory where a glob matched nothing is not searched.
+ */
+async function unlistedMatches(dynamic: readonly string[], globbed: ReadonlySet<string>): Promise<string[]> {
+  const matches = picomatch(dynamic.map(withoutDotSlash));
+  const dirs = new Set([...dynamic.map(staticBase), ...[...globbed].map(dirname)]);
+  const found: string[] = [];
+  for (const dir of dirs) {
+    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+    for (const entry of entries) {
+      if (entry.isFile() || entry.isDirectory() || entry.isSymbolicLink()) continue; // listed by the glob, or not named
+      const path = dir === '.' ? entry.name : join(dir, entry.name);
+      if (matches(withoutDotSlash(path))) found.push(path);
+    }
+  }
+  return found;
+}
+
+/** `./logs/*.log` and `logs/*.log` are one pattern to the matcher. */
+function withoutDotSlash(path: string): string {
+  return path.startsWith('./') ? path.slice(2) : path;
 }
 
 /** A directory's modification time (-1 when it cannot be read: gone, say). */
