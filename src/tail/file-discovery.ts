@@ -31,8 +31,14 @@ export class FileDiscovery {
   /** The directories to watch (at most MAX_WATCHED_DIRS), each with its watcher while not paused. */
   private readonly dirs = new Set<string>();
   private readonly watchers = new Map<string, FSWatcher>();
-  /** While paused: each directory's modification time when the pause began (a rename or a new file changes it). */
-  private pausedDirTimes: Map<string, number> | undefined;
+  /**
+   * Each directory's modification time as last looked at: at the start of each scan, and when
+   * dirsChanged saw it move (a file created, renamed or deleted since changes it). Read at a scan,
+   * not at a pause: an event still queued when a pause closes the watchers is lost, and the time
+   * must then say what it would have.
+   */
+  private readonly dirTimes = new Map<string, number>();
+  private watchesPaused = false;
   private readonly excluded: Set<string>;
   /** The real directories a link may point into under the `inside` policy (resolved once per scan, when needed). */
   private allowedRoots: string[] | undefined;
@@ -50,6 +56,7 @@ export class FileDiscovery {
 
   async scan(): Promise<FoundFile[]> {
     this.allowedRoots = undefined; // a named directory may have appeared, or been replaced, since the last scan
+    for (const dir of this.dirs) this.dirTimes.set(dir, dirTime(dir));
     for (const pattern of this.patterns) this.watchDir(staticBase(pattern));
     const literal = this.patterns.filter((p) => !isDynamicPattern(p));
     const dynamic = this.patterns.filter((p) => isDynamicPattern(p));
@@ -99,7 +106,7 @@ export class FileDiscovery {
   }
 
   get paused(): boolean {
-    return this.pausedDirTimes !== undefined;
+    return this.watchesPaused;
   }
 
   /**
@@ -109,9 +116,8 @@ export class FileDiscovery {
    * the events meanwhile (see dirsChanged).
    */
   pause(): void {
-    if (this.pausedDirTimes) return;
-    this.pausedDirTimes = new Map();
-    for (const dir of this.dirs) this.pausedDirTimes.set(dir, dirTime(dir));
+    if (this.watchesPaused) return;
+    this.watchesPaused = true;
     for (const watcher of this.watchers.values()) watcher.close();
     this.watchers.clear();
   }
@@ -122,25 +128,24 @@ export class FileDiscovery {
    * the caller reads once more after resuming.
    */
   resume(): boolean {
-    if (!this.pausedDirTimes) return false;
+    if (!this.watchesPaused) return false;
     const changed = this.dirsChanged();
-    this.pausedDirTimes = undefined;
+    this.watchesPaused = false;
     for (const dir of this.dirs) this.startWatching(dir);
     return changed;
   }
 
   /**
-   * While paused: whether a watched directory's modification time moved since the pause began (or
+   * While paused: whether a watched directory's modification time moved since the last scan (or
    * since the last call that said so), as a rename event would have said. One stat per directory.
    */
   dirsChanged(): boolean {
-    const times = this.pausedDirTimes;
-    if (!times) return false;
+    if (!this.watchesPaused) return false;
     let changed = false;
     for (const dir of this.dirs) {
       const now = dirTime(dir);
-      if (times.get(dir) !== now) {
-        times.set(dir, now);
+      if (this.dirTimes.get(dir) !== now) {
+        this.dirTimes.set(dir, now);
         changed = true;
       }
     }
@@ -165,12 +170,12 @@ export class FileDiscovery {
     const full = resolve(dir);
     if (this.dirs.has(full) || this.dirs.size >= MAX_WATCHED_DIRS) {
       // (a directory that could not be watched is tried again)
-      if (this.dirs.has(full) && !this.pausedDirTimes) this.startWatching(full);
+      if (this.dirs.has(full) && !this.watchesPaused) this.startWatching(full);
       return;
     }
     this.dirs.add(full);
-    if (this.pausedDirTimes) this.pausedDirTimes.set(full, dirTime(full));
-    else this.startWatching(full);
+    this.dirTimes.set(full, dirTime(full));
+    if (!this.watchesPaused) this.startWatching(full);
   }
 
   private startWatching(full: string): void {
