@@ -100,7 +100,7 @@ export class ForwardConnection {
   private peerEnded = false;
   /** PackedForward entries are copied, not decoded, when nothing needs the decoded records. */
   private readonly raw: boolean;
-  private readonly rawWriter = new MsgpackWriter(64 * 1024);
+  private rawWriter: MsgpackWriter | undefined; // made at the first PackedForward request
   private hostname: string | undefined;
   private hostnameLookup: Promise<string> | undefined;
   /** The last delivery this connection started: shutdown waits for it (and its acks). */
@@ -401,7 +401,7 @@ export class ForwardConnection {
 
   /** Entries copied into Message-mode form, tag first; on a ProtocolError nothing is kept. */
   private transcode(tag: string, entries: Buffer, identities: RequestIdentities | undefined, firstIndex = 0): { bytes: Buffer; count: number } {
-    const w = this.rawWriter;
+    const w = (this.rawWriter ??= new MsgpackWriter(64 * 1024));
     w.writeString(tag);
     const encodedTag = w.take();
     try {
