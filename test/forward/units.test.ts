@@ -4,6 +4,7 @@ import { RendezvousRouter, WeightedRoundRobin } from '../../src/forward/balancer
 import { ChunkBatcher } from '../../src/forward/chunk-batcher.js';
 import { buildChunk, newChunkId, type ChunkCarrier } from '../../src/forward/chunk.js';
 import { bisectChunk } from '../../src/forward/chunk-split.js';
+import { chunkIdOf } from '../../src/forward/input-run-sender.js';
 import { encodeIdentities, readIdentities } from '../../src/protocol/identity-option.js';
 import { encodeEntryStream } from '../../src/protocol/encode-request.js';
 import { createInnerUnpackr, parseRequest } from '../../src/protocol/request.js';
@@ -182,4 +183,23 @@ test('bisectChunk: each half carries the identities of its own events, cut in th
   }
   const bare = await buildChunk('t', encodeEntryStream([event('t', 1), event('t', 2)]), 2, { ack: true, compress: 'none' });
   t.true((await bisectChunk(bare, { ack: true, compress: 'none' })).every((half) => carried(half.frame) === undefined), 'no identities, none invented');
+});
+
+test('forward --buffer chunk ids: a replay cut the same way gets the same ids; cut another way (another --chunk-bytes) no id names other events', (t) => {
+  const withSource = (i: number): LogEvent => ({ ...event('a', i), options: { src: { id: 'f1', off: i * 10 } } });
+  const events = Array.from({ length: 40 }, (_, i) => withSource(i));
+  const cut = (chunkBytes: number) => {
+    const batcher = new ChunkBatcher(chunkBytes);
+    const batches = [...batcher.add(events), ...batcher.flush()];
+    return batches.map((batch, index) => ({ id: chunkIdOf('run-7', index, batch), events: batch.events, entries: batch.entries.toString('base64') }));
+  };
+  const small = cut(300);
+  const large = cut(1 << 20);
+  t.true(small.length > 2);
+  t.is(large.length, 1);
+  t.deepEqual(cut(300), small, 'the same cut, the same ids');
+  // what each id names must be one content: an id the receiver saw for the small cut's first chunk
+  // must not come back naming the large cut's chunk (it would drop its other events as a resend)
+  const contentOf = new Map(small.map((c) => [c.id, c.entries]));
+  for (const c of large) t.true(!contentOf.has(c.id) || contentOf.get(c.id) === c.entries, 'an id reused for other events');
 });
