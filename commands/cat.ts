@@ -10,10 +10,11 @@ export default defineCommand(
       'Reads events from the files named (or standard input; - is standard input too), in MessagePack, ' +
       'NDJSON or gzip-compressed form, and prints one aligned line per event: time, tag, level, message, ' +
       'then the other fields. Lines are colored by level on a terminal (NO_COLOR turns color off, FORCE_COLOR ' +
-      'on). With --output json or --output msgpack it converts instead. Corrupt input stops it with exit ' +
+      'on). With --output json or --output msgpack it converts instead. Corrupt MessagePack stops it with exit ' +
       'status 65 and a message naming the byte offset, after every event before the fault has been written. ' +
-      'An NDJSON line longer than 1 MiB is the exception: it is skipped with a warning, the rest is read, and ' +
-      'the exit status is 65 at the end. Raw text lines longer than 1 MiB are cut and flagged truncated: true.',
+      'A bad NDJSON line (invalid JSON, not an event, nested too deep, longer than 1 MiB) is skipped with a ' +
+      'warning naming it, the rest is read, and the exit status is 65 at the end. Raw text lines longer than ' +
+      '1 MiB are cut and flagged truncated: true.',
     positionals: [{ name: 'file', type: 'string', variadic: true, describe: 'Files to read; none or - means standard input', completion: 'file' }],
     options: {
       ...INPUT_OPTIONS,

@@ -90,7 +90,7 @@ export default defineCommand(
         default: 'auto',
         describe:
           "Send each event's identity (its source position, options.src) with the chunk, in the logkit_src option, so that the stores behind a logkit receive drop replays. " +
-          'auto: to every server until its first acknowledgement shows it is not logkit (Fluentd and Fluent Bit ignore the option); on: always; off: never',
+          'auto: to every server until its first acknowledgement shows it is not logkit (Fluentd and Fluent Bit ignore the option), and never with --no-ack (no acknowledgement tells); on: always; off: never',
         group: 'Delivery',
       },
       ack: {

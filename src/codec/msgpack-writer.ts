@@ -1,6 +1,7 @@
 import { EventTime } from '../event/event-time.js';
 import type { LogEvent } from '../event/event.js';
 import { MAX_DEPTH } from './depth-limit.js';
+import { isWellFormed, writeEscapedUtf8 } from './escaped-utf8.js';
 import { flattenedJSON } from './ndjson.js';
 import { RawEntryEvent } from './raw-entry-event.js';
 
@@ -330,7 +331,10 @@ export class MsgpackWriter {
     const reserved = maxBytes < 0x100 ? 2 : maxBytes < 0x10000 ? 3 : 5;
     this.ensure(reserved + maxBytes);
     const start = this.pos;
-    const written = this.buf.write(s, start + reserved);
+    // Buffer.write would turn a lone surrogate into U+FFFD: an escaped byte must stay that byte
+    // (isWellFormed costs nothing on a one-byte string, ~50 ns on 110 characters beyond U+00FF)
+    const to = start + reserved;
+    const written = isWellFormed(s) ? this.buf.write(s, to) : writeEscapedUtf8(s, this.buf, to) - to;
     const header = written < 32 ? 1 : written < 0x100 ? 2 : written < 0x10000 ? 3 : 5;
     if (header < reserved) this.buf.copyWithin(start + header, start + reserved, start + reserved + written);
     this.writeStrHeaderAt(start, written, header);
@@ -368,33 +372,7 @@ export class MsgpackWriter {
     const b = this.buf;
     // up to 63 chars * 3 bytes = 189 bytes: str8 at most; fixstr when it fits in 31
     const reserved = len * 3 < 32 ? 1 : 2;
-    let p = start + reserved;
-    for (let i = 0; i < len; i++) {
-      let c = s.charCodeAt(i);
-      if (c < 0x80) {
-        b[p++] = c;
-      } else if (c < 0x800) {
-        b[p++] = 0xc0 | (c >> 6);
-        b[p++] = 0x80 | (c & 0x3f);
-      } else {
-        if (c >= 0xd800 && c <= 0xdbff && i + 1 < len) {
-          const low = s.charCodeAt(i + 1);
-          if (low >= 0xdc00 && low <= 0xdfff) {
-            c = 0x10000 + ((c - 0xd800) << 10) + (low - 0xdc00);
-            i++;
-            b[p++] = 0xf0 | (c >> 18);
-            b[p++] = 0x80 | ((c >> 12) & 0x3f);
-            b[p++] = 0x80 | ((c >> 6) & 0x3f);
-            b[p++] = 0x80 | (c & 0x3f);
-            continue;
-          }
-        }
-        if (c >= 0xd800 && c <= 0xdfff) c = 0xfffd; // a lone surrogate has no UTF-8 form
-        b[p++] = 0xe0 | (c >> 12);
-        b[p++] = 0x80 | ((c >> 6) & 0x3f);
-        b[p++] = 0x80 | (c & 0x3f);
-      }
-    }
+    const p = writeEscapedUtf8(s, b, start + reserved);
     const written = p - start - reserved;
     const header = written < 32 ? 1 : 2;
     if (header < reserved) b.copyWithin(start + header, start + reserved, p);

@@ -4,10 +4,10 @@ import type { LogEvent } from '../event/event.js';
 import { EventTime } from '../event/event-time.js';
 import { DecodeError } from './decode-error.js';
 import { ByteLineSplitter, DEFAULT_MAX_LINE_BYTES, LineBatch, type LineText } from './line-splitter.js';
-import { log } from '../log/logger.js';
 import { decodeEscapedUtf8 } from './escaped-utf8.js';
 import type { EntryForm } from './msgpack-reader.js';
 import { isEventLine, jsonToEvent } from './ndjson.js';
+import { SkippedLines } from './skipped-lines.js';
 
 import type { InputFormat } from './stream-formats.js';
 export { INPUT_FORMATS, type InputFormat } from './stream-formats.js';
@@ -26,10 +26,11 @@ export interface ReadOptions {
 
 /**
  * Reads a logkit stream and yields its events in batches (one batch per input chunk, so a
- * consumer pays per buffer, not per event). Gzip input is unwrapped. Throws DecodeError at the
- * first bad entry, after yielding every event before it. An NDJSON line over the line limit is
- * the exception: it is skipped with a warning and reading goes on; the DecodeError that reports
- * the skipped lines comes at the end, after every other event.
+ * consumer pays per buffer, not per event). Gzip input is unwrapped. MessagePack: throws
+ * DecodeError at the first bad entry, after yielding every event before it (past a broken entry
+ * the framing is lost). NDJSON: a bad line (over the line limit, or not an event) is skipped with
+ * a warning and reading goes on, since the next line is whole; the DecodeError that reports the
+ * skipped lines comes at the end, after every other event.
  */
 export async function* readEvents(source: AsyncIterable<Buffer>, options: ReadOptions = {}): AsyncGenerator<LogEvent[]> {
   const iterator = source[Symbol.asyncIterator]();
@@ -93,7 +94,7 @@ async function* readLines(chunks: AsyncIterable<Buffer>, format: InputFormat, op
   const lines = new LineBatch();
   const tag = options.textTag ?? 'stdin';
   let lineNumber = 0;
-  const oversize = { count: 0, first: 0 };
+  const skipped = new SkippedLines(maxLineBytes);
   const toEvents = (): LogEvent[] => {
     const { texts, truncated } = lines;
     const events: LogEvent[] = [];
@@ -109,15 +110,14 @@ async function* readLines(chunks: AsyncIterable<Buffer>, format: InputFormat, op
         lineNumber++;
         if (truncated[t] === i) {
           t++;
-          if (oversize.count++ === 0) oversize.first = lineNumber;
-          log.warn(`line ${lineNumber}: an NDJSON line longer than ${maxLineBytes} bytes, skipped`);
+          skipped.overLimit(lineNumber);
           continue;
         }
         const line = textOf(texts[i]!);
         if (line.trim() === '') continue;
         const event = jsonToEvent(line);
-        if (typeof event === 'string') throw new DecodeError(event, splitter.lineStart, events, lineNumber);
-        events.push(event);
+        if (typeof event === 'string') skipped.notAnEvent(lineNumber, event);
+        else events.push(event);
       }
     }
     lines.clear();
@@ -131,10 +131,8 @@ async function* readLines(chunks: AsyncIterable<Buffer>, format: InputFormat, op
   splitter.flush(lines);
   const last = toEvents();
   if (last.length > 0) yield last;
-  if (oversize.count > 0) {
-    const were = oversize.count === 1 ? 'line was' : 'lines were';
-    throw new DecodeError(`${oversize.count} NDJSON ${were} longer than the ${maxLineBytes}-byte line limit and skipped (this is the first); every other event was read`, splitter.pos, [], oversize.first);
-  }
+  const error = skipped.error(splitter.pos);
+  if (error) throw error;
 }
 
 /** A line as text for JSON.parse; invalid bytes stay apart (a tag in it can name a file). */

@@ -5,8 +5,9 @@ import type { Chunk } from './chunk.js';
 
 /**
  * `forward --dead-letter FILE`: events a healthy server refused as bad data (poison-isolation.ts),
- * appended as a MessagePack event stream (`[tag, time, record]` entries, the stream every logkit
- * command reads) and fsynced before the chunk is let go, so that a crash right after loses none.
+ * appended as a MessagePack event stream (`[tag, time, record]` entries, with `{src}` options for
+ * events that carried an identity: the stream every logkit command reads) and fsynced before the
+ * chunk is let go, so that a crash right after loses none.
  * Replay: `logkit forward SERVER < FILE` once the server accepts them, or `logkit cat FILE` to look.
  * The file is opened for appending: earlier runs' events stay.
  */

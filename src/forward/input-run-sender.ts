@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { PositionsRecord } from '../checkpoint/checkpoint-tracker.js';
-import { ChunkBatcher } from './chunk-batcher.js';
+import { ChunkBatcher, type SealedBatch } from './chunk-batcher.js';
 import type { Chunk } from './chunk.js';
 import type { ChunkStore } from './chunk-ledger.js';
 import type { Forwarder } from './forwarder.js';
@@ -98,7 +98,7 @@ export class InputRunSender implements ChunkStore {
       return;
     }
     const entry = { run, remaining: batches.length };
-    const ids = batches.map((_, index) => chunkIdOf(run.id, index));
+    const ids = batches.map((batch, index) => chunkIdOf(run.id, index, batch));
     for (const id of ids) this.waiting.set(id, entry);
     await this.forwarder!.enqueue(batches, ids);
   }
@@ -109,7 +109,15 @@ export class InputRunSender implements ChunkStore {
   }
 }
 
-/** 16 bytes, base64, as Fluentd's chunk ids; the same for the same run and index. */
-export function chunkIdOf(runId: string, index: number): string {
-  return createHash('sha256').update(runId).update(`/${index}`).digest().subarray(0, 16).toString('base64');
+/**
+ * 16 bytes, base64, as Fluentd's chunk ids: the same for the same chunk of the same run, so that a
+ * receiver drops a replay it already has. It names the chunk's content (its tag, event count, size
+ * and identities), not only its place in the run: a replay cut differently (another --chunk-bytes,
+ * another batching order) then gets new ids, and is stored again and de-duplicated by identity,
+ * rather than dropped as a resend of a chunk that held other events, which would lose them.
+ */
+export function chunkIdOf(runId: string, index: number, batch: SealedBatch): string {
+  const hash = createHash('sha256').update(runId).update(`/${index}/${batch.events}/${batch.entries.length}/`).update(batch.tag);
+  if (batch.identities) hash.update(batch.identities);
+  return hash.digest().subarray(0, 16).toString('base64');
 }

@@ -25,8 +25,10 @@ import type { Chunk } from './chunk.js';
  *   it is harmless, the halves are delivered like any chunk.
  * - Two rejections alone, not one, at each step: a server that crashes or restarts once while a
  *   chunk happens to be in flight must not cost that chunk its id (a split chunk's parts get new
- *   ids, so a receiver could not recognise a resend of it as a duplicate). A server that keeps
- *   crashing on the same event is treated like one that refuses it, which is what it is doing.
+ *   ids, so `receive --buffer`, which drops resends by chunk id, cannot recognise them; a
+ *   de-duplicating store still does, by the identities the parts carry as the chunk did, see
+ *   chunk-split.ts). A server that keeps crashing on the same event is treated like one that
+ *   refuses it, which is what it is doing.
  */
 export const SPLIT_AFTER_ALONE = 2;
 

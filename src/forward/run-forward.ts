@@ -137,7 +137,7 @@ export async function runForward(options: ForwardOptions, io: StageIO): Promise<
 
   // Counters: --metrics, --stats, --stats-interval and SIGUSR1 (src/metrics/); the line keeps forward's own format.
   const metrics = await CommandMetrics.start(
-    forwardMetrics(() => forwarder.stats()),
+    forwardMetrics(() => forwarder.stats(), options.ack),
     { metrics: options.metrics, stats: options.stats, statsIntervalMs: options.statsIntervalMs },
     { line: () => formatStats(forwarder.stats()) },
   );

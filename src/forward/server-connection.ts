@@ -70,7 +70,11 @@ export class ServerConnection implements ChunkCarrier {
   private socket: Socket | undefined;
   private readonly inFlight = new Map<string, Chunk>();
   private readonly backoff: Backoff;
-  /** What the server's acks said: it restores carried identities (a logkit receive), or not; unknown until the first ack of a connection. */
+  /**
+   * What the server's last ack said: it restores carried identities (a logkit receive), or not;
+   * unknown until its first ack. Kept across reconnections (the new connection's first ack
+   * updates it), so that a Fluentd or Fluent Bit gets identities only before its first ack.
+   */
   private restoresIdentities: boolean | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private handshake: ClientHandshake | undefined;
@@ -205,10 +209,19 @@ export class ServerConnection implements ChunkCarrier {
     this.fail(socket, reason, this.inFlight.size > 0 ? 'rejected' : 'closed');
   }
 
+  /**
+   * Whether chunks to this server carry identities. `auto`: until an ack shows the server is not
+   * logkit; without acks nothing can show it, so none (the peer is unknown).
+   */
+  private carriesIdentities(): boolean {
+    const mode = this.settings.identities;
+    return mode === 'on' || (mode === 'auto' && this.settings.ack && this.restoresIdentities !== false);
+  }
+
   /** Writes a chunk; it stays in flight until acknowledged (or, without acks, written). */
   send(chunk: Chunk): void {
     const socket = this.socket!;
-    const frame = chunk.frameFor(this.settings.identities === 'on' || (this.settings.identities === 'auto' && this.restoresIdentities !== false));
+    const frame = chunk.frameFor(this.carriesIdentities());
     this.counters.chunks++;
     this.counters.bytes += frame.length;
     this.inFlight.set(chunk.id, chunk);
@@ -278,7 +291,6 @@ export class ServerConnection implements ChunkCarrier {
 
   private becomeUp(socket: Socket): void {
     socket.setTimeout(0);
-    this.restoresIdentities = undefined;
     this.state = 'up';
     this.lastError = undefined;
     // Without acks, a connection is all the health there is; with acks, the first ack proves it

@@ -2,6 +2,7 @@
 export interface ServerCounters {
   /** Chunks written (resends included). */
   chunks: number;
+  /** Chunks it acknowledged (--no-ack: chunks written to it in full). */
   acked: number;
   bytes: number;
   /** Connection failures, ack timeouts and heartbeat losses. */
@@ -31,16 +32,24 @@ export interface ForwardStats {
   servers: ServerStats[];
 }
 
-/** One line: `events=… chunks=… … servers=a:1(up chunks=… acked=…),…` — greppable, short. */
+/**
+ * What forward calls a delivered chunk, in the stats line and the metric names: `acked`, or
+ * `sent` under --no-ack, where nothing is acknowledged and the same counters are what the kernel
+ * took in full.
+ */
+export function deliveredWord(ack: boolean): 'acked' | 'sent' {
+  return ack ? 'acked' : 'sent';
+}
+
+/** One line: `events=… chunks=… acked_chunks=… … servers: a:1=up chunks=… acked=… | …` (sent_* and sent= under --no-ack) — greppable, short. */
 export function formatStats(stats: ForwardStats): string {
+  const delivered = deliveredWord(stats.ack);
   const servers = stats.servers
     .map(
       (s) =>
-        `${s.label}${s.standby ? '(standby)' : ''}=${s.state} chunks=${s.chunks} acked=${s.acked} bytes=${s.bytes} failures=${s.failures}`,
+        `${s.label}${s.standby ? '(standby)' : ''}=${s.state} chunks=${s.chunks} ${delivered}=${s.acked} bytes=${s.bytes} failures=${s.failures}`,
     )
     .join(' | ');
-  // --no-ack: nothing is acknowledged; the same counters are what was written
-  const delivered = stats.ack ? 'acked' : 'sent';
   return (
     `events=${stats.events} chunks=${stats.chunks} ${delivered}_chunks=${stats.ackedChunks} ${delivered}_events=${stats.ackedEvents} ` +
     `bytes=${stats.bytes} retries=${stats.retries} rejected_events=${stats.rejectedEvents} pending_chunks=${stats.pendingChunks} pending_events=${stats.pendingEvents} ` +

@@ -78,6 +78,16 @@ export class IdentityRuns {
 }
 
 /**
+ * The option value for these identities, in order (undefined when none has one): what a part of
+ * a chunk carries when the chunk is cut (forward/chunk-split.ts), from its `readIdentities`.
+ */
+export function encodeIdentities(identities: Iterable<Identity | undefined>): Buffer | undefined {
+  const runs = new IdentityRuns();
+  for (const identity of identities) runs.add(identity);
+  return runs.take();
+}
+
+/**
  * Reads a decoded `logkit_src` value for a chunk of `entries` entries: one identity (or
  * undefined) per entry, or a string saying why the value is unusable (then the chunk is treated
  * as carrying no identities: a wrong identity could make a store drop an event it never had).

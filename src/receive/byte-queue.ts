@@ -2,16 +2,18 @@
  * The bytes received on a connection and not yet consumed, in one growable buffer: appending
  * copies only the new segment (amortized O(n) for a large request arriving in small segments,
  * where Buffer.concat per segment would be O(n²)), and consumed bytes are reclaimed by
- * compacting when the buffer would otherwise grow.
+ * compacting when the buffer would otherwise grow. Nothing is allocated before the first bytes,
+ * and a buffer that grew large is let go once empty: a server with a thousand connections open,
+ * or a thousand opened and closed a second, holds (and leaves to the garbage collector) only what
+ * their requests need.
  */
 export class ByteQueue {
-  private buf: Buffer;
+  private buf: Buffer = EMPTY;
   private start = 0;
   private end = 0;
 
-  constructor(private readonly initialSize = 64 * 1024) {
-    this.buf = Buffer.allocUnsafe(initialSize);
-  }
+  /** `largestKept`: a buffer that grew beyond this is let go when emptied. */
+  constructor(private readonly largestKept = 256 * 1024) {}
 
   /** Bytes of memory held (the buffer's size, not just the unconsumed part). */
   get capacity(): number {
@@ -33,7 +35,7 @@ export class ByteQueue {
       if (live + chunk.length <= this.buf.length && this.start > 0) {
         this.buf.copy(this.buf, 0, this.start, this.end);
       } else {
-        const grown = Buffer.allocUnsafe(Math.max(this.buf.length * 2, live + chunk.length));
+        const grown = Buffer.allocUnsafe(Math.max(this.buf.length * 2, live + chunk.length, SMALLEST));
         this.buf.copy(grown, 0, this.start, this.end);
         this.buf = grown;
       }
@@ -49,12 +51,16 @@ export class ByteQueue {
     if (this.start === this.end) {
       this.start = this.end = 0;
       // give back a buffer a huge request made us grow
-      if (this.buf.length > 4 * this.initialSize) this.buf = Buffer.allocUnsafe(this.initialSize);
+      if (this.buf.length > this.largestKept) this.buf = EMPTY;
     }
   }
 
   clear(): void {
     this.start = this.end = 0;
-    this.buf = Buffer.allocUnsafe(0);
+    this.buf = EMPTY;
   }
 }
+
+const EMPTY = Buffer.alloc(0);
+/** The first allocation: a trickle of small segments grows it by doubling. */
+const SMALLEST = 4 * 1024;

@@ -79,7 +79,7 @@ class Slots {
 }
 const largeSlots = new Slots(2);
 
-/** After a rejection the socket is drained this long so the client can read the reason, then destroyed. */
+/** After a rejection or bad data the socket is drained this long so the client can read the acks and the reason, then destroyed. */
 const REJECT_GRACE_MS = 2000;
 
 /**
@@ -100,7 +100,7 @@ export class ForwardConnection {
   private peerEnded = false;
   /** PackedForward entries are copied, not decoded, when nothing needs the decoded records. */
   private readonly raw: boolean;
-  private readonly rawWriter = new MsgpackWriter(64 * 1024);
+  private rawWriter: MsgpackWriter | undefined; // made at the first PackedForward request
   private hostname: string | undefined;
   private hostnameLookup: Promise<string> | undefined;
   /** The last delivery this connection started: shutdown waits for it (and its acks). */
@@ -197,6 +197,8 @@ export class ForwardConnection {
     let acks: Buffer[] = [];
     /** Chunk ids of the batch's requests, when the sink remembers them (receive --buffer drops resends). */
     let ids: string[] = [];
+    /** Where the request being decoded began in the batch: its events are not handed on if it proves bad. */
+    let requestFrom: number | undefined;
     const dedup = this.ctx.sink.duplicateOf !== undefined;
     try {
       if (this.hostnameLookup && this.hostname === undefined) {
@@ -250,9 +252,11 @@ export class ForwardConnection {
             continue;
           }
           request.tag = tag;
+          requestFrom = first;
           requestEvents(request, this.unpackr, this.ctx.config.limits, batch);
           this.decorate(batch, first);
           this.identities(request, batch.length - first)?.assign(batch, first, 0);
+          requestFrom = undefined;
           if (request.chunk) acks.push(encodeAck(request.chunk));
           if (id !== undefined) ids.push(id);
           if (batch.length >= this.ctx.config.maxBatchEvents) {
@@ -269,9 +273,10 @@ export class ForwardConnection {
         if (this.socket.destroyed) return;
       }
     } catch (error) {
-      // the valid requests before the bad one are handed on (a client without acks would lose
-      // them otherwise); their acks are not sent, the connection is closed
-      if (batch.length > 0) this.deliver(batch, []);
+      // the valid requests before the bad one are handed on and acknowledged before the close
+      // (a client would resend them otherwise); what the bad one had decoded is not handed on
+      if (requestFrom !== undefined) batch.length = requestFrom;
+      if (batch.length > 0 || acks.length > 0) this.deliver(batch, acks, 0, ids);
       this.fail(error);
       return;
     } finally {
@@ -396,7 +401,7 @@ export class ForwardConnection {
 
   /** Entries copied into Message-mode form, tag first; on a ProtocolError nothing is kept. */
   private transcode(tag: string, entries: Buffer, identities: RequestIdentities | undefined, firstIndex = 0): { bytes: Buffer; count: number } {
-    const w = this.rawWriter;
+    const w = (this.rawWriter ??= new MsgpackWriter(64 * 1024));
     w.writeString(tag);
     const encodedTag = w.take();
     try {
@@ -492,19 +497,25 @@ export class ForwardConnection {
     this.phase = 'closing';
     this.queue.clear();
     this.account();
+    let rejection: Buffer | undefined;
     if (error instanceof OversizeError) {
       this.ctx.stats.oversizeRejections++;
       this.ctx.log.line(`${this.peer}: ${error.message}; rejected, closing`);
-      this.socket.end(encodeRejection(error.message));
-      // keep reading (and discarding) for a moment so the close is a FIN, not a reset that
-      // could destroy the rejection before the client reads it
+      rejection = encodeRejection(error.message);
+    } else {
+      this.ctx.stats.protocolErrors++;
+      const message = error instanceof ProtocolError ? error.message : `invalid request: ${(error as Error)?.message ?? String(error)}`;
+      this.ctx.log.line(`${this.peer}: ${message}; closing`);
+    }
+    // the acks of what was handed on before go out first, then the rejection (if any) and the
+    // close; reading (and discarding) goes on for a moment so that the close is a FIN, not a
+    // reset that could destroy the acks and the rejection before the client reads them
+    void this.lastDelivery.then(() => {
+      if (this.socket.destroyed) return;
+      if (rejection) this.socket.end(rejection);
+      else this.socket.end();
       this.socket.resume();
       setTimeout(() => this.socket.destroy(), REJECT_GRACE_MS).unref();
-      return;
-    }
-    this.ctx.stats.protocolErrors++;
-    const message = error instanceof ProtocolError ? error.message : `invalid request: ${(error as Error)?.message ?? String(error)}`;
-    this.ctx.log.line(`${this.peer}: ${message}; closing`);
-    this.socket.destroy();
+    });
   }
 }

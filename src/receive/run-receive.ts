@@ -213,6 +213,7 @@ function observeDurable(registry: MetricsRegistry, durable: Durable): void {
   const add = (stat: string, name: string, help: string, type: 'counter' | 'gauge', read: () => number) => registry.observe({ name, help, type, stat }, read);
   add('emitted_chunks', 'logkit_receive_emitted_chunks_total', 'Buffered chunks written to standard output', 'counter', () => e.emittedChunks);
   add('emitted_events', 'logkit_output_events_total', 'Events written to standard output', 'counter', () => e.emittedEvents);
+  add('bytes_out', 'logkit_output_bytes_total', 'Bytes written to standard output', 'counter', () => e.emittedBytes);
   add('skipped_chunks', 'logkit_receive_skipped_chunks_total', 'Chunks found at start that the store checkpoint already covered', 'counter', () => e.skippedChunks);
   add('committed_chunks', 'logkit_receive_committed_chunks_total', 'Chunks deleted once the store checkpoint covered them', 'counter', () => e.committedChunks);
   add('buffered_chunks', 'logkit_buffer_chunks', 'Chunks in the buffer directory', 'gauge', () => b().chunksOnDisk);

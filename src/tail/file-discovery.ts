@@ -1,6 +1,7 @@
 import { statSync, watch, type FSWatcher, type Stats } from 'node:fs';
-import { lstat, realpath, stat } from 'node:fs/promises';
-import { dirname, resolve, sep } from 'node:path';
+import { lstat, readdir, realpath, stat } from 'node:fs/promises';
+import { dirname, join, resolve, sep } from 'node:path';
+import picomatch from 'picomatch';
 import { glob, isDynamicPattern } from 'tinyglobby';
 import { describeFileType } from './file-type.js';
 import type { SymlinkPolicy } from './symlink-policy.js';
@@ -23,15 +24,21 @@ export type SkipReporter = (path: string, reason: string) => void;
  * Finds the regular files the PATH and GLOB arguments name (symbolic links followed as the
  * policy allows: a file is known by the device and inode it resolves to), and watches their
  * directories so that tail wakes at once on a write, a rename or a new file instead of at the
- * next poll. A matched path that is not a regular file (a FIFO, a device, a directory) or a link
- * the policy refuses is skipped and reported through `onSkip`.
+ * next poll. A matched path that is not a regular file (a FIFO, a socket, a device; a directory
+ * named literally) or a link the policy refuses is skipped and reported through `onSkip`.
  */
 export class FileDiscovery {
   /** The directories to watch (at most MAX_WATCHED_DIRS), each with its watcher while not paused. */
   private readonly dirs = new Set<string>();
   private readonly watchers = new Map<string, FSWatcher>();
-  /** While paused: each directory's modification time when the pause began (a rename or a new file changes it). */
-  private pausedDirTimes: Map<string, number> | undefined;
+  /**
+   * Each directory's modification time as last looked at: at the start of each scan, and when
+   * dirsChanged saw it move (a file created, renamed or deleted since changes it). Read at a scan,
+   * not at a pause: an event still queued when a pause closes the watchers is lost, and the time
+   * must then say what it would have.
+   */
+  private readonly dirTimes = new Map<string, number>();
+  private watchesPaused = false;
   private readonly excluded: Set<string>;
   /** The real directories a link may point into under the `inside` policy (resolved once per scan, when needed). */
   private allowedRoots: string[] | undefined;
@@ -49,20 +56,21 @@ export class FileDiscovery {
 
   async scan(): Promise<FoundFile[]> {
     this.allowedRoots = undefined; // a named directory may have appeared, or been replaced, since the last scan
+    for (const dir of this.dirs) this.dirTimes.set(dir, dirTime(dir));
     for (const pattern of this.patterns) this.watchDir(staticBase(pattern));
     const literal = this.patterns.filter((p) => !isDynamicPattern(p));
     const dynamic = this.patterns.filter((p) => isDynamicPattern(p));
     const paths = new Set(literal);
     const globbed = new Set<string>();
     if (dynamic.length > 0) {
-      // (not onlyFiles: a device a glob matches is named below, not dropped unseen; the glob
-      // library itself never lists FIFOs and sockets, so only a literal path to one is named)
+      // (not onlyFiles: a device a glob matches is named below, not dropped unseen)
       const followSymbolicLinks = this.symlinks !== 'never';
       for (const path of await glob(dynamic, { onlyFiles: false, followSymbolicLinks, expandDirectories: false })) {
         if (path.endsWith('/')) continue; // a directory: globs match those routinely
         paths.add(path);
         globbed.add(path);
       }
+      for (const path of await unlistedMatches(dynamic, globbed)) paths.add(path);
     }
     const found: FoundFile[] = [];
     const seen = new Set<string>();
@@ -98,7 +106,7 @@ export class FileDiscovery {
   }
 
   get paused(): boolean {
-    return this.pausedDirTimes !== undefined;
+    return this.watchesPaused;
   }
 
   /**
@@ -108,9 +116,8 @@ export class FileDiscovery {
    * the events meanwhile (see dirsChanged).
    */
   pause(): void {
-    if (this.pausedDirTimes) return;
-    this.pausedDirTimes = new Map();
-    for (const dir of this.dirs) this.pausedDirTimes.set(dir, dirTime(dir));
+    if (this.watchesPaused) return;
+    this.watchesPaused = true;
     for (const watcher of this.watchers.values()) watcher.close();
     this.watchers.clear();
   }
@@ -121,25 +128,24 @@ export class FileDiscovery {
    * the caller reads once more after resuming.
    */
   resume(): boolean {
-    if (!this.pausedDirTimes) return false;
+    if (!this.watchesPaused) return false;
     const changed = this.dirsChanged();
-    this.pausedDirTimes = undefined;
+    this.watchesPaused = false;
     for (const dir of this.dirs) this.startWatching(dir);
     return changed;
   }
 
   /**
-   * While paused: whether a watched directory's modification time moved since the pause began (or
+   * While paused: whether a watched directory's modification time moved since the last scan (or
    * since the last call that said so), as a rename event would have said. One stat per directory.
    */
   dirsChanged(): boolean {
-    const times = this.pausedDirTimes;
-    if (!times) return false;
+    if (!this.watchesPaused) return false;
     let changed = false;
     for (const dir of this.dirs) {
       const now = dirTime(dir);
-      if (times.get(dir) !== now) {
-        times.set(dir, now);
+      if (this.dirTimes.get(dir) !== now) {
+        this.dirTimes.set(dir, now);
         changed = true;
       }
     }
@@ -164,12 +170,12 @@ export class FileDiscovery {
     const full = resolve(dir);
     if (this.dirs.has(full) || this.dirs.size >= MAX_WATCHED_DIRS) {
       // (a directory that could not be watched is tried again)
-      if (this.dirs.has(full) && !this.pausedDirTimes) this.startWatching(full);
+      if (this.dirs.has(full) && !this.watchesPaused) this.startWatching(full);
       return;
     }
     this.dirs.add(full);
-    if (this.pausedDirTimes) this.pausedDirTimes.set(full, dirTime(full));
-    else this.startWatching(full);
+    this.dirTimes.set(full, dirTime(full));
+    if (!this.watchesPaused) this.startWatching(full);
   }
 
   private startWatching(full: string): void {
@@ -186,6 +192,32 @@ export class FileDiscovery {
       // missing directory (it may appear later: the next scan retries) or no watches left
     }
   }
+}
+
+/**
+ * The FIFOs, sockets and devices the globs match: the glob library never lists them, so a glob
+ * that matched one would skip it unsaid, where a literal path to it is named. One readdir with
+ * types (no stat per entry) of each glob's base directory and of each directory a glob matched a
+ * file in; a deeper directory where a glob matched nothing is not searched.
+ */
+async function unlistedMatches(dynamic: readonly string[], globbed: ReadonlySet<string>): Promise<string[]> {
+  const matches = picomatch(dynamic.map(withoutDotSlash));
+  const dirs = new Set([...dynamic.map(staticBase), ...[...globbed].map(dirname)]);
+  const found: string[] = [];
+  for (const dir of dirs) {
+    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+    for (const entry of entries) {
+      if (entry.isFile() || entry.isDirectory() || entry.isSymbolicLink()) continue; // listed by the glob, or not named
+      const path = dir === '.' ? entry.name : join(dir, entry.name);
+      if (matches(withoutDotSlash(path))) found.push(path);
+    }
+  }
+  return found;
+}
+
+/** `./logs/*.log` and `logs/*.log` are one pattern to the matcher. */
+function withoutDotSlash(path: string): string {
+  return path.startsWith('./') ? path.slice(2) : path;
 }
 
 /** A directory's modification time (-1 when it cannot be read: gone, say). */

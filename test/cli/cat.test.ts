@@ -101,12 +101,24 @@ test('garbage in the middle: earlier events are written, exit 65 at the offset o
   t.regex(String(r.stderr), new RegExp(`bad\\.msgpack: byte ${good.length}: expected a Message-mode entry`));
 });
 
-test('invalid NDJSON names the line', async (t) => {
+test('invalid NDJSON: the line is named and skipped, the lines after it still flow, exit 65 at the end', async (t) => {
   const line = (i: number) => JSON.stringify({ tag: 't', time: i, record: { i } });
-  const r = await logkit(['cat', '-o', 'json'], { input: `${line(1)}\n${line(2)}\n{"tag":"t","record":\n` });
+  const r = await logkit(['cat', '-o', 'json'], { input: `${line(1)}\n${line(2)}\n{"tag":"t","record":\n{"tag":"t","recrd":{}}\n${line(5)}\n` });
+  t.is(r.exitCode, 65);
+  t.deepEqual(String(r.stdout).trimEnd().split('\n').map((l) => (JSON.parse(l) as { record: { i: number } }).record.i), [1, 2, 5]);
+  t.regex(String(r.stderr), /line 3: invalid JSON[^\n]*, skipped/);
+  t.regex(String(r.stderr), /line 4: expected "record" to be an object, skipped/);
+  t.regex(String(r.stderr), /stdin: line 3: 2 NDJSON lines were not events and skipped \(this is the first: invalid JSON/);
+});
+
+test('a wrong input does not flood stderr: ten skipped lines are named, the rest counted', async (t) => {
+  const good = JSON.stringify({ tag: 't', time: 1, record: {} });
+  const r = await logkit(['cat', '-o', 'json'], { input: `${good}\n${'{not json\n'.repeat(1000)}${good}\n` });
   t.is(r.exitCode, 65);
   t.is(String(r.stdout).trimEnd().split('\n').length, 2);
-  t.regex(String(r.stderr), /stdin: line 3: invalid JSON/);
+  t.is(String(r.stderr).match(/, skipped/g)?.length, 10);
+  t.regex(String(r.stderr), /further skipped lines are counted, not named/);
+  t.regex(String(r.stderr), /stdin: line 2: 1000 NDJSON lines were not events and skipped/);
 });
 
 test('raw text lines become events with the line as message', async (t) => {

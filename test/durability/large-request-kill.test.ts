@@ -2,7 +2,7 @@ import { watch } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import test from 'ava';
-import { CHUNK_NAME } from '../../src/buffer/chunk-file.js';
+import { CHUNK_NAME, TEMP_SUFFIX } from '../../src/buffer/chunk-file.js';
 import { EventTime } from '../../src/event/event-time.js';
 import type { LogEvent } from '../../src/event/event.js';
 import { encodeEntryStream, encodePackedForward } from '../../src/protocol/encode-request.js';
@@ -32,47 +32,70 @@ async function sendAndWaitForAck(port: number, request: Buffer, timeoutMs: numbe
 
 // Issue 14, §1: a request larger than one disk-buffer chunk used to be cut across chunks, its id
 // recorded only with the last part. Killed after the first part was durable, receive replayed
-// that part, forgot the id, and stored the whole resend again.
-test('receive --buffer killed -9 while a 30,000-event request is being written: the resend is recognised, nothing stored twice or lost', async (t) => {
-  const dir = await tempDir(t);
-  const port = await freePort();
-  const buffer = join(dir, 'rbuf');
-  const start = aggregatorStarter(t, port, dir);
-  const first = await start();
-  const request = bigRequest('big-request-1');
+// that part, forgot the id, and stored the whole resend again. Killed while the request is still
+// being written, nothing of it may be durable: the half-written file goes at the restart and the
+// resend is stored once.
+const KILL_MOMENTS = [
+  {
+    when: 'once the first chunk file of the buffer is durable (renamed from its temp name)',
+    appears: (name: string) => CHUNK_NAME.test(name),
+    // the request was durable with its id: the resend is recognised and dropped
+    afterRestart: /dropped a resent chunk/,
+    // the acknowledgement may or may not have left before the kill
+    acknowledged: undefined,
+  },
+  {
+    when: 'while the request is being written (its temp file appears)',
+    appears: (name: string) => name.startsWith('chunk-') && name.endsWith(TEMP_SUFFIX),
+    // nothing of it was durable: the half-written file goes, and the resend is the only copy
+    afterRestart: /removed half-written/,
+    // receive acknowledges only what is durable
+    acknowledged: false,
+  },
+];
 
-  // kill -9 the moment the first chunk file of the buffer is durable (renamed from its temp name)
-  let killedAfter: string | undefined;
-  const watcher = watch(buffer, (_, name) => {
-    if (killedAfter === undefined && name && CHUNK_NAME.test(String(name))) {
-      first.receive.kill('SIGKILL');
-      killedAfter = String(name);
-    }
+for (const moment of KILL_MOMENTS) {
+  test(`receive --buffer killed -9 ${moment.when} with a 30,000-event request: the resend is stored once, nothing lost`, async (t) => {
+    const dir = await tempDir(t);
+    const port = await freePort();
+    const buffer = join(dir, 'rbuf');
+    const start = aggregatorStarter(t, port, dir);
+    const first = await start();
+    const request = bigRequest('big-request-1');
+
+    let killedAfter: string | undefined;
+    const watcher = watch(buffer, (_, name) => {
+      if (killedAfter === undefined && name && moment.appears(String(name))) {
+        first.receive.kill('SIGKILL');
+        killedAfter = String(name);
+      }
+    });
+    t.teardown(() => watcher.close());
+    const ack = await sendAndWaitForAck(port, request, 15_000);
+    await waitFor(() => killedAfter !== undefined, 'the buffer file to kill at', 30_000);
+    watcher.close();
+    await first.done;
+    t.log(`killed receive when ${killedAfter} appeared (ack before the kill: ${ack ?? 'none'}); on disk then: ${(await readdir(buffer)).join(' ')}`);
+    if (moment.acknowledged !== undefined) t.is(ack !== undefined, moment.acknowledged, 'an acknowledgement before the kill');
+
+    // the sender got no ack (or lost it): it resends the same chunk to the restarted aggregator
+    const second = await start();
+    t.is(await sendAndWaitForAck(port, request, 30_000), 'big-request-1', 'the resend is acknowledged');
+    await waitFor(async () => new Set(await storedSeqs(dir)).size >= EVENTS, 'every event stored', 60_000);
+    second.receive.kill('SIGTERM');
+    await second.done;
+
+    const seqs = await storedSeqs(dir);
+    const distinct = new Set(seqs);
+    t.is(distinct.size, EVENTS, 'nothing lost');
+    t.is(seqs.length - distinct.size, 0, 'nothing stored twice');
+    // every stored event carries the identity the stores de-duplicate on: the chunk id and its index
+    const lines = (await readFile(join(dir, 'out', 'app.big.ndjson'), 'utf8')).split('\n').filter(Boolean);
+    const wrong = lines.filter((line) => {
+      const event = JSON.parse(line) as { record: { i: number }; options?: { src?: { id: string; off: number } } };
+      return event.options?.src?.off !== event.record.i || !event.options.src.id.startsWith('chunk:');
+    });
+    t.is(wrong.length, 0, `events without their identity: ${wrong.slice(0, 2).join(' ')}`);
+    t.regex(second.stderr(), moment.afterRestart);
   });
-  t.teardown(() => watcher.close());
-  const ack = await sendAndWaitForAck(port, request, 15_000);
-  await waitFor(() => killedAfter !== undefined, 'the first durable chunk', 30_000);
-  watcher.close();
-  await first.done;
-  t.log(`killed receive when ${killedAfter} appeared (ack before the kill: ${ack ?? 'none'}); on disk then: ${(await readdir(buffer)).join(' ')}`);
-
-  // the sender got no ack (or lost it): it resends the same chunk to the restarted aggregator
-  const second = await start();
-  t.is(await sendAndWaitForAck(port, request, 30_000), 'big-request-1', 'the resend is acknowledged');
-  await waitFor(async () => new Set(await storedSeqs(dir)).size >= EVENTS, 'every event stored', 60_000);
-  second.receive.kill('SIGTERM');
-  await second.done;
-
-  const seqs = await storedSeqs(dir);
-  const distinct = new Set(seqs);
-  t.is(distinct.size, EVENTS, 'nothing lost');
-  t.is(seqs.length - distinct.size, 0, 'nothing stored twice');
-  // every stored event carries the identity the stores de-duplicate on: the chunk id and its index
-  const lines = (await readFile(join(dir, 'out', 'app.big.ndjson'), 'utf8')).split('\n').filter(Boolean);
-  const wrong = lines.filter((line) => {
-    const event = JSON.parse(line) as { record: { i: number }; options?: { src?: { id: string; off: number } } };
-    return event.options?.src?.off !== event.record.i || !event.options.src.id.startsWith('chunk:');
-  });
-  t.is(wrong.length, 0, `events without their identity: ${wrong.slice(0, 2).join(' ')}`);
-  t.regex(second.stderr(), /dropped a resent chunk/);
-});
+}

@@ -1,14 +1,17 @@
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { createHash } from 'node:crypto';
+import { createSocket } from 'node:dgram';
 import { logkit, tempDir } from '../helpers/logkit.js';
 import { MsgpackWriter } from '../../src/codec/msgpack-writer.js';
 import { encodeMessage } from '../../src/protocol/encode-request.js';
 import { EventTime } from '../../src/event/event-time.js';
+import { HEARTBEAT_MISSES } from '../../src/forward/heartbeat.js';
 import { RawClient } from '../receive/raw-client.js';
 import { startFluentBitPeer } from './fluent-bit-peer.js';
 import { encode, indexes, numberedEvents, startForward } from './helpers.js';
 import { selfSignedCert } from '../helpers/net.js';
 import { startReceive } from '../helpers/receive.js';
+import { startTcpProxy } from '../helpers/tcp-proxy.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 
 // forward against peers as they really speak the protocol: a stand-in for Fluent Bit's in_forward
@@ -91,6 +94,48 @@ test('--heartbeat udp against a server without UDP heartbeats: its acknowledgeme
   t.is(indexes(peer.events).size, 12_000);
 });
 
+/** A UDP heartbeat answerer on 127.0.0.1:`port` (one 0x00 byte back, as receive answers) that the test can silence. */
+async function udpHeartbeatAnswerer(t: ExecutionContext, port: number): Promise<{ answering: boolean; answered: number; unanswered: number }> {
+  const state = { answering: true, answered: 0, unanswered: 0 };
+  const socket = createSocket('udp4');
+  socket.on('message', (_message, remote) => {
+    if (!state.answering) {
+      state.unanswered++;
+      return;
+    }
+    state.answered++;
+    socket.send(Buffer.from([0]), remote.port, remote.address);
+  });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind(port, '127.0.0.1', () => resolve());
+  });
+  t.teardown(() => socket.close());
+  return state;
+}
+
+test('--heartbeat udp: a server that answered UDP heartbeats, then stops answering them while it keeps acknowledging chunks, stays in; every event delivered, exit 0', async (t) => {
+  const receiver = await startReceive(t);
+  // forward reaches the real receive through a relay, whose port answers UDP heartbeats only while the test lets it
+  const relay = await startTcpProxy(t, receiver.port);
+  const udp = await udpHeartbeatAnswerer(t, relay.port);
+  const forward = startForward(t, [`127.0.0.1:${relay.port}`, '--heartbeat', 'udp', '--heartbeat-interval', '0.3', '--chunk-bytes', '4000', '--drain-timeout', '3']);
+  await waitFor(() => udp.answered >= 2, 'forward to have its heartbeats answered');
+  udp.answering = false;
+  // chunks keep flowing, at the producer's pace, until forward has sent twice the heartbeats that
+  // would take out a server acknowledging nothing
+  let sent = 0;
+  while (udp.unanswered < 2 * HEARTBEAT_MISSES) {
+    await forward.send(numberedEvents(sent, 100));
+    sent += 100;
+    await sleep(20);
+  }
+  const { exitCode } = await forward.end();
+  t.is(exitCode, 0, forward.stderr());
+  t.false(forward.stderr().includes('heartbeats (udp) missed'), forward.stderr());
+  await waitFor(() => indexes(receiver.events).size === sent, `the ${sent} events at the receiver`);
+});
+
 test('the default heartbeat is quiet: TLS + shared key over many intervals, idle and busy, and receive logs no handshake or TLS error', async (t) => {
   const dir = await tempDir(t);
   const { cert, key } = await selfSignedCert(dir);
@@ -121,13 +166,14 @@ test('the default heartbeat is quiet: TLS + shared key over many intervals, idle
   t.is(peer.accepted, 1, 'one data connection, no probe connections');
 });
 
-test('forward --no-ack --stats reports sent_chunks and sent_events, not acked_*', async (t) => {
+test('forward --no-ack --stats reports sent_chunks and sent_events, and sent= per server, never acked', async (t) => {
   const receiver = await startReceive(t);
   const forward = await logkit(['forward', `127.0.0.1:${receiver.port}`, '--no-ack', '--stats'], { input: encode(numberedEvents(0, 50)) });
   t.is(forward.exitCode, 0, String(forward.stderr));
   const line = String(forward.stderr).split('\n').find((l) => l.includes('stats (exit)'))!;
   t.regex(line, /sent_chunks=1 sent_events=50 /);
-  t.notRegex(line, /acked_/);
+  t.regex(line, new RegExp(`127\\.0\\.0\\.1:${receiver.port}=\\w+ chunks=1 sent=1 `));
+  t.notRegex(line, /acked[_=]/);
   const acked = await logkit(['forward', `127.0.0.1:${receiver.port}`, '--stats'], { input: encode(numberedEvents(50, 50)) });
-  t.regex(String(acked.stderr), /acked_chunks=1 acked_events=50 /);
+  t.regex(String(acked.stderr), /acked_chunks=1 acked_events=50 .* chunks=1 acked=1 /);
 });

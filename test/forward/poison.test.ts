@@ -89,3 +89,23 @@ test('with --buffer: the dead-lettered event is released from the disk buffer li
   const kept = decode(await readFile(deadLetter));
   t.deepEqual(kept.map((e) => e.record.i), [POISON_AT]);
 });
+
+test('the halves of a cut chunk carry their events\' identities (options.src) as the chunk did, and the dead-letter file keeps the refused event\'s', async (t) => {
+  const dir = await tempDir(t);
+  const deadLetter = join(dir, 'refused.msgpack');
+  const receiver = await startReceive(t, ['--max-depth', DEPTH_LIMIT]);
+  // lines of one file as tail reads them: each event's identity is its position there
+  const identityOf = (i: number) => ({ id: 'dev:ino:poison', off: 100 + i * 40 });
+  const events = eventsWithPoison().map((event, i) => ({ ...event, options: { src: identityOf(i) } }));
+  const result = await logkit(
+    ['forward', `127.0.0.1:${receiver.port}`, '--dead-letter', deadLetter, '--chunk-bytes', '2000', '--retry-max-interval', '0.1', '--drain-timeout', '60'],
+    { input: encode(events) },
+  );
+  t.is(result.exitCode, 0, String(result.stderr));
+  t.regex(String(result.stderr), /sending it in halves/);
+  await waitFor(() => indexes(receiver.events).size === 999, 'the 999 good events');
+  const wrong = receiver.events.filter((event) => JSON.stringify(event.options?.src) !== JSON.stringify(identityOf(Number(event.record.i))));
+  t.deepEqual(wrong.map((event) => ({ i: event.record.i, src: event.options?.src })).slice(0, 5), [], `${wrong.length} events arrived with another identity than their own`);
+  const kept = decode(await readFile(deadLetter));
+  t.deepEqual(kept.map((event) => event.options?.src), [identityOf(POISON_AT)]);
+});

@@ -3,6 +3,11 @@ import { gunzipSync } from 'node:zlib';
 import { RendezvousRouter, WeightedRoundRobin } from '../../src/forward/balancer.js';
 import { ChunkBatcher } from '../../src/forward/chunk-batcher.js';
 import { buildChunk, newChunkId, type ChunkCarrier } from '../../src/forward/chunk.js';
+import { bisectChunk } from '../../src/forward/chunk-split.js';
+import { chunkIdOf } from '../../src/forward/input-run-sender.js';
+import { encodeIdentities, readIdentities } from '../../src/protocol/identity-option.js';
+import { encodeEntryStream } from '../../src/protocol/encode-request.js';
+import { createInnerUnpackr, parseRequest } from '../../src/protocol/request.js';
 import { ChunkLedger, type ChunkStore } from '../../src/forward/chunk-ledger.js';
 import { parseServerAddress } from '../../src/forward/server-address.js';
 import { createUnpackr } from '../../src/codec/msgpack-reader.js';
@@ -180,4 +185,44 @@ test('the raw entry scanner copies [time, record] bytes exactly, across any spli
     const expected = ['x', 'y'].flatMap((tag) => events.filter((e) => e.tag === tag).map((e) => [tag, [e.time, e.record]]));
     t.deepEqual(got, expected, `split every ${step} bytes`);
   }
+});
+
+test('bisectChunk: each half carries the identities of its own events, cut in the middle of a run, with or without gzip', async (t) => {
+  const identities = Array.from({ length: 9 }, (_, i) => (i === 6 ? undefined : { id: i < 3 ? 'file-a' : 'file-b', off: 100 + i * 10 }));
+  const unpackr = createInnerUnpackr();
+  const carried = (frame: Buffer) => {
+    const request = parseRequest(frame, unpackr)!;
+    return request.identities && readIdentities(unpackr.unpack(request.identities));
+  };
+  for (const compress of ['none', 'gzip'] as const) {
+    const events = identities.map((_, i) => event('t', i));
+    const options = { ack: true, compress };
+    const parent = await buildChunk('t', encodeEntryStream(events), events.length, options, newChunkId(), encodeIdentities(identities));
+    const halves = await bisectChunk(parent, options);
+    t.deepEqual(halves.map((half) => half.events), [5, 4]);
+    t.deepEqual(carried(halves[0].frame), identities.slice(0, 5), compress);
+    t.deepEqual(carried(halves[1].frame), identities.slice(5), compress);
+    t.is(carried(halves[1].frameFor(false)), undefined, 'a half still goes without them to a server that keeps none');
+  }
+  const bare = await buildChunk('t', encodeEntryStream([event('t', 1), event('t', 2)]), 2, { ack: true, compress: 'none' });
+  t.true((await bisectChunk(bare, { ack: true, compress: 'none' })).every((half) => carried(half.frame) === undefined), 'no identities, none invented');
+});
+
+test('forward --buffer chunk ids: a replay cut the same way gets the same ids; cut another way (another --chunk-bytes) no id names other events', (t) => {
+  const withSource = (i: number): LogEvent => ({ ...event('a', i), options: { src: { id: 'f1', off: i * 10 } } });
+  const events = Array.from({ length: 40 }, (_, i) => withSource(i));
+  const cut = (chunkBytes: number) => {
+    const batcher = new ChunkBatcher(chunkBytes);
+    const batches = [...batcher.add(events), ...batcher.flush()];
+    return batches.map((batch, index) => ({ id: chunkIdOf('run-7', index, batch), events: batch.events, entries: batch.entries.toString('base64') }));
+  };
+  const small = cut(300);
+  const large = cut(1 << 20);
+  t.true(small.length > 2);
+  t.is(large.length, 1);
+  t.deepEqual(cut(300), small, 'the same cut, the same ids');
+  // what each id names must be one content: an id the receiver saw for the small cut's first chunk
+  // must not come back naming the large cut's chunk (it would drop its other events as a resend)
+  const contentOf = new Map(small.map((c) => [c.id, c.entries]));
+  for (const c of large) t.true(!contentOf.has(c.id) || contentOf.get(c.id) === c.entries, 'an id reused for other events');
 });

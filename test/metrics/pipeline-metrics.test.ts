@@ -130,3 +130,22 @@ test('--metrics on forward and receive: events, bytes, per-server state and acks
   t.regex(forward.stderr, new RegExp(`logkit forward: stats \\(exit\\) events=${count} chunks=${chunks} acked_chunks=${chunks} acked_events=${count} `));
   t.is(await receive.stop(), 0);
 });
+
+test('forward --no-ack --metrics: the delivered-chunk counters are sent_* as on the stats line, with no acked_* metric', async (t) => {
+  const receive = new StageProcess(t, ['receive', '--bind', '127.0.0.1:0'], 'ignore');
+  receive.child.stdout!.resume();
+  await waitFor(() => /listening on (?:tcp:\/\/)?127\.0\.0\.1:\d+/.test(receive.stderr), 'receive to listen');
+  const port = /listening on (?:tcp:\/\/)?127\.0\.0\.1:(\d+)/.exec(receive.stderr)![1]!;
+  const forward = new StageProcess(t, ['forward', `127.0.0.1:${port}`, '--no-ack', '--metrics', '127.0.0.1:0', '--stats'], 'pipe');
+  const url = await forward.metricsUrl();
+  forward.child.stdin!.write(JSON.stringify({ tag: 'm.t', time: '2026-11-21T00:00:00Z', record: { seq: 1 } }) + '\n');
+  await waitFor(async () => (await scrape(url)).get('logkit_output_events_total') === 1, 'the event written');
+  const m = await scrape(url);
+  t.is(m.get('logkit_forward_sent_chunks_total'), 1);
+  t.is(m.get(`logkit_forward_server_sent_chunks_total{server="127.0.0.1:${port}",role="primary"}`), 1);
+  t.deepEqual([...m.keys()].filter((name) => name.includes('acked')), []);
+  forward.child.stdin!.end();
+  t.is(await forward.exited, 0);
+  t.regex(forward.stderr, / sent_chunks=1 sent_events=1 .* chunks=1 sent=1 /);
+  t.is(await receive.stop(), 0);
+});

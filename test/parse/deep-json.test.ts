@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import test from 'ava';
 import { MAX_DEPTH } from '../../src/codec/depth-limit.js';
@@ -74,4 +74,22 @@ test('end to end, parse json → forward → receive (default --max-depth): ever
     }
   }
   t.notRegex(receiver.stderr(), /nested deeper/, 'receive refused nothing');
+});
+
+test('behind tail --checkpoint, a too-deep line does not crash-loop the chain: the first run stores every line, a restart stores nothing again, both exit 0', async (t) => {
+  const dir = await tempDir(t);
+  const log = join(dir, 'app.log');
+  const checkpoint = join(dir, 'app.ckpt');
+  await writeFile(log, ['{"n":0}', deepLine(300, 1), deepLine(100_000, 2), '{"n":3}'].join('\n') + '\n');
+  const chain = `tail --no-follow --tag app --checkpoint ${checkpoint} ${log} | parse json | store file ${join(dir, 'out', '${tag}.ndjson')} --checkpoint ${checkpoint}`;
+  const stored = async () => ndjson(await readFile(join(dir, 'out', 'app.ndjson'), 'utf8'));
+  const first = await logkit(['run', chain]);
+  t.is(first.exitCode, 0, String(first.stderr));
+  const records = (await stored()).map((e) => e.record);
+  t.is(records.length, 4);
+  t.deepEqual([records[0], records[3]], [{ n: 0 }, { n: 3 }]);
+  t.regex(String(records[1]!.parse_error), /nested deeper than 64 levels/);
+  const again = await logkit(['run', chain]);
+  t.is(again.exitCode, 0, String(again.stderr));
+  t.is((await stored()).length, 4, 'the restart resumes after the deep lines: nothing is read or stored twice');
 });

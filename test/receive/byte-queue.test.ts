@@ -38,3 +38,18 @@ test('ByteQueue + FrameScanner, as a connection uses them, return every request 
     t.true(out.every((f, i) => f.equals(frames[i]!)), `round ${round}`);
   }
 });
+
+test('ByteQueue holds nothing before the first bytes, grows from 4 KiB, and lets go of a large buffer once emptied', (t) => {
+  const queue = new ByteQueue();
+  t.is(queue.capacity, 0, 'an idle connection holds no buffer');
+  queue.append(Buffer.from('x'));
+  t.is(queue.capacity, 4096);
+  queue.consume(1);
+  t.is(queue.capacity, 4096, 'a small buffer is kept for the next request');
+  queue.append(Buffer.alloc(300 * 1024));
+  t.true(queue.capacity >= 300 * 1024);
+  queue.consume(100);
+  t.true(queue.capacity >= 300 * 1024, 'kept while not empty');
+  queue.consume(300 * 1024 - 100);
+  t.is(queue.capacity, 0, 'a large buffer is let go once emptied');
+});

@@ -3,6 +3,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { pack } from 'msgpackr';
 import test from 'ava';
 import { EventTime } from '../../src/event/event-time.js';
 import type { LogEvent } from '../../src/event/event.js';
@@ -284,7 +285,7 @@ test('SIGTERM: exits 0, and every acknowledged chunk is on stdout; SIGUSR1 and -
   t.regex(receive.stderr(), /stats \(exit\) .*protocol_errors=0/);
 });
 
-test('--stats: bytes_out counts what reached stdout, to a file (MessagePack) and to a pipe (NDJSON)', async (t) => {
+test('--stats: bytes_out counts what reached stdout, to a file (MessagePack, with and without --buffer) and to a pipe (NDJSON)', async (t) => {
   const dir = await tempDir(t);
   const file = join(dir, 'out.msgpack');
   const toFile = await startReceive(t, ['--stats'], { stdoutFile: file });
@@ -297,6 +298,19 @@ test('--stats: bytes_out counts what reached stdout, to a file (MessagePack) and
   const size = (await stat(file)).size;
   t.true(size > 0);
   t.regex(toFile.stderr(), new RegExp(`stats \\(exit\\) .*events_out=20 bytes_out=${size}( |$)`, 'm'));
+
+  // --buffer: what its emitter wrote from the buffer
+  const buffered = join(dir, 'buffered.msgpack');
+  const durable = await startReceive(t, ['--stats', '--buffer', join(dir, 'rbuf'), '--checkpoint', join(dir, 'ckpt')], { stdoutFile: buffered });
+  const durableClient = new RawClient(durable.port);
+  await durableClient.ready;
+  for (let i = 0; i < 10; i++) durableClient.write(encodePackedForward('s', encodeEntryStream([event(i), event(i + 10)]), { chunk: `d${i}` }));
+  t.is((await durableClient.waitForResponses(10)).length, 10);
+  durableClient.destroy();
+  t.is(await durable.stop(), 0);
+  const bufferedSize = (await stat(buffered)).size;
+  t.true(bufferedSize > 0);
+  t.regex(durable.stderr(), new RegExp(`stats \\(exit\\) .*emitted_events=20 bytes_out=${bufferedSize}( |$)`, 'm'));
 
   // the decoding path (records decoded and re-encoded) and NDJSON to a pipe
   const { execa: run } = await import('execa');
@@ -346,13 +360,28 @@ test('-o json writes NDJSON events with nanosecond times', async (t) => {
   t.is(String(result.stdout), '{"time":"2023-11-14T22:13:20.123456789Z","tag":"j","record":{"a":1},"options":{"src":{"id":"chunk:oWo=","off":0}}}\n');
 });
 
-test('valid requests that arrive together with garbage are still emitted', async (t) => {
+test('valid requests that arrive together with garbage are still emitted and acknowledged before the close (the client need not resend them)', async (t) => {
   const receive = await startReceive(t);
   const client = new RawClient(receive.port);
   await client.ready;
-  client.write(Buffer.concat([encodeMessage(event(1)), encodeMessage(event(2)), Buffer.from([0xc1])]));
+  const packed = encodePackedForward('app.pk', encodeEntryStream([event(3), event(4)]), { chunk: 'three', size: 2 });
+  client.write(Buffer.concat([encodeMessage(event(1), { chunk: 'one' }), encodeMessage(event(2), { chunk: 'two' }), packed, Buffer.from([0xc1])]));
   t.true(await client.waitForClose());
-  t.deepEqual((await receive.waitForEvents(2)).map((e) => e.record.seq), [1, 2]);
+  t.deepEqual(client.responses.map((r) => (parseResponse(r) as { ack: Buffer }).ack.toString()), ['one', 'two', 'three']);
+  t.deepEqual((await receive.waitForEvents(4)).map((e) => e.record.seq), [1, 2, 3, 4]);
+  t.regex(receive.stderr(), /invalid MessagePack.*closing/);
+
+  // a request bad in its second entry: its first entry is not handed on, the request before it is
+  const other = new RawClient(receive.port);
+  await other.ready;
+  const badForward = Buffer.from(pack(['app.fw', [[1700000005, { seq: 5 }], [1700000006, 'not a record']], { chunk: 'six' }]));
+  other.write(Buffer.concat([encodeMessage(event(7), { chunk: 'seven' }), badForward]));
+  t.true(await other.waitForClose());
+  t.deepEqual(other.responses.map((r) => (parseResponse(r) as { ack: Buffer }).ack.toString()), ['seven']);
+  t.regex(receive.stderr(), /entry 1: expected a record \(map\).*closing/);
+  t.deepEqual((await receive.waitForEvents(5)).map((e) => e.record.seq), [1, 2, 3, 4, 7]);
+  t.is(await receive.stop(), 0);
+  t.deepEqual(receive.events.map((e) => e.record.seq), [1, 2, 3, 4, 7], 'nothing of the bad request');
 });
 
 test('--max-buffered-bytes: when requests in progress hold too much together, a big one is refused with {error}; small ones go on', async (t) => {

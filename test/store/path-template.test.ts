@@ -1,6 +1,7 @@
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import test from 'ava';
+import { canonicalEscaped } from '../../src/codec/escaped-utf8.js';
 import { PathTemplate, safeComponent } from '../../src/store/file/path-template.js';
 import { logkit, tempDir } from '../helpers/logkit.js';
 
@@ -117,7 +118,7 @@ function isWellFormed(text: string): boolean {
 /** What no component may show: separators, controls (C0, C1), format/invisible characters, broken UTF-16. */
 const SHOWN_UNSAFE = /[/\\\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}\ufffd]|(?! )\p{Zs}/u;
 
-test('hostile tags (C1, bidi, invisible, lone surrogates, U+FFFD, escapes): every component is visible, decodes back exactly, and no two tags share one', (t) => {
+test('hostile tags (C1, bidi, invisible, lone surrogates, U+FFFD, escapes): every component is visible, decodes back to the tag as a stage writes it, and no two tags share one', (t) => {
   const tags = hostileTags(20_000, 20261130, 12);
   const owner = new Map<string, string>();
   for (const tag of tags) {
@@ -127,7 +128,7 @@ test('hostile tags (C1, bidi, invisible, lone surrogates, U+FFFD, escapes): ever
     t.false(SHOWN_UNSAFE.test(component), `${shown} → ${JSON.stringify(component)}`);
     t.false(component.startsWith('.'), shown);
     t.true(component.length > 0 && Buffer.byteLength(component) <= 200, shown);
-    if (!component.includes('~')) t.is(decodeComponent(component), tag, shown);
+    if (!component.includes('~')) t.is(decodeComponent(component), canonicalEscaped(tag), shown);
     const other = owner.get(component);
     if (other !== undefined) t.fail(`${shown} and ${JSON.stringify(other)} share ${JSON.stringify(component)}`);
     owner.set(component, tag);
@@ -161,7 +162,8 @@ test('on a real file system, different hostile tags land in different files and 
 test('the encodings the README promises: C1 and bidi controls, lone surrogates and U+FFFD, the empty tag', (t) => {
   t.is(safeComponent('a\u0085b'), 'a%C2%85b');
   t.is(safeComponent('invoice\u202Efdp.exe'), 'invoice%E2%80%AEfdp.exe');
-  t.is(safeComponent('x\ud800'), 'x%uD800');
+  t.is(safeComponent('x\ud800'), 'x%uDCED%uDCA0%uDC80', 'a lone surrogate is named by its generalized UTF-8 bytes, as a stage writes it');
+  t.is(safeComponent('x\udcff'), 'x%uDCFF', 'an escaped byte is that byte');
   t.is(safeComponent('x\ufffd'), 'x%EF%BF%BD');
   t.is(safeComponent(''), '%_');
   t.is(safeComponent('_'), '_');
@@ -178,4 +180,40 @@ test('store file: tags that differ only in invalid UTF-8 bytes, or in a real U+F
   t.is(r.exitCode, 0, String(r.stderr));
   const files = (await readdir(dir)).filter((name) => !name.startsWith('.')).sort();
   t.deepEqual(files, ['a%EF%BF%BDb.ndjson', 'a%uDCC3b.ndjson', 'a%uDCED%uDCA0%uDC80b.ndjson', 'a%uDCFEb.ndjson', 'a%uDCFFb.ndjson'].sort());
+});
+
+test('store file after a stage that writes the tags again (cat, parse, buffer): a raw invalid byte, a JSON lone surrogate and U+FFFD still land in four files, the ones store names reading the producer directly', async (t) => {
+  // tags a\xffb (a raw byte), a\ud800b (a JSON escape), a\ufffdb and a\xfeb, as a producer's NDJSON bytes
+  const line = (tag: Buffer, n: number) => Buffer.concat([Buffer.from('{"tag":"'), tag, Buffer.from(`","record":{"message":"{\\"n\\":${n}}"}}\n`)]);
+  const input = Buffer.concat([
+    line(Buffer.from([0x61, 0xff, 0x62]), 0),
+    line(Buffer.from('a\\ud800b'), 1),
+    line(Buffer.from('a\\ufffdb'), 2),
+    line(Buffer.from([0x61, 0xfe, 0x62]), 3),
+  ]);
+  const expected = ['a%uDCFFb.ndjson', 'a%uDCED%uDCA0%uDC80b.ndjson', 'a%EF%BF%BDb.ndjson', 'a%uDCFEb.ndjson'];
+  const bufferDir = await tempDir(t);
+  const stages: Array<[string, string[]]> = [
+    ['none', []],
+    ['cat', ['cat', '-o', 'msgpack']],
+    ['parse', ['parse', 'json', '-o', 'msgpack']],
+    ['buffer', ['buffer', bufferDir, '-o', 'msgpack']],
+  ];
+  for (const [name, args] of stages) {
+    let stream: Buffer = input;
+    if (args.length > 0) {
+      const stage = await logkit(args, { input, encoding: 'buffer' });
+      t.is(stage.exitCode, 0, `${name}: ${String(stage.stderr)}`);
+      stream = stage.stdout as unknown as Buffer;
+    }
+    const dir = await tempDir(t);
+    const r = await logkit(['store', 'file', join(dir, '${tag}.ndjson')], { input: stream });
+    t.is(r.exitCode, 0, `${name}: ${String(r.stderr)}`);
+    const files = (await readdir(dir)).filter((file) => !file.startsWith('.'));
+    t.deepEqual(files.sort(), [...expected].sort(), name);
+    for (let n = 0; n < expected.length; n++) {
+      const lines = (await readFile(join(dir, expected[n]!), 'utf8')).trim().split('\n');
+      t.deepEqual(lines.map((text) => (JSON.parse(text) as { record: { n?: number; message?: string } }).record).map((record) => record.n ?? (JSON.parse(record.message!) as { n: number }).n), [n], `${name}: ${expected[n]}`);
+    }
+  }
 });

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { appendFile, mkdir, symlink, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import test from 'ava';
 import { parseJSON } from '../../src/codec/ndjson.js';
@@ -63,6 +64,33 @@ test('a FIFO, a device and a directory are named once each instead of being skip
   t.is(occurrences(tail.stderr, `${sub}:`), 1, tail.stderr);
   t.regex(tail.stderr, /pipe\.log: a FIFO, not a regular file/);
   t.regex(tail.stderr, /\/dev\/zero: a character device, not a regular file/);
+  t.is(await tail.stop(), 0);
+});
+
+test('a FIFO and a socket that a glob matches are named once each, as a literal path to one is (the glob library does not list them)', async (t) => {
+  const dir = await tempDir(t);
+  const fifo = join(dir, 'pipe.log');
+  execFileSync('mkfifo', [fifo]);
+  const socketPath = join(dir, 'daemon.log');
+  const server = createServer();
+  await new Promise<void>((done) => server.listen(socketPath, done));
+  t.teardown(() => server.close());
+  await mkdir(join(dir, 'sub.log')); // a directory a glob matches stays unnamed, as before: globs match those routinely
+  const good = join(dir, 'good.log');
+  await writeFile(good, '');
+  const tail = new TailProcess(t, ['--refresh-interval', '100ms', join(dir, '*.log')]);
+  await untilFollowing(tail, good);
+  await tail.waitFor(() => tail.stderr.includes(fifo) && tail.stderr.includes(socketPath), 30_000, 'the FIFO and the socket named');
+  // two files made later are found by later scans, each of which met the FIFO and the socket again
+  for (const name of ['late-1.log', 'late-2.log']) {
+    await writeFile(join(dir, name), `${name}\n`); // a new file is read from its head
+    await tail.waitFor(() => tail.messages().includes(name), 30_000, `${name} found by a rescan`);
+  }
+  t.is(occurrences(tail.stderr, `${fifo}:`), 1, tail.stderr);
+  t.is(occurrences(tail.stderr, `${socketPath}:`), 1, tail.stderr);
+  t.regex(tail.stderr, /pipe\.log: a FIFO, not a regular file: tail follows regular files only/);
+  t.regex(tail.stderr, /daemon\.log: a socket, not a regular file/);
+  t.false(tail.stderr.includes('sub.log'), tail.stderr);
   t.is(await tail.stop(), 0);
 });
 

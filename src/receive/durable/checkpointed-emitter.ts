@@ -9,6 +9,8 @@ import type { SeenChunks } from './seen-chunks.js';
 export interface EmitterStats {
   emittedChunks: number;
   emittedEvents: number;
+  /** Bytes written to stdout. */
+  emittedBytes: number;
   /** Chunks found on disk at start that the store's checkpoint already covered (not emitted again). */
   skippedChunks: number;
   /** Chunks deleted because the store's checkpoint passed them. */
@@ -31,7 +33,7 @@ interface Emitted {
  * without being emitted; a chunk it covers in part is emitted from the first uncovered event.
  */
 export class CheckpointedEmitter {
-  readonly stats: EmitterStats = { emittedChunks: 0, emittedEvents: 0, skippedChunks: 0, committedChunks: 0 };
+  readonly stats: EmitterStats = { emittedChunks: 0, emittedEvents: 0, emittedBytes: 0, skippedChunks: 0, committedChunks: 0 };
   private committed: number;
   private readonly emitted: Emitted[] = [];
   private timer: NodeJS.Timeout | undefined;
@@ -79,6 +81,7 @@ export class CheckpointedEmitter {
         this.emitted.push({ chunk: { ...chunk, payload: Buffer.alloc(0) }, last });
         this.stats.emittedChunks++;
         this.stats.emittedEvents += events;
+        this.stats.emittedBytes += payload.length;
         if (!this.out.write(payload)) await waitForDrain(this.out);
       }
     } finally {

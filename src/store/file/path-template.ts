@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import strftime from 'strftime';
+import { canonicalEscaped } from '../../codec/escaped-utf8.js';
 import { CliError, ExitCode } from '../../base/exit-codes.js';
 
 const utcStrftime = strftime.utc();
@@ -14,9 +15,9 @@ const utcStrftime = strftime.utc();
  * Safety: tags come from the network, so a placeholder's value is made one harmless path
  * component before it is inserted (safeComponent: `/`, `\`, `%`, control, invisible and format
  * characters are percent-encoded, a leading `.` too, so `.` and `..` can never be a component,
- * nor a hidden file made; two different values never share a name). Every rendered path is then
- * checked to lie inside the template's base directory (the part before the first field or
- * placeholder); one that would not is refused.
+ * nor a hidden file made; two values that differ in their bytes never share a name). Every
+ * rendered path is then checked to lie inside the template's base directory (the part before
+ * the first field or placeholder); one that would not is refused.
  */
 export class PathTemplate {
   /** The directory every rendered path lies in. */
@@ -106,7 +107,7 @@ export class PathTemplate {
  * the hash marker, so every encoding decodes one way); control characters C0 and C1; format,
  * invisible and default-ignorable characters (bidi overrides, zero widths, BOM); separators other
  * than the ASCII space; private-use and noncharacters; U+FFFD; and lone surrogates (which have no
- * UTF-8 form, so they could not be written as they are and would collide with U+FFFD).
+ * UTF-8 form: after canonicalEscaped they are only the escaped bytes U+DC80–U+DCFF).
  */
 const ENCODED =
   /[/\\%~\uFFFD]|[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}\p{Noncharacter_Code_Point}]|(?! )\p{Zs}/gu;
@@ -117,15 +118,17 @@ const HASH_CHARS = 16;
 
 /**
  * Encodes a value into one path component that cannot traverse, hide, break a line or deceive
- * the eye, and is injective: two different values never give the same component (up to a
- * 64-bit hash collision between two values longer than 200 bytes). A character to encode
- * becomes its UTF-8 bytes as `%XX`, a lone surrogate `%uXXXX`; a leading `.` becomes `%2E`; the
- * empty value is `%_`; a value whose encoding exceeds 200 bytes is cut and ends in `~` and a
- * hash of the whole encoding.
+ * the eye, and is injective on the value's bytes: two values never give the same component
+ * unless a stage would write them as the same bytes (up to a 64-bit hash collision between two
+ * values longer than 200 bytes). The value is first put in its canonical form (canonicalEscaped),
+ * so a tag names the same file whether `store` reads it from its producer or after a stage that
+ * wrote it again. A character to encode becomes its UTF-8 bytes as `%XX`, an invalid byte
+ * (U+DC80 + byte) `%uDCXX`; a leading `.` becomes `%2E`; the empty value is `%_`; a value whose
+ * encoding exceeds 200 bytes is cut and ends in `~` and a hash of the whole encoding.
  */
 export function safeComponent(value: string): string {
   if (value === '') return '%_';
-  let text = value.replace(ENCODED, percentEncode);
+  let text = canonicalEscaped(value).replace(ENCODED, percentEncode);
   if (text.startsWith('.')) text = `%2E${text.slice(1)}`;
   if (Buffer.byteLength(text) > MAX_COMPONENT_BYTES) {
     // the encoding is well-formed (lone surrogates are encoded), so hashing its UTF-8 loses nothing
