@@ -34,8 +34,9 @@ export interface InputRunQueue {
  * acknowledgement) counts down the run's chunks.
  *
  * Chunk ids are derived from the run's id and the chunk's index in it, and the split is
- * deterministic (by tag and route, then by --chunk-bytes; the route depends only on the source
- * and the servers named), so a run replayed after a restart is sent
+ * deterministic (by tag and route, in the order the run first holds them whatever runs came
+ * before, then by --chunk-bytes; the route depends only on the source and the servers named),
+ * so a run replayed after a restart is sent
  * as the same chunks with the same ids: a receiver that saw them before drops them.
  */
 export class InputRunSender implements ChunkStore {
