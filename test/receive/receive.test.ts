@@ -285,32 +285,28 @@ test('SIGTERM: exits 0, and every acknowledged chunk is on stdout; SIGUSR1 and -
   t.regex(receive.stderr(), /stats \(exit\) .*protocol_errors=0/);
 });
 
-test('--stats: bytes_out counts what reached stdout, to a file (MessagePack, with and without --buffer) and to a pipe (NDJSON)', async (t) => {
-  const dir = await tempDir(t);
-  const file = join(dir, 'out.msgpack');
-  const toFile = await startReceive(t, ['--stats'], { stdoutFile: file });
-  const client = new RawClient(toFile.port);
+/** 10 acknowledged PackedForward requests of 2 events into `receive ARGS --stats` writing to `file`; its stderr and the file's size once it stopped. */
+async function statsOfTwentyEvents(t: import('ava').ExecutionContext, args: readonly string[], file: string): Promise<{ stderr: string; size: number }> {
+  const receive = await startReceive(t, ['--stats', ...args], { stdoutFile: file });
+  const client = new RawClient(receive.port);
   await client.ready;
   for (let i = 0; i < 10; i++) client.write(encodePackedForward('s', encodeEntryStream([event(i), event(i + 10)]), { chunk: `c${i}` }));
   t.is((await client.waitForResponses(10)).length, 10);
   client.destroy();
-  t.is(await toFile.stop(), 0);
+  t.is(await receive.stop(), 0);
   const size = (await stat(file)).size;
   t.true(size > 0);
-  t.regex(toFile.stderr(), new RegExp(`stats \\(exit\\) .*events_out=20 bytes_out=${size}( |$)`, 'm'));
+  return { stderr: receive.stderr(), size };
+}
+
+test('--stats: bytes_out counts what reached stdout, to a file (MessagePack, with and without --buffer) and to a pipe (NDJSON)', async (t) => {
+  const dir = await tempDir(t);
+  const plain = await statsOfTwentyEvents(t, [], join(dir, 'out.msgpack'));
+  t.regex(plain.stderr, new RegExp(`stats \\(exit\\) .*events_out=20 bytes_out=${plain.size}( |$)`, 'm'));
 
   // --buffer: what its emitter wrote from the buffer
-  const buffered = join(dir, 'buffered.msgpack');
-  const durable = await startReceive(t, ['--stats', '--buffer', join(dir, 'rbuf'), '--checkpoint', join(dir, 'ckpt')], { stdoutFile: buffered });
-  const durableClient = new RawClient(durable.port);
-  await durableClient.ready;
-  for (let i = 0; i < 10; i++) durableClient.write(encodePackedForward('s', encodeEntryStream([event(i), event(i + 10)]), { chunk: `d${i}` }));
-  t.is((await durableClient.waitForResponses(10)).length, 10);
-  durableClient.destroy();
-  t.is(await durable.stop(), 0);
-  const bufferedSize = (await stat(buffered)).size;
-  t.true(bufferedSize > 0);
-  t.regex(durable.stderr(), new RegExp(`stats \\(exit\\) .*emitted_events=20 bytes_out=${bufferedSize}( |$)`, 'm'));
+  const durable = await statsOfTwentyEvents(t, ['--buffer', join(dir, 'rbuf'), '--checkpoint', join(dir, 'ckpt')], join(dir, 'buffered.msgpack'));
+  t.regex(durable.stderr, new RegExp(`stats \\(exit\\) .*emitted_events=20 bytes_out=${durable.size}( |$)`, 'm'));
 
   // the decoding path (records decoded and re-encoded) and NDJSON to a pipe
   const { execa: run } = await import('execa');
